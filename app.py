@@ -1,0 +1,22 @@
+"""HLM Lab: the entry point. Page setup, navigation over pages/, and the shared sidebar."""
+
+import streamlit as st
+
+st.set_page_config(page_title="HLM Lab", page_icon="📈", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Welcome", icon="🏠", default=True),
+    st.Page("pages/nels88_two_schools.py", title="NELS88: two schools", icon="📐"),
+]
+navigation = st.navigation(PAGES)
+
+with st.sidebar:
+    st.markdown("**HLM Lab** · hierarchical linear models, refitted live")
+    if st.toggle("Lecture mode (larger text)", key="lecture_mode"):
+        st.html("<style>.stApp p, .stApp li, .stApp label, .stApp td {font-size: 1.25rem;}</style>")
+    st.caption(
+        "Every multilevel fit is statsmodels MixedLM, checked against lme4's optimum. "
+        "Data marked 'synthetic replica' are simulated to match published figures."
+    )
+
+navigation.run()

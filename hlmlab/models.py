@@ -1,0 +1,854 @@
+"""Fits for every lesson: pooled OLS, one OLS per group, and the multilevel model.
+
+Every lesson calls these functions; no page has fitting code of its own. Results are frozen
+dataclasses so they can be cached and shared between sessions.
+
+The multilevel recipe (`fit_multilevel`)
+----------------------------------------
+statsmodels' defaults are not safe: on Hsb82 ``mAch ~ ses + (1|school)`` the default
+optimiser stops short of lme4's optimum while reporting convergence, and ``lbfgs`` from the
+default start returns a log-likelihood of +inf. So:
+
+1. statsmodels ``MixedLM`` is built from arrays (never from a formula string, so a user's
+   column name is never executed) and fitted with ``lbfgs`` from moment-based starting
+   values rather than its default start.
+2. The result is checked against lme4's profiled deviance (:mod:`hlmlab.deviance`), which is
+   exact on the boundary where statsmodels' likelihood is not. A bounded optimiser is run
+   from statsmodels' point and from the moment start; if it finds a better optimum the
+   statsmodels stop is reported as such and the better point is used.
+3. The optimum is verified: finite deviance, small projected gradient, no better point in a
+   small neighbourhood. A fit that fails this is returned with ``converged=False`` and an
+   error message, and pages do not draw its lines.
+4. Reported numbers follow lme4's conventions: fixed-effect standard errors from the
+   fixed-effects block alone, sigma^2 (X'V^-1 X)^-1; conditional modes and conditional
+   variances of the random effects as ``ranef(condVar = TRUE)``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from hlmlab.deviance import (
+    GroupedDesign,
+    ProfiledDeviance,
+    lambda_to_theta,
+    optimize_theta,
+    theta_lower_bounds,
+    theta_to_lambda,
+)
+
+__all__ = [
+    "Diagnostic",
+    "ModelDataError",
+    "MultilevelFit",
+    "PerGroupFit",
+    "PoolingComparison",
+    "PooledFit",
+    "compare_pooling",
+    "fit_multilevel",
+    "fit_per_group",
+    "fit_pooled",
+    "fitted_lines",
+]
+
+# lme4's isSingular() tolerance on theta.
+SINGULAR_TOLERANCE = 1e-4
+# A correlation this close to +-1 is reported as a boundary fit.
+CORRELATION_BOUNDARY = 0.99
+# Below this many groups a random-slope covariance matrix is a teaching point, not an estimate.
+FEW_GROUPS_FOR_SLOPES = 5
+
+
+class ModelDataError(ValueError):
+    """The data cannot support the requested model; the message is written for a student."""
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A plain-language note about a fit.
+
+    Attributes
+    ----------
+    severity : {"info", "teaching", "warning", "error"}
+        ``error`` means the fit must not be shown as if it were fine.
+    headline : str
+        One short sentence.
+    detail : str
+        What it means and what to try.
+    """
+
+    severity: str
+    headline: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.headline} {self.detail}"
+
+
+# --------------------------------------------------------------------------- data preparation
+
+
+def _prepare(
+    data: pd.DataFrame, columns: Sequence[str], numeric: Sequence[str]
+) -> tuple[pd.DataFrame, int]:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise ModelDataError(
+            f"The data have no column named {', '.join(repr(c) for c in missing)}."
+        )
+    frame = data.loc[:, list(dict.fromkeys(columns))].copy()
+    for column in numeric:
+        converted = pd.to_numeric(frame[column], errors="coerce")
+        if converted.notna().sum() < frame[column].notna().sum():
+            raise ModelDataError(
+                f"Column {column!r} must hold numbers, but some values are not numeric."
+            )
+        frame[column] = converted.astype(float)
+    n_before = len(frame)
+    frame = frame.dropna()
+    return frame, n_before - len(frame)
+
+
+def _quote_python(name: str) -> str:
+    """A column name as patsy reads it: bare when it is a plain identifier, else Q('...')."""
+    return name if name.isidentifier() else f"Q({name!r})"
+
+
+def _quote_r(name: str) -> str:
+    plain = name.replace("_", "a").replace(".", "a").isalnum() and not name[0].isdigit()
+    return name if plain else "`" + name.replace("`", "\\`") + "`"
+
+
+def _group_order(groups: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    labels, codes = np.unique(groups.to_numpy(), return_inverse=True)
+    return labels, codes
+
+
+# --------------------------------------------------------------------------- pooled OLS
+
+
+@dataclass(frozen=True)
+class PooledFit:
+    """One OLS line for all rows, ignoring groups (complete pooling).
+
+    Attributes
+    ----------
+    outcome, predictor : column names.
+    coef, se : Series indexed by ``Intercept`` and the predictor (and covariates).
+    r2, sigma : R squared and residual standard deviation.
+    n_obs : rows used.
+    code : the statsmodels call as text.
+    """
+
+    outcome: str
+    predictor: str
+    coef: pd.Series
+    se: pd.Series
+    r2: float
+    sigma: float
+    n_obs: int
+    code: str
+
+    def coefficients_by_group(self) -> pd.DataFrame:
+        """One row, group ``"all"``, with the line's intercept and slope."""
+        return pd.DataFrame(
+            {"intercept": [self.coef["Intercept"]], "slope": [self.coef[self.predictor]]},
+            index=pd.Index(["all"], name="group"),
+        )
+
+
+def _ols(y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Coefficients, standard errors, R squared and residual SD (NaN where not estimable)."""
+    n, p = X.shape
+    if n <= p or np.linalg.matrix_rank(X) < p:
+        coef = np.full(p, np.nan)
+        if n >= 1 and p >= 1:
+            coef[0] = y.mean()
+        return coef, np.full(p, np.nan), np.nan, np.nan
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ coef
+    sigma2 = resid @ resid / (n - p)
+    se = np.sqrt(np.diag(sigma2 * np.linalg.inv(X.T @ X)))
+    tss = np.sum((y - y.mean()) ** 2)
+    r2 = 1.0 - (resid @ resid) / tss if tss > 0 else np.nan
+    return coef, se, float(r2), float(np.sqrt(sigma2))
+
+
+def fit_pooled(
+    data: pd.DataFrame, outcome: str, predictor: str, covariates: Sequence[str] = ()
+) -> PooledFit:
+    """Ordinary least squares on all rows, as if every row were an independent unit.
+
+    Parameters
+    ----------
+    data : DataFrame
+    outcome, predictor : column names.
+    covariates : further fixed-effect columns.
+
+    Returns
+    -------
+    PooledFit
+
+    Raises
+    ------
+    ModelDataError
+        When a column is missing or not numeric, or the predictor does not vary.
+    """
+    columns = [outcome, predictor, *covariates]
+    frame, _ = _prepare(data, columns, columns)
+    X = np.column_stack([np.ones(len(frame)), frame[[predictor, *covariates]].to_numpy()])
+    coef, se, r2, sigma = _ols(frame[outcome].to_numpy(), X)
+    if np.isnan(coef[1:]).any():
+        raise ModelDataError(
+            f"A line needs {predictor!r} to take at least two different values; "
+            "with the rows selected it does not."
+        )
+    names = ["Intercept", predictor, *covariates]
+    rhs = " + ".join(_quote_python(c) for c in [predictor, *covariates])
+    code = (
+        "import statsmodels.formula.api as smf\n"
+        f"result = smf.ols({_quote_python(outcome) + ' ~ ' + rhs!r}, data=data).fit()\n"
+        "print(result.summary())"
+    )
+    return PooledFit(
+        outcome=outcome,
+        predictor=predictor,
+        coef=pd.Series(coef, index=names),
+        se=pd.Series(se, index=names),
+        r2=r2,
+        sigma=sigma,
+        n_obs=len(frame),
+        code=code,
+    )
+
+
+# --------------------------------------------------------------------------- per-group OLS
+
+
+@dataclass(frozen=True)
+class PerGroupFit:
+    """A separate OLS line in every group (no pooling).
+
+    Attributes
+    ----------
+    table : DataFrame indexed by group with ``n, intercept, slope, intercept_se, slope_se,
+        r2, resid_sd``. The slope is NaN where the predictor does not vary in the group.
+    messages : tuple of Diagnostic
+    """
+
+    outcome: str
+    predictor: str
+    group: str
+    table: pd.DataFrame
+    messages: tuple[Diagnostic, ...] = ()
+
+    def coefficients_by_group(self) -> pd.DataFrame:
+        """Intercept and slope of every group whose line is estimable."""
+        return self.table.loc[self.table["slope"].notna(), ["intercept", "slope"]]
+
+
+def fit_per_group(data: pd.DataFrame, outcome: str, predictor: str, group: str) -> PerGroupFit:
+    """One OLS regression of ``outcome`` on ``predictor`` inside each group.
+
+    Parameters
+    ----------
+    data : DataFrame
+    outcome, predictor, group : column names.
+
+    Returns
+    -------
+    PerGroupFit
+    """
+    frame, _ = _prepare(data, [outcome, predictor, group], [outcome, predictor])
+    rows = {}
+    for label, part in frame.groupby(group, sort=True):
+        y = part[outcome].to_numpy()
+        X = np.column_stack([np.ones(len(part)), part[predictor].to_numpy()])
+        coef, se, r2, sigma = _ols(y, X)
+        rows[label] = {
+            "n": len(part),
+            "intercept": coef[0] if not np.isnan(coef[1]) else np.nan,
+            "slope": coef[1],
+            "intercept_se": se[0],
+            "slope_se": se[1],
+            "r2": r2,
+            "resid_sd": sigma,
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = group
+    messages = []
+    flat = table.index[table["slope"].isna()].tolist()
+    if flat:
+        messages.append(
+            Diagnostic(
+                "info",
+                f"No separate line for {len(flat)} group(s): {', '.join(map(str, flat))}.",
+                f"A line needs at least three rows with two different values of {predictor!r} "
+                "(two points always fit exactly). The multilevel model still uses these "
+                "groups: it borrows the slope from the others.",
+            )
+        )
+    return PerGroupFit(outcome, predictor, group, table, tuple(messages))
+
+
+# --------------------------------------------------------------------------- multilevel
+
+
+@dataclass(frozen=True)
+class MultilevelFit:
+    """A fitted two-level linear mixed model, frozen for caching.
+
+    Attributes
+    ----------
+    fixed : Series of fixed effects (``Intercept``, predictor, covariates).
+    fixed_se : Series of lme4-style standard errors, sqrt(diag(sigma^2 (X'V^-1 X)^-1)).
+    fixed_se_full_information : Series of statsmodels' ``bse_fe`` (inverse of the full
+        information matrix, covariance parameters included), or None when statsmodels could
+        not compute it (a boundary fit).
+    variance : mapping with ``tau00, tau11, tau01, sigma2`` (``tau11``/``tau01`` are NaN
+        for a random-intercept model).
+    loglik : log-likelihood (the REML criterion's for REML fits, as lme4's ``logLik``).
+    blups : DataFrame indexed by group: ``n, u0, u1, u0_sd, u1_sd, intercept, slope``;
+        ``u`` are conditional modes, ``*_sd`` conditional SDs, ``intercept``/``slope`` the
+        group's own line (fixed effects plus its random effects).
+    converged : the optimum passed every check.
+    singular : the optimum is on the boundary (lme4's ``isSingular``).
+    messages : tuple of Diagnostic, plain-language notes for the student.
+    code : the statsmodels call as text; lme4 : the equivalent lme4 call.
+    """
+
+    outcome: str
+    predictor: str | None
+    group: str
+    covariates: tuple[str, ...]
+    random_slope: bool
+    reml: bool
+    fixed: pd.Series
+    fixed_se: pd.Series
+    fixed_se_full_information: pd.Series | None
+    variance: Mapping[str, float]
+    loglik: float
+    n_obs: int
+    n_groups: int
+    n_params: int
+    blups: pd.DataFrame
+    converged: bool
+    singular: bool
+    messages: tuple[Diagnostic, ...]
+    code: str
+    lme4: str
+    theta: tuple[float, ...]
+    statsmodels_loglik: float | None = None
+    rows_dropped: int = 0
+    optimizer_note: str = field(default="")
+
+    @property
+    def aic(self) -> float:
+        """Akaike information criterion, -2 logLik + 2 k, with k fixed + covariance + 1."""
+        return -2.0 * self.loglik + 2.0 * self.n_params
+
+    @property
+    def bic(self) -> float:
+        """Bayesian information criterion, -2 logLik + k log n."""
+        return -2.0 * self.loglik + self.n_params * np.log(self.n_obs)
+
+    @property
+    def icc(self) -> float:
+        """tau00 / (tau00 + sigma2): for a random-slope model, at predictor = 0."""
+        tau00, sigma2 = self.variance["tau00"], self.variance["sigma2"]
+        return tau00 / (tau00 + sigma2)
+
+    @property
+    def correlation(self) -> float:
+        """Correlation of random intercepts and slopes (NaN without a random slope)."""
+        v = self.variance
+        if not self.random_slope or v["tau00"] <= 0 or v["tau11"] <= 0:
+            return np.nan
+        return v["tau01"] / np.sqrt(v["tau00"] * v["tau11"])
+
+    @property
+    def usable(self) -> bool:
+        """True when the lines may be drawn: no error-level message."""
+        return self.converged and not any(m.severity == "error" for m in self.messages)
+
+    def coefficients_by_group(self) -> pd.DataFrame:
+        """Each group's line: fixed effects plus its conditional modes."""
+        return self.blups[["intercept", "slope"]]
+
+
+def _moment_start(y, X, Z, codes, n_groups) -> np.ndarray:
+    """theta from OLS and a method-of-moments split of the residual variance.
+
+    The between-group variance of group-mean OLS residuals, less their sampling variance,
+    over the residual variance, gives the intercept's relative SD. Slopes start at a tenth
+    of it so the optimiser is not started on the boundary.
+    """
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ coef
+    counts = np.bincount(codes, minlength=n_groups).astype(float)
+    means = np.bincount(codes, weights=resid, minlength=n_groups) / np.maximum(counts, 1)
+    within = resid - means[codes]
+    dof = max(len(y) - n_groups, 1)
+    sigma2 = max(within @ within / dof, 1e-12)
+    between = np.var(means, ddof=1) if n_groups > 1 else 0.0
+    tau00 = max(between - sigma2 * np.mean(1.0 / np.maximum(counts, 1)), 0.05 * sigma2)
+    q = Z.shape[1]
+    lam = np.eye(q) * 0.1 * np.sqrt(tau00 / sigma2)
+    lam[0, 0] = np.sqrt(tau00 / sigma2)
+    return lambda_to_theta(lam)
+
+
+def _statsmodels_fit(y, X, Z, groups, reml, start_theta, start_beta):
+    """statsmodels MixedLM from arrays with lbfgs from our start; returns (result, warnings)."""
+    from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams
+
+    model = MixedLM(y, X, groups=groups, exog_re=Z)
+    lam = theta_to_lambda(start_theta, Z.shape[1])
+    start = MixedLMParams.from_components(fe_params=start_beta, cov_re=lam @ lam.T)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = model.fit(start_params=start, reml=reml, method=["lbfgs"])
+        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError):
+            result = None
+    return result, [str(w.message) for w in caught]
+
+
+def _theta_from_statsmodels(result, q: int) -> np.ndarray | None:
+    cov = np.asarray(result.cov_re_unscaled, dtype=float).reshape(q, q)
+    if not np.all(np.isfinite(cov)):
+        return None
+    try:
+        lam = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        return None
+    return lambda_to_theta(lam)
+
+
+def _verify_optimum(deviance: ProfiledDeviance, theta: np.ndarray) -> tuple[bool, float]:
+    """Projected gradient and a neighbourhood search around ``theta``.
+
+    Returns whether ``theta`` is a (bounded) local optimum and the largest improvement found
+    nearby (deviance units).
+    """
+    base = deviance(theta)
+    if not np.isfinite(base):
+        return False, np.inf
+    bounds = theta_lower_bounds(len(theta))
+    best_gain = 0.0
+    gradient_ok = True
+    for k in range(len(theta)):
+        step = 1e-4 * max(1.0, abs(theta[k]))
+        up, down = theta.copy(), theta.copy()
+        up[k] += step
+        down[k] -= step
+        on_bound = bounds[k][0] is not None and down[k] < 0
+        f_up = deviance(up)
+        f_down = np.inf if on_bound else deviance(down)
+        best_gain = max(best_gain, base - f_up, base - f_down)
+        slope = (f_up - base) / step if on_bound else (f_up - f_down) / (2 * step)
+        # At a zero bound only an inward (negative) slope would mean a better point.
+        if (on_bound and slope < -1e-3) or (not on_bound and abs(slope) > 1e-2):
+            gradient_ok = False
+    return gradient_ok and best_gain < 1e-6, best_gain
+
+
+def fit_multilevel(
+    data: pd.DataFrame,
+    outcome: str,
+    predictor: str | None,
+    group: str,
+    random_slope: bool = True,
+    reml: bool = True,
+    covariates: Sequence[str] = (),
+) -> MultilevelFit:
+    """Fit ``outcome ~ predictor + covariates + (1 [+ predictor] | group)``.
+
+    Parameters
+    ----------
+    data : DataFrame
+    outcome : column name of the response.
+    predictor : column name of the level-1 predictor that may have a random slope, or None
+        for the empty model ``outcome ~ 1 + (1 | group)``.
+    group : column name of the grouping factor.
+    random_slope : bool, default True
+        Random intercept and slope for ``predictor`` (correlated), else random intercept.
+    reml : bool, default True
+        REML (lme4's default) or maximum likelihood.
+    covariates : sequence of str
+        Further fixed-effect columns without random slopes.
+
+    Returns
+    -------
+    MultilevelFit
+
+    Raises
+    ------
+    ModelDataError
+        Missing or non-numeric columns, fewer than two groups, or a predictor that does not
+        vary: problems of the data, explained for a student.
+    """
+    if predictor is None and random_slope:
+        raise ModelDataError("A random slope needs a predictor.")
+    covariates = tuple(covariates)
+    x_columns = ([predictor] if predictor else []) + list(covariates)
+    frame, dropped = _prepare(data, [outcome, *x_columns, group], [outcome, *x_columns])
+    frame = frame.sort_values(group, kind="stable")
+    labels, codes = _group_order(frame[group])
+    n_groups = len(labels)
+    if n_groups < 2:
+        raise ModelDataError(
+            "A multilevel model needs at least two groups: with one group there is no "
+            "between-group variation to estimate."
+        )
+    y = frame[outcome].to_numpy()
+    X = np.column_stack([np.ones(len(frame)), frame[x_columns].to_numpy()])
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise ModelDataError(
+            "The predictors do not vary enough for a line: "
+            + ", ".join(repr(c) for c in x_columns)
+            + " is constant or duplicated in the rows selected."
+        )
+    Z = X[:, :2] if random_slope else X[:, :1]
+    q = Z.shape[1]
+    design = GroupedDesign.from_arrays(y, X, Z, codes, n_groups)
+    deviance = ProfiledDeviance(design, reml)
+    start_theta = _moment_start(y, X, Z, codes, n_groups)
+    start_beta = np.linalg.lstsq(X, y, rcond=None)[0]
+
+    sm_result, sm_warnings = _statsmodels_fit(
+        y, X, Z, frame[group].to_numpy(), reml, start_theta, start_beta
+    )
+    sm_theta = _theta_from_statsmodels(sm_result, q) if sm_result is not None else None
+    sm_deviance = deviance(sm_theta) if sm_theta is not None else np.inf
+    sm_loglik = float(sm_result.llf) if sm_result is not None else None
+
+    starts = [start_theta, lambda_to_theta(np.eye(q))]  # ours and lme4's default
+    if sm_theta is not None:
+        starts.insert(0, sm_theta)
+    theta, best_deviance, finite = optimize_theta(deviance, starts)
+    if np.isfinite(sm_deviance) and sm_deviance <= best_deviance + 1e-9:
+        theta, best_deviance = sm_theta, sm_deviance
+    is_optimum, _ = _verify_optimum(deviance, theta) if finite else (False, np.inf)
+
+    solution = deviance.solve(theta)
+    lam = solution.Lambda
+    psi = solution.sigma2 * lam @ lam.T
+    singular = bool(
+        np.any(np.abs(np.diag(lam)) < SINGULAR_TOLERANCE * max(1.0, np.abs(lam).max()))
+    )
+    tau00 = float(psi[0, 0])
+    tau11 = float(psi[1, 1]) if q == 2 else np.nan
+    tau01 = float(psi[0, 1]) if q == 2 else np.nan
+    variance = MappingProxyType(
+        {"tau00": tau00, "tau11": tau11, "tau01": tau01, "sigma2": solution.sigma2}
+    )
+    names = ["Intercept", *x_columns]
+    fixed = pd.Series(solution.beta, index=names)
+    fixed_se = pd.Series(np.sqrt(np.diag(solution.beta_cov)), index=names)
+    full_info_se = None
+    if sm_result is not None and sm_theta is not None and not singular:
+        bse = np.asarray(sm_result.bse_fe, dtype=float)
+        if np.all(np.isfinite(bse)):
+            full_info_se = pd.Series(bse, index=names)
+
+    counts = np.bincount(codes, minlength=n_groups)
+    b = solution.random_effects
+    b_sd = np.sqrt(np.clip(np.diagonal(solution.random_effects_cov, axis1=1, axis2=2), 0, None))
+    slope_fixed = fixed[predictor] if predictor else 0.0
+    blups = pd.DataFrame(
+        {
+            "n": counts,
+            "u0": b[:, 0],
+            "u1": b[:, 1] if q == 2 else 0.0,
+            "u0_sd": b_sd[:, 0],
+            "u1_sd": b_sd[:, 1] if q == 2 else 0.0,
+            "intercept": fixed["Intercept"] + b[:, 0],
+            "slope": slope_fixed + (b[:, 1] if q == 2 else 0.0),
+        },
+        index=pd.Index(labels, name=group),
+    )
+
+    loglik = -0.5 * solution.deviance
+    note = _optimizer_note(sm_loglik, sm_theta, loglik)
+    messages = _diagnose(
+        variance=variance,
+        q=q,
+        n_groups=n_groups,
+        singular=singular,
+        converged=finite and is_optimum,
+        predictor=predictor,
+        group=group,
+        sm_warnings=sm_warnings,
+        optimizer_note=note,
+    )
+    n_cov_params = q * (q + 1) // 2
+    return MultilevelFit(
+        outcome=outcome,
+        predictor=predictor,
+        group=group,
+        covariates=covariates,
+        random_slope=random_slope,
+        reml=reml,
+        fixed=fixed,
+        fixed_se=fixed_se,
+        fixed_se_full_information=full_info_se,
+        variance=variance,
+        loglik=loglik,
+        n_obs=len(frame),
+        n_groups=n_groups,
+        n_params=X.shape[1] + n_cov_params + 1,
+        blups=blups,
+        converged=bool(finite and is_optimum),
+        singular=singular,
+        messages=tuple(messages),
+        code=_statsmodels_code(outcome, x_columns, group, random_slope, reml),
+        lme4=_lme4_code(outcome, x_columns, group, random_slope, reml),
+        theta=tuple(float(t) for t in theta),
+        statsmodels_loglik=sm_loglik,
+        rows_dropped=dropped,
+        optimizer_note=note,
+    )
+
+
+def _optimizer_note(sm_loglik, sm_theta, loglik) -> str:
+    if sm_loglik is None:
+        return "statsmodels' optimiser failed outright; the optimum was found by hlmlab's bounded search."
+    if sm_theta is None or not np.isfinite(sm_loglik):
+        return (
+            "statsmodels stopped at a point where its likelihood is not defined (a covariance "
+            "on the boundary); hlmlab's bounded search found the optimum."
+        )
+    gap = loglik - sm_loglik
+    if gap > 1e-4:
+        return (
+            f"statsmodels stopped {gap:.2g} log-likelihood units short of the optimum; "
+            "hlmlab's bounded search finished the job."
+        )
+    return "statsmodels reached the optimum; hlmlab's check against lme4's deviance agrees."
+
+
+def _diagnose(
+    *, variance, q, n_groups, singular, converged, predictor, group, sm_warnings, optimizer_note
+) -> list[Diagnostic]:
+    messages: list[Diagnostic] = []
+    if not converged:
+        messages.append(
+            Diagnostic(
+                "error",
+                "The fit did not reach a trustworthy optimum, so its lines are not drawn.",
+                "The likelihood could not be maximised reliably for this selection. Try a "
+                "random-intercept model, more groups, or more rows per group.",
+            )
+        )
+        return messages
+    if q == 2 and n_groups < FEW_GROUPS_FOR_SLOPES:
+        messages.append(
+            Diagnostic(
+                "teaching",
+                f"Only {n_groups} {group} values: the slope variance is barely estimable.",
+                f"A random slope adds three numbers (tau00, tau11, tau01) that must be "
+                f"estimated from just {n_groups} group lines. The fit runs, but those "
+                "variances are illustrations rather than estimates. Multilevel models pay "
+                "off with many groups; with a handful, separate regressions (or fixed group "
+                "effects) are the honest choice.",
+            )
+        )
+    tau00, tau11, sigma2 = variance["tau00"], variance["tau11"], variance["sigma2"]
+    if singular:
+        small = tau00 < 1e-6 * sigma2 or (q == 2 and tau11 < 1e-6 * sigma2)
+        if tau00 < 1e-6 * sigma2:
+            messages.append(
+                Diagnostic(
+                    "warning",
+                    "Boundary fit: the intercept variance between groups is estimated as zero.",
+                    "Given the spread within groups, the group means differ no more than "
+                    "chance alone would make them. The multilevel lines collapse onto the "
+                    "fixed line (complete pooling). This is a legitimate estimate, not a "
+                    "crash, but it usually means too few groups or too few rows per group "
+                    "to see the differences. lme4 would report 'boundary (singular) fit'.",
+                )
+            )
+        if q == 2 and tau11 < 1e-6 * sigma2:
+            messages.append(
+                Diagnostic(
+                    "warning",
+                    f"Boundary fit: the slope variance of {predictor!r} is estimated as zero.",
+                    "The groups' slopes differ no more than chance would make them, so every "
+                    "multilevel line has the same slope. A random-intercept model describes "
+                    "these data as well and is easier to interpret. lme4 would report "
+                    "'boundary (singular) fit'.",
+                )
+            )
+        if not small:
+            messages.append(
+                Diagnostic(
+                    "warning",
+                    "Boundary fit: intercepts and slopes are perfectly correlated.",
+                    "The estimated intercept-slope correlation is +1 or -1: the data cannot "
+                    "separate how much groups differ in level from how much they differ in "
+                    "slope, so the lines are forced into a fan. Usually too few groups for a "
+                    "2x2 covariance matrix; try the random-intercept model. lme4 would "
+                    "report 'boundary (singular) fit'.",
+                )
+            )
+    elif q == 2 and tau00 > 0 and tau11 > 0:
+        corr = variance["tau01"] / np.sqrt(tau00 * tau11)
+        if abs(corr) > CORRELATION_BOUNDARY:
+            messages.append(
+                Diagnostic(
+                    "warning",
+                    f"Nearly on the boundary: intercept-slope correlation {corr:+.3f}.",
+                    "A correlation this close to +-1 means the covariance matrix is barely "
+                    "estimable from these groups; read tau01 with caution.",
+                )
+            )
+    if "short of the optimum" in optimizer_note or "failed" in optimizer_note or "not defined" in optimizer_note:
+        messages.append(Diagnostic("info", "Optimiser note.", optimizer_note))
+    return messages
+
+
+def _statsmodels_code(outcome, x_columns, group, random_slope, reml) -> str:
+    rhs = " + ".join(_quote_python(c) for c in x_columns) or "1"
+    formula = f"{_quote_python(outcome)} ~ {rhs}"
+    re_formula = f", re_formula={'~' + _quote_python(x_columns[0])!r}" if random_slope else ""
+    return (
+        "import statsmodels.formula.api as smf\n"
+        f"model = smf.mixedlm({formula!r}, data, groups=data[{group!r}]{re_formula})\n"
+        "# HLM Lab starts lbfgs from moment estimates and checks the optimum against\n"
+        "# lme4's profiled deviance; statsmodels' default start can stop short.\n"
+        f"result = model.fit(reml={bool(reml)}, method=['lbfgs', 'bfgs'])\n"
+        "print(result.summary())"
+    )
+
+
+def _lme4_code(outcome, x_columns, group, random_slope, reml) -> str:
+    rhs = " + ".join(_quote_r(c) for c in x_columns) or "1"
+    re_term = f"({_quote_r(x_columns[0])} | {_quote_r(group)})" if random_slope else f"(1 | {_quote_r(group)})"
+    return (
+        "library(lme4)\n"
+        f"fit <- lmer({_quote_r(outcome)} ~ {rhs} + {re_term}, data = data, REML = {str(bool(reml)).upper()})\n"
+        "summary(fit)"
+    )
+
+
+# --------------------------------------------------------------------------- lines
+
+
+def fitted_lines(
+    fits: Mapping[str, PooledFit | PerGroupFit | MultilevelFit],
+    x_ranges: Mapping[object, tuple[float, float]],
+    points: int = 2,
+) -> pd.DataFrame:
+    """Evaluate every fit's lines on an x grid: the one place lines are made.
+
+    Parameters
+    ----------
+    fits : mapping of family name (e.g. ``"pooled"``) to a fit with ``coefficients_by_group``.
+    x_ranges : mapping of group label to (x_min, x_max); the key ``"all"`` gives the range of
+        a pooled line. A group missing from the mapping gets the ``"all"`` range.
+    points : grid points per line (2 suffices for straight lines).
+
+    Returns
+    -------
+    DataFrame with columns ``family, group, x, y``, one row per grid point.
+    """
+    pieces = []
+    for family, fit in fits.items():
+        coefs = fit.coefficients_by_group()
+        for label, row in coefs.iterrows():
+            low, high = x_ranges.get(label, x_ranges["all"])
+            x = np.linspace(low, high, points)
+            pieces.append(
+                pd.DataFrame(
+                    {"family": family, "group": [label] * points, "x": x,
+                     "y": row["intercept"] + row["slope"] * x}
+                )
+            )
+    if not pieces:
+        return pd.DataFrame(columns=["family", "group", "x", "y"])
+    return pd.concat(pieces, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- the three families
+
+
+@dataclass(frozen=True)
+class PoolingComparison:
+    """Pooled, per-group and multilevel fits of one data selection, with their lines.
+
+    Attributes
+    ----------
+    pooled, per_group : the two OLS families.
+    multilevel : MultilevelFit, or None when the data cannot support it (see ``error``).
+    error : a student-readable reason the multilevel model could not be fitted, else "".
+    shrinkage : per-group shrinkage weights (see :func:`hlmlab.stats.shrinkage_weights`).
+    lines : every family's lines over each group's x range (``fitted_lines``); the
+        multilevel lines are left out when the fit is not usable.
+    """
+
+    pooled: PooledFit
+    per_group: PerGroupFit
+    multilevel: MultilevelFit | None
+    error: str
+    shrinkage: pd.DataFrame | None
+    lines: pd.DataFrame
+
+
+def compare_pooling(
+    data: pd.DataFrame,
+    outcome: str,
+    predictor: str,
+    group: str,
+    random_slope: bool = True,
+    reml: bool = True,
+) -> PoolingComparison:
+    """Fit the three families every lesson contrasts: no, complete and partial pooling.
+
+    Parameters
+    ----------
+    data : DataFrame
+    outcome, predictor, group : column names.
+    random_slope, reml : passed to :func:`fit_multilevel`.
+
+    Returns
+    -------
+    PoolingComparison
+
+    Raises
+    ------
+    ModelDataError
+        When not even the pooled line can be fitted (no rows, or a constant predictor).
+    """
+    from hlmlab.stats import shrinkage_weights
+
+    pooled = fit_pooled(data, outcome, predictor)
+    per_group = fit_per_group(data, outcome, predictor, group)
+    multilevel, error, shrinkage = None, "", None
+    try:
+        multilevel = fit_multilevel(data, outcome, predictor, group, random_slope, reml)
+    except ModelDataError as exc:
+        error = str(exc)
+    fits: dict = {"pooled": pooled, "per_group": per_group}
+    if multilevel is not None and multilevel.usable:
+        fits["multilevel"] = multilevel
+        shrinkage = shrinkage_weights(data, predictor, group, multilevel.variance, random_slope)
+    x = data[predictor].astype(float)
+    x_ranges = {"all": (float(x.min()), float(x.max()))}
+    x_ranges.update(
+        {g: (float(lo), float(hi)) for g, (lo, hi) in x.groupby(data[group]).agg(["min", "max"]).iterrows()}
+    )
+    return PoolingComparison(
+        pooled=pooled,
+        per_group=per_group,
+        multilevel=multilevel,
+        error=error,
+        shrinkage=shrinkage,
+        lines=fitted_lines(fits, x_ranges),
+    )

@@ -1,0 +1,206 @@
+"""Plotly figure builders. They take data and fits and return ``go.Figure``; no Streamlit.
+
+Figures are built for a projector: large fonts, thick lines, a colour-blind-safe palette
+(Okabe & Ito, then Paul Tol's muted colours) and a different marker per group, so groups
+stay apart in greyscale too. Tests check the figures' data, never pixels.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+__all__ = [
+    "FAMILY_STYLES",
+    "PALETTE",
+    "group_styles",
+    "jitter_offsets",
+    "lines_figure",
+    "shrinkage_figure",
+]
+
+# Okabe-Ito without yellow (unreadable on white) and black (the pooled line), then Tol muted.
+PALETTE = (
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
+    "#882255", "#117733", "#332288", "#999933", "#44AA99", "#AA4499",
+)
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon",
+           "triangle-down", "pentagon", "star-square", "hourglass")
+
+FAMILY_STYLES = {
+    "pooled": {"label": "Pooled OLS (one line, ignores groups)", "dash": "dash", "width": 5},
+    "per_group": {"label": "Per-group OLS (no pooling)", "dash": "dot", "width": 3},
+    "multilevel": {"label": "Multilevel (partial pooling)", "dash": "solid", "width": 4},
+}
+POOLED_COLOUR = "#000000"
+FONT = {"size": 18}
+
+
+def group_styles(all_groups: Sequence) -> dict:
+    """Colour and marker per group, fixed by the group's place in the full data set.
+
+    Passing every group of the data set (not only the selected ones) keeps a group's colour
+    the same when the selection changes.
+    """
+    return {
+        g: {"colour": PALETTE[i % len(PALETTE)], "symbol": SYMBOLS[i % len(SYMBOLS)]}
+        for i, g in enumerate(all_groups)
+    }
+
+
+def jitter_offsets(n: int, seed: int = 0) -> np.ndarray:
+    """Fixed offsets in [-1, 1] per row, scaled by the jitter slider.
+
+    The same draw is reused at every jitter amount, so moving the slider spreads the points
+    smoothly instead of reshuffling them.
+    """
+    return np.random.default_rng(seed).uniform(-1.0, 1.0, n)
+
+
+def lines_figure(
+    data: pd.DataFrame,
+    outcome: str,
+    predictor: str,
+    group: str,
+    lines: pd.DataFrame,
+    styles: dict,
+    jitter: float = 0.0,
+    jitter_seed: int = 0,
+    title: str = "",
+    x_title: str | None = None,
+    y_title: str | None = None,
+    colour_by_group: bool = True,
+) -> go.Figure:
+    """Scatter of the data with pooled, per-group and multilevel lines.
+
+    Parameters
+    ----------
+    data : rows to draw.
+    outcome, predictor, group : column names.
+    lines : frame from :func:`hlmlab.models.fitted_lines` (``family, group, x, y``).
+    styles : from :func:`group_styles`.
+    jitter : half-width of the uniform horizontal jitter, in predictor units. Hover shows
+        the true value.
+    title, x_title, y_title : labels.
+    colour_by_group : False draws every point in grey, as the deck's first slide does.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One marker trace per group (``meta`` = group label), then one line trace per
+        (family, group) with ``meta`` = ``"family:group"``.
+    """
+    fig = go.Figure()
+    offsets = jitter_offsets(len(data), jitter_seed) * jitter
+    counts = data.groupby(group).size()
+    data = data.assign(_x=data[predictor].to_numpy(dtype=float) + offsets)
+    for label, part in data.groupby(group, sort=False):
+        style = styles.get(label, {"colour": "#555555", "symbol": "circle"})
+        fig.add_trace(
+            go.Scatter(
+                x=part["_x"],
+                y=part[outcome],
+                mode="markers",
+                name=f"{group} {label} (n={counts[label]})",
+                legendgroup=f"group-{label}",
+                meta=str(label),
+                marker={
+                    "color": style["colour"] if colour_by_group else "#777777",
+                    "symbol": style["symbol"] if colour_by_group else "circle",
+                    "size": 11,
+                    "opacity": 0.75,
+                    "line": {"width": 1, "color": "white"},
+                },
+                customdata=np.column_stack(
+                    [np.full(len(part), str(label)), np.full(len(part), counts[label]),
+                     part[predictor].to_numpy()]
+                ),
+                hovertemplate=(
+                    f"{group} %{{customdata[0]}} (n=%{{customdata[1]}})<br>"
+                    f"{predictor} = %{{customdata[2]}}<br>{outcome} = %{{y}}<extra></extra>"
+                ),
+            )
+        )
+    for (family, label), part in lines.groupby(["family", "group"], sort=False):
+        fam = FAMILY_STYLES[family]
+        colour = POOLED_COLOUR if family == "pooled" else styles.get(label, {}).get("colour", "#555")
+        name = fam["label"] if family == "pooled" else f"{fam['label'].split(' (')[0]}: {label}"
+        fig.add_trace(
+            go.Scatter(
+                x=part["x"],
+                y=part["y"],
+                mode="lines",
+                name=name,
+                legendgroup=family,
+                legendgrouptitle_text=fam["label"] if family != "pooled" else None,
+                meta=f"{family}:{label}",
+                line={"color": colour, "dash": fam["dash"], "width": fam["width"]},
+                hovertemplate=(
+                    f"{fam['label']}<br>{group} {label}<br>{predictor} = %{{x:.2f}}<br>"
+                    f"predicted {outcome} = %{{y:.2f}}<extra></extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        title={"text": title, "font": {"size": 22}},
+        font=FONT,
+        xaxis_title=x_title or predictor,
+        yaxis_title=y_title or outcome,
+        template="plotly_white",
+        height=560,
+        margin={"l": 70, "r": 20, "t": 60, "b": 60},
+        legend={"font": {"size": 15}, "groupclick": "toggleitem"},
+        hoverlabel={"font_size": 16},
+    )
+    return fig
+
+
+def shrinkage_figure(
+    ols: pd.DataFrame, multilevel: pd.DataFrame, fixed_value: float, column: str, styles: dict,
+    title: str = "",
+) -> go.Figure:
+    """Arrows from each group's own OLS estimate to its multilevel estimate.
+
+    Parameters
+    ----------
+    ols, multilevel : frames indexed by group with the coefficient ``column``.
+    fixed_value : the fixed effect the estimates shrink toward (drawn as a line).
+    column : ``"intercept"`` or ``"slope"``.
+    styles : from :func:`group_styles`.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure with one trace per group (``meta`` = group label).
+    """
+    fig = go.Figure()
+    common = [g for g in multilevel.index if g in ols.index and np.isfinite(ols.loc[g, column])]
+    for position, label in enumerate(common):
+        colour = styles.get(label, {}).get("colour", "#555")
+        fig.add_trace(
+            go.Scatter(
+                x=[ols.loc[label, column], multilevel.loc[label, column]],
+                y=[position, position],
+                mode="lines+markers",
+                meta=str(label),
+                name=str(label),
+                showlegend=False,
+                marker={"symbol": ["circle-open", "arrow"], "size": [14, 18],
+                        "angleref": "previous", "color": colour},
+                line={"color": colour, "width": 3},
+                hovertemplate=f"{label}: %{{x:.2f}}<extra></extra>",
+            )
+        )
+    fig.add_vline(x=fixed_value, line={"color": POOLED_COLOUR, "dash": "dash", "width": 2})
+    fig.update_layout(
+        title={"text": title, "font": {"size": 20}},
+        font=FONT,
+        template="plotly_white",
+        height=120 + 40 * len(common),
+        yaxis={"tickvals": list(range(len(common))), "ticktext": [str(g) for g in common]},
+        xaxis_title=f"{column}: own OLS (open circle) to multilevel (arrow head)",
+        margin={"l": 90, "r": 20, "t": 50, "b": 60},
+    )
+    return fig

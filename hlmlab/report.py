@@ -1,0 +1,160 @@
+"""Turn fits into what a student reads: LaTeX equations and tidy tables. No Streamlit.
+
+Every number here comes straight from a fit object; nothing is recomputed, so what the
+reference tests check is what the page shows.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from hlmlab.models import MultilevelFit, PerGroupFit, PooledFit
+
+__all__ = [
+    "fixed_effects_table",
+    "group_table",
+    "model_latex",
+    "variance_table",
+]
+
+
+def _tex_name(name: str) -> str:
+    """A column name as upright LaTeX text, TeX's special characters escaped or dropped."""
+    kept = "".join(ch for ch in name if ch not in "\\^~")
+    escaped = re.sub(r"([{}$&#_%])", r"\\\1", kept)
+    return r"\text{" + escaped + "}"
+
+
+def _num(value: float, digits: int = 2) -> str:
+    return f"{value:.{digits}f}"
+
+
+def model_latex(fit: MultilevelFit, digits: int = 2) -> str:
+    """The fitted model as a LaTeX ``aligned`` block with the estimates filled in.
+
+    Parameters
+    ----------
+    fit : MultilevelFit
+    digits : decimals shown.
+
+    Returns
+    -------
+    str for ``st.latex``.
+    """
+    y = _tex_name(fit.outcome) + "_{ij}"
+    b0 = _num(fit.fixed["Intercept"], digits)
+    lines = []
+    if fit.predictor:
+        x = _tex_name(fit.predictor) + "_{ij}"
+        b1 = fit.fixed[fit.predictor]
+        sign = "+" if b1 >= 0 else "-"
+        fixed_part = f"{b0} {sign} {_num(abs(b1), digits)}\\,{x}"
+    else:
+        x = ""
+        fixed_part = b0
+    for cov in fit.covariates:
+        c = fit.fixed[cov]
+        fixed_part += f" {'+' if c >= 0 else '-'} {_num(abs(c), digits)}\\,{_tex_name(cov)}_{{ij}}"
+    random_part = "u_{0j}" + (f" + u_{{1j}}\\,{x}" if fit.random_slope else "")
+    lines.append(f"{y} &= {fixed_part} + {random_part} + e_{{ij}}")
+    v = fit.variance
+    if fit.random_slope:
+        lines.append(
+            r"\begin{pmatrix}u_{0j}\\u_{1j}\end{pmatrix} &\sim N\!\left(\mathbf{0},"
+            r"\begin{pmatrix}" + f"{_num(v['tau00'])} & {_num(v['tau01'])}\\\\"
+            f"{_num(v['tau01'])} & {_num(v['tau11'])}" + r"\end{pmatrix}\right)"
+        )
+    else:
+        lines.append(f"u_{{0j}} &\\sim N(0,\\ {_num(v['tau00'])})")
+    lines.append(f"e_{{ij}} &\\sim N(0,\\ {_num(v['sigma2'])})")
+    return "\\begin{aligned}" + "\\\\".join(lines) + "\\end{aligned}"
+
+
+def fixed_effects_table(fit: MultilevelFit, pooled: PooledFit | None = None) -> pd.DataFrame:
+    """Fixed effects with lme4-style SEs, statsmodels' full-information SEs and t values.
+
+    Parameters
+    ----------
+    fit : MultilevelFit
+    pooled : optional PooledFit shown alongside for comparison.
+
+    Returns
+    -------
+    DataFrame indexed by term.
+    """
+    table = pd.DataFrame(
+        {
+            "estimate": fit.fixed,
+            "SE (lme4: fixed-effects block)": fit.fixed_se,
+            "t": fit.fixed / fit.fixed_se,
+        }
+    )
+    if fit.fixed_se_full_information is not None:
+        table["SE (statsmodels bse_fe: full information)"] = fit.fixed_se_full_information
+    if pooled is not None:
+        table["pooled OLS estimate"] = pooled.coef.reindex(table.index)
+        table["pooled OLS SE"] = pooled.se.reindex(table.index)
+    table.index.name = "term"
+    return table
+
+
+def variance_table(fit: MultilevelFit) -> pd.DataFrame:
+    """Variance components, ICC and fit statistics as a two-column table (name, value)."""
+    v = fit.variance
+    rows = [
+        ("tau00: variance of intercepts between groups", v["tau00"]),
+    ]
+    if fit.random_slope:
+        rows += [
+            ("tau11: variance of slopes between groups", v["tau11"]),
+            ("tau01: intercept-slope covariance", v["tau01"]),
+            ("intercept-slope correlation", fit.correlation),
+        ]
+    rows += [
+        ("sigma2: residual variance within groups", v["sigma2"]),
+        (
+            "ICC: tau00 / (tau00 + sigma2)" + (" at predictor = 0" if fit.random_slope else ""),
+            fit.icc,
+        ),
+        (("REML " if fit.reml else "") + "log-likelihood", fit.loglik),
+        ("AIC", fit.aic),
+        ("BIC", fit.bic),
+        ("rows", fit.n_obs),
+        ("groups", fit.n_groups),
+    ]
+    return pd.DataFrame(rows, columns=["quantity", "value"]).set_index("quantity")
+
+
+def group_table(
+    per_group: PerGroupFit, fit: MultilevelFit | None, shrinkage: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Per group: n, own OLS line, multilevel line and the shrinkage weight(s).
+
+    Parameters
+    ----------
+    per_group : PerGroupFit
+    fit : MultilevelFit or None (not usable fits are left out)
+    shrinkage : from :func:`hlmlab.stats.shrinkage_weights`, or None
+
+    Returns
+    -------
+    DataFrame indexed by group.
+    """
+    table = pd.DataFrame(
+        {
+            "n": per_group.table["n"],
+            "OLS intercept": per_group.table["intercept"],
+            "OLS slope": per_group.table["slope"],
+        }
+    )
+    if fit is not None:
+        table["multilevel intercept"] = fit.blups["intercept"].reindex(table.index)
+        table["multilevel slope"] = fit.blups["slope"].reindex(table.index)
+    if shrinkage is not None:
+        table["lambda (intercept)"] = shrinkage["lambda_intercept"].reindex(table.index)
+        if "lambda_slope" in shrinkage:
+            table["lambda (slope)"] = shrinkage["lambda_slope"].reindex(table.index)
+    return table.replace([np.inf, -np.inf], np.nan)

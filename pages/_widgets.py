@@ -1,0 +1,70 @@
+"""Display helpers shared by the lesson pages: presentation only, no maths."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from hlmlab.lessons import LessonSection
+
+_SEVERITY = {"error": st.error, "warning": st.warning, "teaching": st.info, "info": st.caption}
+_ICONS = {"error": "⛔", "warning": "⚠️", "teaching": "🎓"}
+
+
+def show_lesson_section(section: LessonSection) -> None:
+    """A lesson section's heading (if any) and body."""
+    if section.title:
+        st.subheader(section.title)
+    if section.body:
+        st.markdown(section.body)
+
+
+def show_question(section: LessonSection, key: str) -> None:
+    """Predict, then reveal: the answer opens only after the student has committed."""
+    st.subheader(section.title or "Question")
+    st.markdown(section.body)
+    guess = st.text_input("Your prediction (a few words)", key=f"{key}_guess")
+    if st.button("Reveal the answer", key=f"{key}_reveal", disabled=not guess.strip()):
+        st.session_state[f"{key}_shown"] = True
+    if st.session_state.get(f"{key}_shown"):
+        st.success(section.answer)
+
+
+def show_diagnostics(messages) -> None:
+    """Plain-language notes about a fit, coloured by how much they matter."""
+    for message in messages:
+        show = _SEVERITY.get(message.severity, st.info)
+        if message.severity == "info":
+            show(f"**{message.headline}** {message.detail}")
+        else:
+            show(f"**{message.headline}** {message.detail}", icon=_ICONS[message.severity])
+
+
+def show_source_note(data) -> None:
+    """Say plainly whether the students on screen are real."""
+    label = data.attrs.get("label", "data")
+    if data.attrs.get("synthetic"):
+        st.info(
+            f"**{label}.** These are simulated students, built so each school matches the "
+            "published figures (size, sector, homework, math mean and spread, and its own "
+            "regression line). They are not real pupils. Drop the original file into `data/` "
+            "to use it instead.",
+            icon="🧪",
+        )
+    else:
+        dropped = data.attrs.get("dropped_rows", 0)
+        extra = f" {dropped} rows with missing values were left out." if dropped else ""
+        st.caption(f"**{label}.**{extra}")
+
+
+def show_code_tabs(fit, pooled=None) -> None:
+    """The exact calls that reproduce the fit, in Python and in R."""
+    st.subheader("Run it yourself")
+    python_tab, r_tab = st.tabs(["statsmodels (Python)", "lme4 (R)"])
+    with python_tab:
+        st.code(fit.code, language="python")
+        if pooled is not None:
+            st.caption("The pooled line:")
+            st.code(pooled.code, language="python")
+        st.caption(fit.optimizer_note)
+    with r_tab:
+        st.code(fit.lme4, language="r")

@@ -1,0 +1,14 @@
+"""Welcome page: what HLM Lab is and where to start."""
+
+import streamlit as st
+
+from hlmlab.lessons import load_lesson
+from pages._widgets import show_lesson_section
+
+LESSON = load_lesson("home")
+
+st.title("HLM Lab")
+show_lesson_section(LESSON["intro"])
+st.page_link("pages/nels88_two_schools.py", label="Start: NELS88, math and homework in two schools",
+             icon="📐")
+show_lesson_section(LESSON["how"])

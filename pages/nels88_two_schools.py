@@ -1,0 +1,181 @@
+"""NELS88: math against homework in two schools, then three ways to draw the lines."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from hlmlab import datasets, models, plots, report
+from hlmlab.lessons import load_lesson
+from hlmlab.urlstate import UrlSettings
+from pages._widgets import (
+    show_code_tabs,
+    show_diagnostics,
+    show_lesson_section,
+    show_question,
+    show_source_note,
+)
+
+LESSON = load_lesson("nels88_two_schools")
+OUTCOME, PREDICTOR, GROUP = "math", "homework", "schid"
+DECK_SCHOOLS = (24725, 62821)
+STEPS = ("1 · Two schools", "2 · Jitter", "3 · Colour by school", "4 · Three kinds of lines")
+SCHOOL_SETS = ("The deck's two schools", "All schools", "Choose schools")
+FAMILIES = {"Pooled": "pooled", "Per school": "per_group", "Multilevel": "multilevel"}
+MODELS = ("Random intercept", "Random intercept and slope")
+MAX_PER_SCHOOL = 70
+SUBSAMPLE_SEED = 88
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_source(label: str, stamp: float):
+    """The chosen data source; ``stamp`` (file mtime) makes an edited file reload."""
+    return datasets.load_nels88(label)
+
+
+@st.cache_data(show_spinner="Fitting the models…", max_entries=4096)
+def fit_selection(label: str, stamp: float, schools: tuple, per_school: int,
+                  random_slope: bool, reml: bool):
+    """Fits shared by every session: keyed on the data and the slider values only."""
+    data = load_source(label, stamp)
+    chosen = data[data[GROUP].isin(schools)]
+    chosen = datasets.subsample_groups(chosen, GROUP, per_school, seed=SUBSAMPLE_SEED)
+    try:
+        comparison = models.compare_pooling(chosen, OUTCOME, PREDICTOR, GROUP, random_slope, reml)
+    except models.ModelDataError as exc:
+        return chosen, None, str(exc)
+    return chosen, comparison, ""
+
+
+def read_url_settings(school_ids):
+    url = UrlSettings(st.query_params)
+    settings = {
+        "step": STEPS[url.number("step", 1, len(STEPS), len(STEPS), integer=True) - 1],
+        "per_school": url.number("per_school", 2, MAX_PER_SCHOOL, MAX_PER_SCHOOL, integer=True),
+        "jitter": url.number("jitter", 0.0, 0.45, 0.15),
+        "model": MODELS[url.number("slope", 0, 1, 1, integer=True)],
+        "method": url.choice("method", ("REML", "ML"), "REML"),
+        "schools": url.subset("schools", school_ids, [s for s in DECK_SCHOOLS if s in school_ids]),
+    }
+    return settings, url.problems
+
+
+st.title("NELS88: math and homework in two schools")
+show_lesson_section(LESSON["intro"])
+
+sources = datasets.nels88_sources()
+source_label = st.selectbox("Data", list(sources), key="nels_source")
+stamp = sources[source_label].stat().st_mtime
+try:
+    all_data = load_source(source_label, stamp)
+except ValueError as exc:
+    st.error(f"That file could not be used: {exc} Showing the synthetic replica instead.")
+    source_label = datasets.NELS88_REPLICA_LABEL
+    stamp = sources[source_label].stat().st_mtime
+    all_data = load_source(source_label, stamp)
+show_source_note(all_data)
+
+school_ids = sorted(all_data[GROUP].unique().tolist())
+styles = plots.group_styles(school_ids)
+defaults, url_problems = read_url_settings(school_ids)
+for problem in url_problems:
+    st.warning(problem, icon="🔗")
+
+step = st.segmented_control(
+    "Lesson step", STEPS, default=defaults["step"], key="nels_step", width="stretch"
+) or STEPS[-1]
+step_number = STEPS.index(step) + 1
+show_lesson_section(LESSON[f"step{step_number}"])
+
+
+@st.fragment
+def lab():
+    """The interactive panel: its widgets rerun only this fragment."""
+    controls = st.columns([3, 2, 2])
+    with controls[0]:
+        school_set = st.radio("Schools", SCHOOL_SETS, key="nels_school_set", horizontal=True,
+                              index=0 if list(defaults["schools"]) == list(DECK_SCHOOLS) else 2)
+        if school_set == SCHOOL_SETS[0]:
+            schools = [s for s in DECK_SCHOOLS if s in school_ids] or school_ids[:2]
+        elif school_set == SCHOOL_SETS[1]:
+            schools = school_ids
+        else:
+            schools = st.multiselect("Schools to show and fit", school_ids,
+                                     default=defaults["schools"], key="nels_schools")
+        per_school = st.slider("Students per school (at most; a seeded random subsample)",
+                               2, MAX_PER_SCHOOL, defaults["per_school"], key="nels_per_school")
+    with controls[1]:
+        jitter = 0.0
+        if step_number >= 2:
+            jitter = st.slider("Jitter (display only; fits use the true hours)", 0.0, 0.45,
+                               defaults["jitter"], 0.05, key="nels_jitter")
+        families = []
+        if step_number >= 4:
+            families = st.pills("Lines", list(FAMILIES), selection_mode="multi",
+                                default=list(FAMILIES), key="nels_families")
+    with controls[2]:
+        random_slope, reml = True, True
+        if step_number >= 4:
+            random_slope = st.radio("Multilevel model", MODELS, key="nels_model",
+                                    index=MODELS.index(defaults["model"])) == MODELS[1]
+            reml = st.radio("Estimation", ("REML", "ML"), horizontal=True, key="nels_method",
+                            index=("REML", "ML").index(defaults["method"])) == "REML"
+
+    if not schools:
+        st.info("Pick at least one school to see its students.")
+        return
+    chosen, comparison, error = fit_selection(source_label, stamp, tuple(sorted(schools)),
+                                              per_school, random_slope, reml)
+    if error:
+        st.warning(error)
+    lines = comparison.lines if comparison is not None and step_number >= 4 else None
+    wanted = [FAMILIES[f] for f in (families or [])]
+    if lines is not None:
+        lines = lines[lines["family"].isin(wanted)]
+    label = all_data.attrs.get("label", source_label)
+    figure = plots.lines_figure(
+        chosen, OUTCOME, PREDICTOR, GROUP,
+        lines=lines if lines is not None else models.fitted_lines({}, {"all": (0, 1)}),
+        styles=styles, jitter=jitter, colour_by_group=step_number >= 3,
+        title=f"Math achievement against homework · {label}",
+        x_title="Hours of homework per week", y_title="Math achievement",
+    )
+
+    if step_number < 4 or comparison is None:
+        st.plotly_chart(figure, key="nels_chart", config={"displaylogo": False})
+        return
+    fit = comparison.multilevel
+    chart_col, numbers_col = st.columns([3, 2])
+    with chart_col:
+        st.plotly_chart(figure, key="nels_chart", config={"displaylogo": False})
+    with numbers_col:
+        if comparison.error:
+            st.warning(f"No multilevel fit: {comparison.error}")
+        if fit is not None:
+            show_diagnostics(fit.messages)
+            if fit.usable:
+                st.latex(report.model_latex(fit))
+                st.dataframe(report.variance_table(fit), width="stretch",
+                             column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+    st.subheader("School by school")
+    st.caption(f"{label}. λ is the weight a school's own OLS estimate gets in its multilevel "
+               "estimate: 1 = its own line, 0 = the overall line.")
+    st.dataframe(
+        report.group_table(comparison.per_group, fit if fit and fit.usable else None,
+                           comparison.shrinkage),
+        width="stretch",
+        column_config={"n": st.column_config.NumberColumn(format="%d")},
+    )
+    for message in comparison.per_group.messages:
+        st.caption(str(message))
+    if fit is not None and fit.usable:
+        st.subheader("Fixed effects")
+        st.dataframe(report.fixed_effects_table(fit, comparison.pooled), width="stretch")
+        show_code_tabs(fit, comparison.pooled)
+
+
+lab()
+
+if step_number >= 4:
+    show_lesson_section(LESSON["pooling"])
+    show_question(LESSON["question-shrink"], key="nels_q_shrink")
+    show_question(LESSON["question-pooled-slope"], key="nels_q_pooled")

