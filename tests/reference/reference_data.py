@@ -1,0 +1,24 @@
+"""Every data set the lme4 reference cases use, by the name cases.csv gives it.
+
+R and pytest both get their rows from here: make_reference.sh exports each frame to CSV for
+R, and the reference test loads the same frame. To add a case on a new data set (a seeded
+simulation, say), add a loader here and a row to cases.csv, then run make_reference.sh.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from hlmlab import datasets
+
+REFERENCE_DATA = {
+    "nels88_replica": datasets.load_nels88_replica,
+    "hsb82": partial(datasets.load_reference, "hsb82"),
+    "exam": partial(datasets.load_reference, "exam"),
+    "sleepstudy": partial(datasets.load_reference, "sleepstudy"),
+}
+
+
+def load(name: str):
+    """The frame for data set ``name`` of cases.csv."""
+    return REFERENCE_DATA[name]()
