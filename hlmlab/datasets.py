@@ -91,12 +91,13 @@ def load_nels88_replica(path: str | Path | None = None) -> pd.DataFrame:
     return frame
 
 
-def nels88_sources(data_dir: str | Path = DATA_DIR) -> dict[str, Path]:
+def nels88_sources(data_dir: str | Path | None = None) -> dict[str, Path]:
     """List the NELS88 sources available, replica first.
 
     Parameters
     ----------
-    data_dir : str or pathlib.Path, default DATA_DIR
+    data_dir : str or pathlib.Path, optional
+        Defaults to the module's ``DATA_DIR``, looked up at call time.
         Folder holding ``nels88_synthetic.csv`` and, optionally, the user's ``nels88.csv``.
 
     Returns
@@ -105,7 +106,7 @@ def nels88_sources(data_dir: str | Path = DATA_DIR) -> dict[str, Path]:
         ``{"NELS88 (synthetic replica)": ...}``, plus ``"NELS88 (original file)"`` when
         ``nels88.csv`` exists in ``data_dir``.
     """
-    data_dir = Path(data_dir)
+    data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
     sources = {NELS88_REPLICA_LABEL: data_dir / NELS88_REPLICA_FILENAME}
     original = data_dir / NELS88_ORIGINAL_FILENAME
     if original.is_file():
@@ -113,14 +114,15 @@ def nels88_sources(data_dir: str | Path = DATA_DIR) -> dict[str, Path]:
     return sources
 
 
-def load_nels88(source_label: str, data_dir: str | Path = DATA_DIR) -> pd.DataFrame:
+def load_nels88(source_label: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     """Load one of the sources listed by :func:`nels88_sources`.
 
     Parameters
     ----------
     source_label : str
         A key of ``nels88_sources(data_dir)``.
-    data_dir : str or pathlib.Path, default DATA_DIR
+    data_dir : str or pathlib.Path, optional
+        Defaults to the module's ``DATA_DIR``, looked up at call time.
         Folder of the data files.
 
     Returns

@@ -626,7 +626,8 @@ def fit_multilevel(
         converged=bool(finite and is_optimum),
         singular=singular,
         messages=tuple(messages),
-        code=_statsmodels_code(outcome, x_columns, group, random_slope, reml),
+        code=_statsmodels_code(outcome, x_columns, group, random_slope, reml,
+                               solution.beta, lam @ lam.T, singular),
         lme4=_lme4_code(outcome, x_columns, group, random_slope, reml),
         theta=tuple(float(t) for t in theta),
         statsmodels_loglik=sm_loglik,
@@ -670,7 +671,7 @@ def _diagnose(
         messages.append(
             Diagnostic(
                 "teaching",
-                f"Only {n_groups} {group} values: the slope variance is barely estimable.",
+                f"Only {n_groups} groups ({group}): the slope variance is barely estimable.",
                 f"A random slope adds three numbers (tau00, tau11, tau01) that must be "
                 f"estimated from just {n_groups} group lines. The fit runs, but those "
                 "variances are illustrations rather than estimates. Multilevel models pay "
@@ -732,16 +733,31 @@ def _diagnose(
     return messages
 
 
-def _statsmodels_code(outcome, x_columns, group, random_slope, reml) -> str:
+def _statsmodels_code(outcome, x_columns, group, random_slope, reml, beta, cov_re_relative,
+                      singular) -> str:
+    """The statsmodels call that reproduces the fit, started where hlmlab's search ended."""
     rhs = " + ".join(_quote_python(c) for c in x_columns) or "1"
     formula = f"{_quote_python(outcome)} ~ {rhs}"
     re_formula = f", re_formula={'~' + _quote_python(x_columns[0])!r}" if random_slope else ""
+    fe = ", ".join(f"{b:.12g}" for b in beta)
+    cov = ", ".join("[" + ", ".join(f"{c:.12g}" for c in row) + "]" for row in cov_re_relative)
+    caveat = (
+        "# This optimum is on the boundary (a singular covariance matrix), where statsmodels'\n"
+        "# likelihood is not defined: expect warnings and slightly different numbers.\n"
+        if singular else ""
+    )
     return (
+        "import numpy as np\n"
         "import statsmodels.formula.api as smf\n"
+        "from statsmodels.regression.mixed_linear_model import MixedLMParams\n\n"
         f"model = smf.mixedlm({formula!r}, data, groups=data[{group!r}]{re_formula})\n"
-        "# HLM Lab starts lbfgs from moment estimates and checks the optimum against\n"
-        "# lme4's profiled deviance; statsmodels' default start can stop short.\n"
-        f"result = model.fit(reml={bool(reml)}, method=['lbfgs', 'bfgs'])\n"
+        "# From statsmodels' default start the optimiser can stop short of the optimum, so\n"
+        "# start where HLM Lab's search (checked against lme4's deviance) ended. cov_re is\n"
+        "# the random-effects covariance divided by the residual variance.\n"
+        f"start = MixedLMParams.from_components(fe_params=np.array([{fe}]),\n"
+        f"                                      cov_re=np.array([{cov}]))\n"
+        f"{caveat}"
+        f"result = model.fit(start_params=start, reml={bool(reml)}, method=['lbfgs'])\n"
         "print(result.summary())"
     )
 

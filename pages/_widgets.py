@@ -68,3 +68,28 @@ def show_code_tabs(fit, pooled=None) -> None:
         st.caption(fit.optimizer_note)
     with r_tab:
         st.code(fit.lme4, language="r")
+
+
+def show_choice_question(section: LessonSection, key: str) -> bool:
+    """Predict, then reveal, with a multiple choice: lines ``- ( ) text`` of the body are the
+    choices. The choice is locked once the answer is shown. Returns whether it is shown.
+    """
+    marker = "- ( ) "
+    lines = section.body.splitlines()
+    choices = [line[len(marker):].strip() for line in lines if line.startswith(marker)]
+    st.subheader(section.title or "Question")
+    st.markdown("\n".join(line for line in lines if not line.startswith(marker)))
+    shown_key = f"{key}_shown"
+
+    def reveal():  # a callback runs before the next script run, so the radio locks at once
+        st.session_state[shown_key] = True
+
+    shown = bool(st.session_state.get(shown_key))
+    pick = st.radio("Your explanation", choices, index=None, key=f"{key}_pick", disabled=shown)
+    st.button("Reveal the answer", key=f"{key}_reveal", disabled=shown or pick is None,
+              on_click=reveal)
+    if shown:
+        if pick is not None:
+            st.caption(f"You chose: *{pick}*")
+        st.success(section.answer)
+    return shown

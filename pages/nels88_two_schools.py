@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from hlmlab import datasets, models, plots, report
@@ -27,16 +29,16 @@ SUBSAMPLE_SEED = 88
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def load_source(label: str, stamp: float):
+def load_source(label: str, path: str, stamp: float):
     """The chosen data source; ``stamp`` (file mtime) makes an edited file reload."""
-    return datasets.load_nels88(label)
+    return datasets.load_nels88(label, Path(path).parent)
 
 
 @st.cache_data(show_spinner="Fitting the models…", max_entries=4096)
-def fit_selection(label: str, stamp: float, schools: tuple, per_school: int,
+def fit_selection(label: str, path: str, stamp: float, schools: tuple, per_school: int,
                   random_slope: bool, reml: bool):
     """Fits shared by every session: keyed on the data and the slider values only."""
-    data = load_source(label, stamp)
+    data = load_source(label, path, stamp)
     chosen = data[data[GROUP].isin(schools)]
     chosen = datasets.subsample_groups(chosen, GROUP, per_school, seed=SUBSAMPLE_SEED)
     try:
@@ -49,7 +51,7 @@ def fit_selection(label: str, stamp: float, schools: tuple, per_school: int,
 def read_url_settings(school_ids):
     url = UrlSettings(st.query_params)
     settings = {
-        "step": STEPS[url.number("step", 1, len(STEPS), len(STEPS), integer=True) - 1],
+        "step": STEPS[url.number("step", 1, len(STEPS), 1, integer=True) - 1],
         "per_school": url.number("per_school", 2, MAX_PER_SCHOOL, MAX_PER_SCHOOL, integer=True),
         "jitter": url.number("jitter", 0.0, 0.45, 0.15),
         "model": MODELS[url.number("slope", 0, 1, 1, integer=True)],
@@ -64,14 +66,16 @@ show_lesson_section(LESSON["intro"])
 
 sources = datasets.nels88_sources()
 source_label = st.selectbox("Data", list(sources), key="nels_source")
-stamp = sources[source_label].stat().st_mtime
 try:
-    all_data = load_source(source_label, stamp)
-except ValueError as exc:
+    source_path = str(sources[source_label])
+    stamp = sources[source_label].stat().st_mtime
+    all_data = load_source(source_label, source_path, stamp)
+except (ValueError, OSError) as exc:
     st.error(f"That file could not be used: {exc} Showing the synthetic replica instead.")
     source_label = datasets.NELS88_REPLICA_LABEL
+    source_path = str(sources[source_label])
     stamp = sources[source_label].stat().st_mtime
-    all_data = load_source(source_label, stamp)
+    all_data = load_source(source_label, source_path, stamp)
 show_source_note(all_data)
 
 school_ids = sorted(all_data[GROUP].unique().tolist())
@@ -82,7 +86,10 @@ for problem in url_problems:
 
 step = st.segmented_control(
     "Lesson step", STEPS, default=defaults["step"], key="nels_step", width="stretch"
-) or STEPS[-1]
+)
+if step is None:  # clicking the selected step again clears it; stay where we were
+    step = st.session_state.get("nels_last_step", defaults["step"])
+st.session_state["nels_last_step"] = step
 step_number = STEPS.index(step) + 1
 show_lesson_section(LESSON[f"step{step_number}"])
 
@@ -123,8 +130,9 @@ def lab():
     if not schools:
         st.info("Pick at least one school to see its students.")
         return
-    chosen, comparison, error = fit_selection(source_label, stamp, tuple(sorted(schools)),
-                                              per_school, random_slope, reml)
+    chosen, comparison, error = fit_selection(source_label, source_path, stamp,
+                                              tuple(sorted(schools)), per_school,
+                                              random_slope, reml)
     if error:
         st.warning(error)
     lines = comparison.lines if comparison is not None and step_number >= 4 else None

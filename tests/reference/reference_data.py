@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from functools import partial
 
-from hlmlab import datasets
+from hlmlab import datasets, designs
 
 REFERENCE_DATA = {
     "nels88_replica": datasets.load_nels88_replica,
     "hsb82": partial(datasets.load_reference, "hsb82"),
     "exam": partial(datasets.load_reference, "exam"),
     "sleepstudy": partial(datasets.load_reference, "sleepstudy"),
+    # "Why multilevel?" lab (pages/why_multilevel.py): the page's default section 1 study
+    # and section 3 classes, and Hsb82 with sector coded 0/1 for the section 5 table.
+    "why_classic_study": partial(designs.simulate_classic_study, 10, 20, 0.2, 1976),
+    "why_icc_classes": partial(designs.simulate_grouped_scores, 0.3, 20, 15, 3),
+    "hsb82_coded": lambda: designs.hsb82_coded(datasets.load_reference("hsb82")),
 }
 
 

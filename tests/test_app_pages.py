@@ -1,0 +1,104 @@
+"""AppTest: the app starts, every page renders, and every control of every page can be set to
+its extremes without an exception or an unexpected-error message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_pages import APP, REPO, page_paths
+
+TIMEOUT = 120
+
+
+def open_page(path: str, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    at.switch_page(path).run()
+    return at
+
+
+def assert_clean(at: AppTest, context: str) -> None:
+    assert not at.exception, f"{context}: {[e.message for e in at.exception]}"
+    errors = [e.value for e in at.error]
+    assert not any("Traceback" in e for e in errors), f"{context}: {errors}"
+
+
+def test_every_page_file_is_listed_in_app():
+    listed = set(page_paths())
+    files = {
+        f"pages/{p.name}" for p in (REPO / "pages").glob("*.py") if not p.name.startswith("_")
+    }
+    assert files == listed
+
+
+def test_app_starts_on_the_welcome_page():
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert_clean(at, "start")
+    assert at.title[0].value == "HLM Lab"
+
+
+@pytest.mark.parametrize("path", page_paths())
+def test_page_renders(path):
+    at = open_page(path)
+    assert_clean(at, path)
+    assert at.title, f"{path} has no title"
+
+
+def _extremes(widget) -> list:
+    kind = type(widget).__name__
+    if kind in ("Slider", "SelectSlider"):
+        return [widget.min, widget.max] if kind == "Slider" else [widget.options[0], widget.options[-1]]
+    if kind in ("Radio", "Selectbox"):
+        return list(widget.options)
+    if kind == "Multiselect":
+        return [[], list(widget.options)]
+    if kind in ("Toggle", "Checkbox"):
+        return [True, False]
+    if kind == "ButtonGroup":
+        return [None, *widget.options] if not _multi(widget) else [[], list(widget.options)]
+    if kind == "NumberInput":
+        return [v for v in (widget.min, widget.max) if v is not None]
+    return []
+
+
+def _multi(widget) -> bool:
+    return not widget._is_single_select
+
+
+def _widgets(at: AppTest) -> list:
+    return [*at.slider, *at.select_slider, *at.radio, *at.selectbox, *at.multiselect,
+            *at.toggle, *at.checkbox, *at.button_group, *at.number_input]
+
+
+# Views that only a URL opens directly (a page's later lesson steps show more controls).
+EXTRA_VIEWS = {"pages/nels88_two_schools.py": [{"step": "4"}]}
+VIEWS = [(path, None) for path in page_paths()] + [
+    (path, query) for path, queries in EXTRA_VIEWS.items() for query in queries
+]
+
+
+@pytest.mark.parametrize(("path", "query"), VIEWS)
+def test_every_control_at_its_extremes(path, query):
+    """Each keyed control on the page, one at a time, at each extreme value."""
+    at = open_page(path, query)
+    keys = [w.key for w in _widgets(at) if w.key and not w.key.startswith("$$")]
+    assert keys or path == "pages/home.py", f"{path} has no keyed controls"
+    for key in keys:
+        for value in _extremes(_find(at, key)):
+            widget = _find(at, key)
+            if widget is None:  # hidden by another control's value
+                break
+            widget.set_value(value).run()
+            assert_clean(at, f"{path}: {key}={value!r}")
+
+
+def _find(at: AppTest, key: str):
+    for widget in _widgets(at):
+        if widget.key == key:
+            return widget
+    return None

@@ -1,0 +1,105 @@
+"""Unit tests of hlmlab.stats, report, lessons, urlstate and plots."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hlmlab import datasets, plots, report, stats
+from hlmlab.lessons import LESSONS_DIR, load_lesson
+from hlmlab.models import compare_pooling, fit_multilevel
+from hlmlab.urlstate import UrlSettings
+
+
+def test_icc_and_design_effect_formulas():
+    assert stats.icc(1.0, 4.0) == pytest.approx(0.2)
+    assert stats.design_effect(0.2, 20) == pytest.approx(1 + 19 * 0.2)
+    assert stats.effective_sample_size(400, 0.2, 20) == pytest.approx(400 / 4.8)
+    assert np.isnan(stats.icc(0.0, 0.0))
+
+
+def test_random_slope_shrinkage_reduces_to_the_scalar_weight_without_slope_variance():
+    data = datasets.load_nels88_replica()
+    variance = {"tau00": 20.0, "tau11": 0.0, "tau01": 0.0, "sigma2": 60.0}
+    matrix = stats.shrinkage_weights(data, "homework", "schid", variance, random_slope=True)
+    scalar = stats.shrinkage_weights(data, "homework", "schid", variance, random_slope=False)
+    np.testing.assert_allclose(matrix["lambda_intercept"], scalar["lambda_intercept"], rtol=1e-12)
+    np.testing.assert_allclose(matrix["lambda_slope"], 0.0, atol=1e-12)
+    n = data.groupby("schid").size()
+    np.testing.assert_allclose(scalar["lambda_intercept"], 20 / (20 + 60 / n))
+
+
+def test_model_latex_carries_the_estimates():
+    data = datasets.load_nels88_replica()
+    fit = fit_multilevel(data, "math", "homework", "schid", random_slope=True)
+    tex = report.model_latex(fit)
+    assert f"{fit.fixed['Intercept']:.2f}" in tex and f"{fit.variance['tau11']:.2f}" in tex
+    assert r"\text{homework}_{ij}" in tex and "pmatrix" in tex
+    assert report._tex_name("a_b%c") == r"\text{a\_b\%c}"
+
+
+def test_group_table_lines_up_ols_multilevel_and_lambda():
+    data = datasets.load_nels88_replica()
+    comparison = compare_pooling(data, "math", "homework", "schid", random_slope=False)
+    table = report.group_table(comparison.per_group, comparison.multilevel, comparison.shrinkage)
+    assert list(table.index) == sorted(data["schid"].unique())
+    assert table["lambda (intercept)"].between(0, 1).all()
+    # Multilevel intercepts lie between each school's own line and the overall one.
+    own = table["OLS intercept"] + table["OLS slope"] * 0  # at homework = 0
+    fixed = comparison.multilevel.fixed["Intercept"]
+    ml = table["multilevel intercept"]
+    assert ((ml - fixed).abs() <= (own - fixed).abs() + 1e-9).mean() > 0.5
+
+
+def test_every_lesson_file_parses_and_questions_have_answers():
+    for path in LESSONS_DIR.glob("*.md"):
+        sections = load_lesson(path.stem)
+        assert sections, path
+        for section in sections.values():
+            if section.is_question:
+                assert section.body and section.answer, f"{path.name}: {section.key}"
+
+
+def test_lesson_sections_split_on_headings_with_ids(tmp_path):
+    (tmp_path / "demo.md").write_text(
+        "Intro text.\n\n## First {#one}\nBody one.\n\n## Guess {#question-a}\nWhy?\n---\nBecause.\n"
+    )
+    sections = load_lesson("demo", tmp_path)
+    assert list(sections) == ["intro", "one", "question-a"]
+    assert sections["one"].title == "First" and sections["one"].body == "Body one."
+    assert sections["question-a"].body == "Why?" and sections["question-a"].answer == "Because."
+
+
+def test_url_settings_accept_good_values_and_explain_bad_ones():
+    url = UrlSettings({"step": "3", "method": "ml", "schools": "2,1", "x": "nan", "y": "0.5"})
+    assert url.number("step", 1, 4, 1, integer=True) == 3
+    assert url.choice("method", ("REML", "ML"), "REML") == "ML"
+    assert url.subset("schools", [1, 2, 3], [1]) == [2, 1]
+    assert url.number("x", 0, 1, 0.1) == 0.1
+    assert url.number("y", 1, 4, 2, integer=True) == 2
+    assert len(url.problems) == 2 and "x=" in url.problems[0]
+    bad = UrlSettings({"schools": "1,__import__('os')"})
+    assert bad.subset("schools", [1, 2], [1]) == [1] and bad.problems
+
+
+def test_group_styles_are_stable_and_distinct():
+    styles = plots.group_styles(list(range(10)))
+    assert len({s["colour"] for s in styles.values()}) == 10
+    assert plots.group_styles(list(range(10)))[3] == styles[3]
+
+
+def test_lines_figure_draws_each_group_and_line_with_true_values_on_hover():
+    data = datasets.load_nels88_replica()
+    two = data[data["schid"].isin([24725, 62821])]
+    comparison = compare_pooling(two, "math", "homework", "schid")
+    fig = plots.lines_figure(two, "math", "homework", "schid", comparison.lines,
+                             plots.group_styles([24725, 62821]), jitter=0.3)
+    markers = [t for t in fig.data if t.mode == "markers"]
+    lines = [t for t in fig.data if t.mode == "lines"]
+    assert [t.meta for t in markers] == ["24725", "62821"]
+    assert len(lines) == 1 + 2 + 2
+    for trace in markers:
+        true_x = np.asarray(trace.customdata)[:, 2].astype(float)
+        assert np.all(np.abs(np.asarray(trace.x) - true_x) <= 0.3)
+    assert plots.jitter_offsets(5, 1).tolist() == plots.jitter_offsets(5, 1).tolist()
