@@ -104,8 +104,9 @@ def lines_figure(
                 x=part["_x"],
                 y=part[outcome],
                 mode="markers",
-                name=f"{group} {label} (n={counts[label]})",
+                name=f"{label} (n={counts[label]})",
                 legendgroup=f"group-{label}",
+                legendrank=1,
                 meta=str(label),
                 marker={
                     "color": style["colour"] if colour_by_group else "#777777",
@@ -124,18 +125,20 @@ def lines_figure(
                 ),
             )
         )
+    # One legend entry per line family (clicking it toggles all that family's lines); the
+    # school is told by colour, as its points are. Keeps the legend short for ten schools.
+    shown_families = set()
     for (family, label), part in lines.groupby(["family", "group"], sort=False):
         fam = FAMILY_STYLES[family]
         colour = POOLED_COLOUR if family == "pooled" else styles.get(label, {}).get("colour", "#555")
-        name = fam["label"] if family == "pooled" else f"{fam['label'].split(' (')[0]}: {label}"
         fig.add_trace(
             go.Scatter(
                 x=part["x"],
                 y=part["y"],
                 mode="lines",
-                name=name,
+                name=fam["label"],
                 legendgroup=family,
-                legendgrouptitle_text=fam["label"] if family != "pooled" else None,
+                showlegend=family not in shown_families,
                 meta=f"{family}:{label}",
                 line={"color": colour, "dash": fam["dash"], "width": fam["width"]},
                 hovertemplate=(
@@ -144,6 +147,7 @@ def lines_figure(
                 ),
             )
         )
+        shown_families.add(family)
     fig.update_layout(
         title={"text": title, "font": {"size": 22}},
         font=FONT,
@@ -152,7 +156,7 @@ def lines_figure(
         template="plotly_white",
         height=560,
         margin={"l": 70, "r": 20, "t": 60, "b": 60},
-        legend={"font": {"size": 15}, "groupclick": "toggleitem"},
+        legend={"font": {"size": 15}, "groupclick": "togglegroup"},
         hoverlabel={"font_size": 16},
     )
     return fig

@@ -59,7 +59,9 @@ def model_latex(fit: MultilevelFit, digits: int = 2) -> str:
         c = fit.fixed[cov]
         fixed_part += f" {'+' if c >= 0 else '-'} {_num(abs(c), digits)}\\,{_tex_name(cov)}_{{ij}}"
     random_part = "u_{0j}" + (f" + u_{{1j}}\\,{x}" if fit.random_slope else "")
-    lines.append(f"{y} &= {fixed_part} + {random_part} + e_{{ij}}")
+    # Two lines so the equation fits a narrow column on a projector.
+    lines.append(f"{y} &= {fixed_part}")
+    lines.append(f"&\\quad + {random_part} + e_{{ij}}")
     v = fit.variance
     if fit.random_slope:
         lines.append(
@@ -102,7 +104,7 @@ def fixed_effects_table(fit: MultilevelFit, pooled: PooledFit | None = None) -> 
 
 
 def variance_table(fit: MultilevelFit) -> pd.DataFrame:
-    """Variance components, ICC and fit statistics as a two-column table (name, value)."""
+    """Variance components, ICC and fit statistics: ``value`` (float) and ``shown`` (text)."""
     v = fit.variance
     rows = [
         ("tau00: variance of intercepts between groups", v["tau00"]),
@@ -125,7 +127,18 @@ def variance_table(fit: MultilevelFit) -> pd.DataFrame:
         ("rows", fit.n_obs),
         ("groups", fit.n_groups),
     ]
-    return pd.DataFrame(rows, columns=["quantity", "value"]).set_index("quantity")
+    table = pd.DataFrame(rows, columns=["quantity", "value"]).set_index("quantity")
+    table["shown"] = [_display_number(v) for v in table["value"]]
+    return table
+
+
+def _display_number(value: float) -> str:
+    """Counts as integers, everything else with four decimals (thousands separated)."""
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,d}"
+    if not np.isfinite(value):
+        return "not estimable"
+    return f"{value:,.4f}"
 
 
 def group_table(

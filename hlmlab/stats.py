@@ -1,8 +1,8 @@
 """Small multilevel statistics: ICC, design effect, effective sample size, shrinkage weights.
 
 Formulas follow Snijders & Bosker (2012), *Multilevel Analysis*, 2nd ed.: the ICC (eq. 3.3),
-the design effect 1 + (n - 1) ICC (eq. 3.17), and the reliability of a group's OLS
-estimate (eq. 4.9); the random-slope analogue is Raudenbush & Bryk (2002), eq. 3.56.
+the design effect 1 + (n - 1) ICC (eq. 3.17), and the shrinkage weight of a group's mean
+(eq. 4.15); the random-slope analogue is Raudenbush & Bryk (2002), eq. 3.56.
 """
 
 from __future__ import annotations
@@ -54,10 +54,15 @@ def shrinkage_weights(
 ) -> pd.DataFrame:
     """How much weight each group's own OLS estimate gets in its multilevel estimate.
 
-    Random intercept: lambda_j = tau00 / (tau00 + sigma2 / n_j).
-    Random slope: the matrix weight Lambda_j = T X_j'X_j (T X_j'X_j + sigma2 I)^-1, which
-    equals T (T + sigma2 (X_j'X_j)^-1)^-1 when X_j'X_j is invertible; the table gives its
-    diagonal, the weight on the group's own intercept and own slope.
+    Random intercept: lambda_j = tau00 / (tau00 + sigma2 / n_j), exactly the factor by which
+    the group's mean residual is shrunk (Snijders & Bosker 2012, eq. 4.15).
+
+    Random slope: the reliability of each OLS coefficient, Raudenbush & Bryk (2002, eq. 3.56):
+    lambda_kj = tau_kk / (tau_kk + V_kkj) with V_j = sigma2 (X_j'X_j)^-1, the sampling variance
+    of the group's own OLS coefficient. It reads like the random-intercept weight (between 0
+    and 1, falling as the group's own estimate gets noisier); the empirical Bayes estimate
+    itself uses the whole matrix T (T + V_j)^-1, whose off-diagonal terms mix intercept and
+    slope when they are correlated.
 
     Parameters
     ----------
@@ -70,23 +75,29 @@ def shrinkage_weights(
     Returns
     -------
     DataFrame indexed by group with ``n, lambda_intercept`` and, for random-slope models,
-    ``lambda_slope``. 1 means no shrinkage (the group's own line), 0 complete pooling.
+    ``lambda_slope`` (NaN where the predictor does not vary within the group). 1 means the
+    group keeps its own estimate, 0 complete pooling.
     """
-    sigma2 = variance["sigma2"]
+    sigma2, tau00 = variance["sigma2"], variance["tau00"]
     rows = {}
     for label, part in data.groupby(group, sort=True):
         n = len(part)
-        if random_slope:
-            x = part[predictor].to_numpy(dtype=float)
-            xtx = np.array([[n, x.sum()], [x.sum(), x @ x]])
-            tau = np.array(
-                [[variance["tau00"], variance["tau01"]], [variance["tau01"], variance["tau11"]]]
-            )
-            weight = tau @ xtx @ np.linalg.inv(tau @ xtx + sigma2 * np.eye(2))
-            rows[label] = {"n": n, "lambda_intercept": weight[0, 0], "lambda_slope": weight[1, 1]}
-        else:
-            tau00 = variance["tau00"]
+        if not random_slope:
             rows[label] = {"n": n, "lambda_intercept": tau00 / (tau00 + sigma2 / n)}
+            continue
+        x = part[predictor].to_numpy(dtype=float)
+        sxx = float(np.sum((x - x.mean()) ** 2))
+        if sxx <= 0:
+            rows[label] = {"n": n, "lambda_intercept": np.nan, "lambda_slope": np.nan}
+            continue
+        # Diagonal of sigma2 (X'X)^-1 for X = [1, x]: intercept and slope sampling variances.
+        var_intercept = sigma2 * (1.0 / n + x.mean() ** 2 / sxx)
+        var_slope = sigma2 / sxx
+        rows[label] = {
+            "n": n,
+            "lambda_intercept": tau00 / (tau00 + var_intercept),
+            "lambda_slope": variance["tau11"] / (variance["tau11"] + var_slope),
+        }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = group
     return table

@@ -6,6 +6,26 @@ import streamlit as st
 
 from hlmlab.lessons import LessonSection
 
+
+
+def _route_through_app_py() -> None:
+    """Run every page through app.py's st.navigation, even on a fresh server's first request.
+
+    Streamlit decides at its first session whether the app uses the legacy ``pages/``
+    auto-discovery, before app.py has had a chance to call ``st.navigation``. A deep link
+    (``/nels88_two_schools?step=4``) as the first request would then run the page on its own,
+    without app.py's page setup, sidebar and page list. Clearing the flag and rerunning lets
+    app.py's navigation take over.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_route_through_app_py()
+
 _SEVERITY = {"error": st.error, "warning": st.warning, "teaching": st.info, "info": st.caption}
 _ICONS = {"error": "⛔", "warning": "⚠️", "teaching": "🎓"}
 

@@ -79,7 +79,9 @@ except (ValueError, OSError) as exc:
 show_source_note(all_data)
 
 school_ids = sorted(all_data[GROUP].unique().tolist())
-styles = plots.group_styles(school_ids)
+# The deck's schools first, so they get the two most distinct colours (blue, vermillion).
+styles = plots.group_styles([s for s in DECK_SCHOOLS if s in school_ids]
+                            + [s for s in school_ids if s not in DECK_SCHOOLS])
 defaults, url_problems = read_url_settings(school_ids)
 for problem in url_problems:
     st.warning(problem, icon="🔗")
@@ -162,11 +164,12 @@ def lab():
             show_diagnostics(fit.messages)
             if fit.usable:
                 st.latex(report.model_latex(fit))
-                st.dataframe(report.variance_table(fit), width="stretch",
-                             column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+                st.dataframe(report.variance_table(fit)[["shown"]], width="stretch",
+                             column_config={"shown": "value"})
     st.subheader("School by school")
     st.caption(f"{label}. λ is the weight a school's own OLS estimate gets in its multilevel "
-               "estimate: 1 = its own line, 0 = the overall line.")
+               "estimate: 1 = its own line, 0 = the overall line. For a random slope, λ is the "
+               "reliability of the school's own intercept and slope.")
     st.dataframe(
         report.group_table(comparison.per_group, fit if fit and fit.usable else None,
                            comparison.shrinkage),

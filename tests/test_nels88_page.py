@@ -34,8 +34,8 @@ def lme4_value(case: str, quantity: str) -> float:
 def shown_variance_table(at: AppTest) -> pd.Series:
     for frame in at.dataframe:
         table = frame.value
-        if "value" in table.columns and any("tau00" in str(i) for i in table.index):
-            return table["value"]
+        if "shown" in table.columns and any("tau00" in str(i) for i in table.index):
+            return table["shown"].map(lambda text: float(text.replace(",", "")))
     raise AssertionError("no variance table on the page")
 
 

@@ -19,15 +19,20 @@ def test_icc_and_design_effect_formulas():
     assert np.isnan(stats.icc(0.0, 0.0))
 
 
-def test_random_slope_shrinkage_reduces_to_the_scalar_weight_without_slope_variance():
+def test_shrinkage_weights_are_reliabilities_of_each_schools_own_estimate():
+    """lambda = tau / (tau + sampling variance of the school's own OLS estimate)."""
     data = datasets.load_nels88_replica()
-    variance = {"tau00": 20.0, "tau11": 0.0, "tau01": 0.0, "sigma2": 60.0}
-    matrix = stats.shrinkage_weights(data, "homework", "schid", variance, random_slope=True)
-    scalar = stats.shrinkage_weights(data, "homework", "schid", variance, random_slope=False)
-    np.testing.assert_allclose(matrix["lambda_intercept"], scalar["lambda_intercept"], rtol=1e-12)
-    np.testing.assert_allclose(matrix["lambda_slope"], 0.0, atol=1e-12)
+    variance = {"tau00": 20.0, "tau11": 5.0, "tau01": -3.0, "sigma2": 60.0}
+    slope = stats.shrinkage_weights(data, "homework", "schid", variance, random_slope=True)
+    intercept_only = stats.shrinkage_weights(data, "homework", "schid", variance, random_slope=False)
     n = data.groupby("schid").size()
-    np.testing.assert_allclose(scalar["lambda_intercept"], 20 / (20 + 60 / n))
+    np.testing.assert_allclose(intercept_only["lambda_intercept"], 20 / (20 + 60 / n))
+    for school, part in data.groupby("schid"):
+        X = np.column_stack([np.ones(len(part)), part["homework"]])
+        sampling = 60.0 * np.diag(np.linalg.inv(X.T @ X))
+        assert slope.loc[school, "lambda_intercept"] == pytest.approx(20 / (20 + sampling[0]))
+        assert slope.loc[school, "lambda_slope"] == pytest.approx(5 / (5 + sampling[1]))
+    assert slope[["lambda_intercept", "lambda_slope"]].stack().between(0, 1).all()
 
 
 def test_model_latex_carries_the_estimates():
