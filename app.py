@@ -2,11 +2,16 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="HLM Lab", page_icon="📈", layout="wide")
+from pages._widgets import start_warm_up
+
+st.set_page_config(page_title="HLM Lab", page_icon=":material/school:", layout="wide")
+start_warm_up()
 
 PAGES = [
-    st.Page("pages/home.py", title="Welcome", icon="🏠", default=True),
-    st.Page("pages/nels88_two_schools.py", title="NELS88: two schools", icon="📐"),
+    st.Page("pages/home.py", title="Welcome", icon=":material/home:", default=True),
+    st.Page("pages/nels88_two_schools.py", title="NELS88: two schools", icon=":material/scatter_plot:"),
+    st.Page("pages/why_multilevel.py", title="Why multilevel?", icon=":material/groups:"),
+    st.Page("pages/longitudinal.py", title="Longitudinal: reading and age", icon=":material/trending_up:"),
 ]
 navigation = st.navigation(PAGES)
 

@@ -203,12 +203,13 @@ class ProfiledDeviance:
 
 
 def optimize_theta(
-    deviance: ProfiledDeviance, starts: list[np.ndarray]
+    deviance: ProfiledDeviance, starts: list[np.ndarray], polish: bool = False
 ) -> tuple[np.ndarray, float, bool]:
     """Minimise the profiled deviance over theta with lme4's bounds, from several starts.
 
-    Bounded quasi-Newton from each start, then a derivative-free polish of the best point
-    (Powell within the same bounds) so a flat or boundary optimum is not left early.
+    Bounded quasi-Newton (L-BFGS-B, numerical gradient) from each start; with ``polish``, a
+    derivative-free pass (Powell, same bounds) from the best point and a last quasi-Newton
+    pass, for flat or boundary optima where a gradient method stops early.
 
     Returns
     -------
@@ -217,38 +218,24 @@ def optimize_theta(
     finite : True when the deviance at the returned theta is finite.
     """
     bounds = theta_lower_bounds(deviance.design.n_random)
+    quasi_newton = {"ftol": 1e-13, "gtol": 1e-8, "maxiter": 1000}
     best_theta, best_dev = None, np.inf
     for start in starts:
-        res = optimize.minimize(
-            deviance,
-            np.asarray(start, dtype=float),
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000},
-        )
+        res = optimize.minimize(deviance, np.asarray(start, dtype=float), method="L-BFGS-B",
+                                bounds=bounds, options=quasi_newton)
         if np.isfinite(res.fun) and res.fun < best_dev:
             best_theta, best_dev = np.asarray(res.x), float(res.fun)
     if best_theta is None:
         return np.asarray(starts[0], dtype=float), np.inf, False
-    polish = optimize.minimize(
-        deviance,
-        best_theta,
-        method="Powell",
-        bounds=bounds,
-        options={"xtol": 1e-10, "ftol": 1e-14, "maxiter": 20000},
-    )
-    improved = np.isfinite(polish.fun) and polish.fun < best_dev - 1e-7
-    if np.isfinite(polish.fun) and polish.fun < best_dev:
-        best_theta, best_dev = np.asarray(polish.x), float(polish.fun)
-    if improved:
-        # The quasi-Newton stop was not an optimum; one more bounded pass from the better point.
-        res = optimize.minimize(
-            deviance, best_theta, method="L-BFGS-B", bounds=bounds,
-            options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000},
-        )
+    if polish:
+        res = optimize.minimize(deviance, best_theta, method="Powell", bounds=bounds,
+                                options={"xtol": 1e-10, "ftol": 1e-14, "maxiter": 20000})
         if np.isfinite(res.fun) and res.fun < best_dev:
-            best_theta, best_dev = np.asarray(res.x), float(res.fun)
-    # Clip tiny negative zeros the optimiser may leave on a bounded coordinate.
+            res = optimize.minimize(deviance, np.asarray(res.x), method="L-BFGS-B",
+                                    bounds=bounds, options=quasi_newton)
+            if np.isfinite(res.fun) and res.fun < best_dev:
+                best_theta, best_dev = np.asarray(res.x), float(res.fun)
+    # Clip the tiny values an optimiser leaves on a bounded coordinate to the bound itself.
     for k, (low, _) in enumerate(bounds):
         if low is not None and best_theta[k] < 1e-10:
             best_theta[k] = 0.0

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
+from hlmlab import models
 from hlmlab.lessons import LessonSection
 
 
@@ -26,8 +29,16 @@ def _route_through_app_py() -> None:
 
 _route_through_app_py()
 
+
+@st.cache_resource(show_spinner=False)
+def start_warm_up() -> threading.Thread:
+    """Once per server process: import statsmodels and fit once, in the background."""
+    thread = threading.Thread(target=models.warm_up, name="hlmlab-warm-up", daemon=True)
+    thread.start()
+    return thread
+
 _SEVERITY = {"error": st.error, "warning": st.warning, "teaching": st.info, "info": st.caption}
-_ICONS = {"error": "⛔", "warning": "⚠️", "teaching": "🎓"}
+_ICONS = {"error": ":material/error:", "warning": ":material/warning:", "teaching": ":material/school:"}
 
 
 def show_lesson_section(section: LessonSection) -> None:
@@ -68,7 +79,7 @@ def show_source_note(data) -> None:
             "published figures (size, sector, homework, math mean and spread, and its own "
             "regression line). They are not real pupils. Drop the original file into `data/` "
             "to use it instead.",
-            icon="🧪",
+            icon=":material/science:",
         )
     else:
         dropped = data.attrs.get("dropped_rows", 0)

@@ -10,5 +10,5 @@ LESSON = load_lesson("home")
 st.title("HLM Lab")
 show_lesson_section(LESSON["intro"])
 st.page_link("pages/nels88_two_schools.py", label="Start: NELS88, math and homework in two schools",
-             icon="📐")
+             icon=":material/scatter_plot:")
 show_lesson_section(LESSON["how"])

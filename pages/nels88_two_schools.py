@@ -84,7 +84,7 @@ styles = plots.group_styles([s for s in DECK_SCHOOLS if s in school_ids]
                             + [s for s in school_ids if s not in DECK_SCHOOLS])
 defaults, url_problems = read_url_settings(school_ids)
 for problem in url_problems:
-    st.warning(problem, icon="🔗")
+    st.warning(problem, icon=":material/link:")
 
 step = st.segmented_control(
     "Lesson step", STEPS, default=defaults["step"], key="nels_step", width="stretch"
