@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install the test extras (Python packages, and Debian's Chromium for the browser tests when
+# it is missing), then run every test. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+if [ ! -x /usr/lib/chromium/chromium ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  else
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  fi
+fi
+exec python3 -m pytest "$@"
