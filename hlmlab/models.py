@@ -35,6 +35,8 @@ import pandas as pd
 
 from hlmlab.deviance import (
     GroupedDesign,
+    NestedDesign,
+    NestedInterceptDeviance,
     ProfiledDeviance,
     lambda_to_theta,
     optimize_theta,
@@ -49,7 +51,10 @@ __all__ = [
     "PerGroupFit",
     "PoolingComparison",
     "PooledFit",
+    "ThreeLevelFit",
     "compare_pooling",
+    "design_matrix",
+    "fit_three_level",
     "fit_multilevel",
     "fit_per_group",
     "fit_pooled",
@@ -908,3 +913,223 @@ def warm_up() -> None:
     frame = pd.DataFrame({"y": x + rng.normal(size=6)[groups] + rng.normal(size=groups.size),
                           "x": x, "g": groups})
     fit_multilevel(frame, "y", "x", "g", random_slope=True)
+
+
+# --------------------------------------------------------------------------- three levels
+
+
+@dataclass(frozen=True)
+class ThreeLevelFit:
+    """Random intercepts for groups and for subgroups nested in them (e.g. schools, pupils).
+
+    Attributes
+    ----------
+    fixed, fixed_se : Series (lme4-style SEs).
+    variance : mapping with ``group`` (e.g. school), ``subgroup`` (e.g. pupil) and
+        ``residual`` variances.
+    shares : mapping of the same keys to their share of the total variance.
+    loglik : log-likelihood (REML criterion's for REML fits).
+    group_effects : DataFrame indexed by group: ``n, effect, effect_sd`` (conditional modes
+        and conditional SDs).
+    converged, singular, messages, code, lme4 : as in :class:`MultilevelFit`.
+    statsmodels_loglik : statsmodels MixedLM's log-likelihood at the same estimates, an
+        independent check of the optimum (None when statsmodels cannot evaluate it).
+    """
+
+    outcome: str
+    group: str
+    subgroup: str
+    fixed: pd.Series
+    fixed_se: pd.Series
+    variance: Mapping[str, float]
+    shares: Mapping[str, float]
+    loglik: float
+    reml: bool
+    n_obs: int
+    n_groups: int
+    n_subgroups: int
+    group_effects: pd.DataFrame
+    converged: bool
+    singular: bool
+    messages: tuple[Diagnostic, ...]
+    code: str
+    lme4: str
+    statsmodels_loglik: float | None = None
+
+    @property
+    def usable(self) -> bool:
+        """True when the estimates may be shown as fine."""
+        return self.converged and not any(m.severity == "error" for m in self.messages)
+
+
+def design_matrix(frame: pd.DataFrame, covariates: Sequence[str], categorical: Sequence[str]):
+    """Intercept, numeric covariates and treatment-coded dummies (first level as reference).
+
+    Returns the matrix and its column names (``year[1]`` style for dummies, as patsy does).
+    """
+    columns, names = [np.ones(len(frame))], ["Intercept"]
+    for name in covariates:
+        columns.append(frame[name].to_numpy(dtype=float))
+        names.append(name)
+    for name in categorical:
+        levels = sorted(frame[name].unique().tolist())
+        for level in levels[1:]:
+            columns.append((frame[name] == level).to_numpy(dtype=float))
+            names.append(f"{name}[{level}]")
+    return np.column_stack(columns), names
+
+
+def fit_three_level(
+    data: pd.DataFrame,
+    outcome: str,
+    group: str,
+    subgroup: str,
+    covariates: Sequence[str] = (),
+    categorical: Sequence[str] = (),
+    reml: bool = True,
+) -> ThreeLevelFit:
+    """Fit ``outcome ~ covariates + categorical + (1 | group) + (1 | group:subgroup)``.
+
+    The optimum is found on lme4's profiled deviance in closed form
+    (:class:`hlmlab.deviance.NestedInterceptDeviance`), then statsmodels ``MixedLM`` with a
+    variance component for the subgroups evaluates its own log-likelihood at those estimates
+    as an independent check. (statsmodels' own optimiser needs minutes-long sparse algebra on
+    a thousand pupils; evaluating its likelihood once costs a fraction of that.)
+
+    Parameters
+    ----------
+    data : DataFrame
+    outcome : response column.
+    group, subgroup : the level-3 and level-2 identifiers (subgroup labels may repeat across
+        groups; they are nested by construction).
+    covariates : numeric fixed-effect columns.
+    categorical : columns entered as treatment-coded factors (e.g. ``year``).
+    reml : REML (default) or ML.
+
+    Returns
+    -------
+    ThreeLevelFit
+
+    Raises
+    ------
+    ModelDataError
+        Missing/non-numeric columns, fewer than two groups, or a rank-deficient design.
+    """
+    columns = [outcome, *covariates, *categorical, group, subgroup]
+    frame, _ = _prepare(data, columns, [outcome, *covariates])
+    labels, school_codes = _group_order(frame[group])
+    pupil_keys = frame[group].astype(str) + "\x1f" + frame[subgroup].astype(str)
+    _, pupil_codes = np.unique(pupil_keys.to_numpy(), return_inverse=True)
+    n_schools, n_pupils = len(labels), int(pupil_codes.max()) + 1
+    if n_schools < 2:
+        raise ModelDataError("A three-level model needs at least two groups at the top level.")
+    X, names = design_matrix(frame, covariates, categorical)
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise ModelDataError("The fixed effects are not estimable: a predictor does not vary.")
+    y = frame[outcome].to_numpy(dtype=float)
+    design = NestedDesign.from_arrays(y, X, school_codes, pupil_codes, n_schools, n_pupils)
+    deviance = NestedInterceptDeviance(design, reml)
+    # Typical relative SDs (school small, pupil large); the rest are the fallback sequence.
+    starts = [np.array([0.5, 1.0]), np.array([1.0, 1.0]), np.array([0.2, 2.0])]
+    theta, best, finite = optimize_theta(deviance, starts[:1])
+    converged = finite and _verify_optimum(deviance, theta)[0]
+    if not converged:
+        theta, best, finite = optimize_theta(deviance, [theta, *starts[1:]], polish=True)
+        converged = finite and _verify_optimum(deviance, theta)[0]
+    solution = deviance.solve(theta)
+    sigma2 = solution.sigma2
+    variance = {group: float(sigma2 * theta[0] ** 2), subgroup: float(sigma2 * theta[1] ** 2),
+                "residual": sigma2}
+    total = sum(variance.values())
+    singular = bool(np.any(theta < SINGULAR_TOLERANCE))
+    messages = []
+    if not converged:
+        messages.append(Diagnostic(
+            "error", "The fit did not reach a trustworthy optimum.",
+            "Its estimates are not shown. Try more groups or the two-level models."))
+    for level, value in ((group, variance[group]), (subgroup, variance[subgroup])):
+        if value < 1e-8 * sigma2:
+            messages.append(Diagnostic(
+                "warning", f"Boundary fit: the variance between {level} units is estimated as zero.",
+                f"Once the other levels are accounted for, {level} units differ no more than "
+                "chance would make them. The level adds nothing here; lme4 would report "
+                "'boundary (singular) fit'."))
+    counts = np.bincount(school_codes, minlength=n_schools)
+    effects = pd.DataFrame(
+        {"n": counts, "effect": solution.school_effects, "effect_sd": solution.school_effects_sd},
+        index=pd.Index(labels, name=group),
+    )
+    return ThreeLevelFit(
+        outcome=outcome,
+        group=group,
+        subgroup=subgroup,
+        fixed=pd.Series(solution.beta, index=names),
+        fixed_se=pd.Series(np.sqrt(np.diag(solution.beta_cov)), index=names),
+        variance=FrozenMapping(variance),
+        shares=FrozenMapping({k: v / total for k, v in variance.items()}),
+        loglik=-0.5 * solution.deviance,
+        reml=reml,
+        n_obs=len(frame),
+        n_groups=n_schools,
+        n_subgroups=n_pupils,
+        group_effects=effects,
+        converged=bool(converged),
+        singular=singular,
+        messages=tuple(messages),
+        code=_three_level_code(outcome, covariates, categorical, group, subgroup, reml),
+        lme4=_three_level_lme4(outcome, covariates, categorical, group, subgroup, reml),
+        statsmodels_loglik=_statsmodels_three_level_loglik(
+            y, X, frame[group].to_numpy(), pupil_codes, reml, theta, solution.beta
+        ),
+    )
+
+
+def _statsmodels_three_level_loglik(y, X, groups, pupil_codes, reml, theta, beta):
+    """statsmodels' log-likelihood at our estimates (its own check of the optimum)."""
+    from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams, VCSpec
+
+    order = np.argsort(groups, kind="stable")
+    y, X, groups, pupil_codes = y[order], X[order], groups[order], pupil_codes[order]
+    labels = list(dict.fromkeys(groups.tolist()))
+    names, mats = [], []
+    for label in labels:
+        rows = groups == label
+        pupils, inverse = np.unique(pupil_codes[rows], return_inverse=True)
+        indicator = np.zeros((rows.sum(), len(pupils)))
+        indicator[np.arange(rows.sum()), inverse] = 1.0
+        names.append([f"p{p}" for p in pupils])
+        mats.append(indicator)
+    model = MixedLM(y, X, groups=groups, exog_re=np.ones((len(y), 1)),
+                    exog_vc=VCSpec(["subgroup"], [names], [mats]))
+    # loglike() reads these attributes, which fit() would otherwise set.
+    model.reml, model.cov_pen, model.fe_pen, model._cov_sing = reml, None, None, 0
+    params = MixedLMParams.from_components(
+        fe_params=beta, cov_re=np.array([[theta[0] ** 2]]), vcomp=np.array([theta[1] ** 2]))
+    try:
+        value = float(model.loglike(params, profile_fe=False))
+    except (np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError, ValueError):
+        return None
+    return value if np.isfinite(value) else None
+
+
+def _three_level_code(outcome, covariates, categorical, group, subgroup, reml) -> str:
+    terms = [_quote_python(c) for c in covariates] + [f"C({_quote_python(c)})" for c in categorical]
+    formula = f"{_quote_python(outcome)} ~ {' + '.join(terms) or '1'}"
+    vc = {"pupil": f"0 + C({_quote_python(subgroup)})"}
+    return (
+        "import statsmodels.formula.api as smf\n"
+        f"model = smf.mixedlm({formula!r}, data, groups=data[{group!r}],\n"
+        f"                    re_formula='1', vc_formula={vc!r})\n"
+        f"result = model.fit(reml={bool(reml)}, method=['lbfgs'])\n"
+        "print(result.summary())"
+    )
+
+
+def _three_level_lme4(outcome, covariates, categorical, group, subgroup, reml) -> str:
+    terms = [_quote_r(c) for c in covariates] + [f"factor({_quote_r(c)})" for c in categorical]
+    return (
+        "library(lme4)\n"
+        f"fit <- lmer({_quote_r(outcome)} ~ {' + '.join(terms) or '1'} + (1 | {_quote_r(group)}) + "
+        f"(1 | {_quote_r(group)}:{_quote_r(subgroup)}), data = data, REML = {str(bool(reml)).upper()})\n"
+        "summary(fit)"
+    )

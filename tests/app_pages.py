@@ -34,7 +34,12 @@ def chart_traces(at, index: int = 0) -> list[dict]:
     def decode(value):
         if isinstance(value, dict) and "bdata" in value:
             data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-            return data.reshape(value["shape"]) if "shape" in value else data
+            if "shape" in value:
+                shape = value["shape"]
+                if isinstance(shape, str):  # plotly writes 2-D shapes as "rows, cols"
+                    shape = tuple(int(part) for part in shape.split(","))
+                return data.reshape(shape)
+            return data
         if isinstance(value, list):
             return np.asarray(value)
         return value
