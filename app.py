@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from pages._widgets import start_warm_up
+from pages._widgets import prepare_process
 
 st.set_page_config(page_title="HLM Lab", page_icon=":material/school:", layout="wide")
-start_warm_up()
+prepare_process()
 
 PAGES = [
     st.Page("pages/home.py", title="Welcome", icon=":material/home:", default=True),
