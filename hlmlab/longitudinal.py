@@ -55,9 +55,11 @@ __all__ = [
     "MAX_OCCASIONS",
     "READING_SEED",
     "ReadingComparison",
+    "ar1_dataset",
     "ar1_simulation",
     "complete_case_analysis",
     "decompose_age",
+    "fit_reading_growth",
     "growth_comparison",
     "load_ar1_simulation",
     "load_egsingle",
@@ -290,15 +292,36 @@ def _child_lines(data: pd.DataFrame, person: str, x: str, y: str) -> pd.DataFram
     return table
 
 
-def _try_fit(errors: dict, name: str, *args, **kwargs) -> MultilevelFit | None:
+NUMERICAL_FAILURE = (
+    "The fit broke down numerically. This happens when the data leave nothing to estimate, "
+    "for example when every point lies exactly on the children's lines (no measurement "
+    "error at all). Add a little measurement error or variation between children."
+)
+
+
+def _safe_fit(*args, **kwargs) -> tuple[MultilevelFit | None, str]:
+    """fit_multilevel, with every failure turned into a sentence for the student.
+
+    ``fit_multilevel`` raises ``ModelDataError`` for impossible data, but on data without
+    any residual variation (a perfect fit) it currently raises a bare ``ValueError`` ("array
+    must not contain infs or NaNs") from inside the optimiser; that is caught here too.
+    """
     try:
-        return fit_multilevel(*args, **kwargs)
+        return fit_multilevel(*args, **kwargs), ""
     except ModelDataError as exc:
-        errors[name] = str(exc)
-        return None
+        return None, str(exc)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError):
+        return None, NUMERICAL_FAILURE
 
 
-def reading_comparison(data: pd.DataFrame) -> ReadingComparison:
+def _try_fit(errors: dict, name: str, *args, **kwargs) -> MultilevelFit | None:
+    fit, error = _safe_fit(*args, **kwargs)
+    if error:
+        errors[name] = error
+    return fit
+
+
+def reading_comparison(data: pd.DataFrame, decompose: bool = True) -> ReadingComparison:
     """The fast fits of Part 1: pooled, person-mean and entry-and-time decompositions.
 
     The two decomposition models have a random intercept only: they answer "within or
@@ -307,6 +330,9 @@ def reading_comparison(data: pd.DataFrame) -> ReadingComparison:
     Parameters
     ----------
     data : from :func:`simulate_reading` (or any frame with ``child, age, reading``).
+    decompose : False skips the two decomposition models (``person_mean`` and
+        ``entry_time`` are None): the pooled line alone takes milliseconds, for a page that
+        shows the decomposition only after the student has answered.
 
     Returns
     -------
@@ -316,10 +342,12 @@ def reading_comparison(data: pd.DataFrame) -> ReadingComparison:
     frame.attrs = dict(data.attrs)
     errors: dict = {}
     pooled = fit_pooled(frame, "reading", "age")
-    person_mean = _try_fit(errors, "person_mean", frame, "reading", "age_within", "child",
-                           random_slope=False, covariates=("age_mean",))
-    entry_time = _try_fit(errors, "entry_time", frame, "reading", "time_since_entry", "child",
-                          random_slope=False, covariates=("entry_age",))
+    person_mean = entry_time = None
+    if decompose:
+        person_mean = _try_fit(errors, "person_mean", frame, "reading", "age_within", "child",
+                               random_slope=False, covariates=("age_mean",))
+        entry_time = _try_fit(errors, "entry_time", frame, "reading", "time_since_entry",
+                              "child", random_slope=False, covariates=("entry_age",))
     return ReadingComparison(
         data=frame,
         pooled=pooled,
@@ -341,10 +369,7 @@ def fit_reading_growth(data: pd.DataFrame) -> tuple[MultilevelFit | None, str]:
     -------
     (fit, error): the fit or None, and a student-readable reason when it is None.
     """
-    try:
-        return fit_multilevel(data, "reading", "age", "child", random_slope=True), ""
-    except ModelDataError as exc:
-        return None, str(exc)
+    return _safe_fit(data, "reading", "age", "child", random_slope=True)
 
 
 # --------------------------------------------------------------------------- Part 2: growth
@@ -517,14 +542,16 @@ class GrowthComparison:
         )
 
 
-def growth_comparison(data: pd.DataFrame) -> GrowthComparison:
-    """Fit both analyses of Part 2 to ``data`` from :func:`simulate_growth`."""
+def growth_comparison(data: pd.DataFrame, fit: bool = True) -> GrowthComparison:
+    """Both analyses of Part 2 on ``data`` from :func:`simulate_growth`.
+
+    ``fit=False`` skips MixedLM (``mixed`` None, its column NaN): the complete-case side
+    alone takes milliseconds, so a page can draw it before the mixed model is ready.
+    """
     attrs = data.attrs
     complete = complete_case_analysis(data, attrs["n_occasions"], attrs["n_children"])
-    try:
-        mixed, error = fit_multilevel(data, "score", "time", "child", random_slope=True), ""
-    except ModelDataError as exc:
-        mixed, error = None, str(exc)
+    mixed, error = (_safe_fit(data, "score", "time", "child", random_slope=True)
+                    if fit else (None, ""))
     return GrowthComparison(data=data, complete_case=complete, mixed=mixed, error=error)
 
 

@@ -405,6 +405,16 @@ class MultilevelFit:
         return self.blups[["intercept", "slope"]]
 
 
+def _require_residual_variation(y: np.ndarray, X: np.ndarray) -> None:
+    """A variance needs noise: refuse data that the fixed line alone fits exactly."""
+    resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
+    if resid @ resid <= 1e-20 * max(1.0, float(y @ y)):
+        raise ModelDataError(
+            "Every point lies exactly on one line, so there is no variation left to split "
+            "between and within groups. Add some noise (measurement error) or more data."
+        )
+
+
 def _moment_start(y, X, Z, codes, n_groups) -> np.ndarray:
     """theta from OLS and a method-of-moments split of the residual variance.
 
@@ -542,8 +552,9 @@ def fit_multilevel(
     q = Z.shape[1]
     design = GroupedDesign.from_arrays(y, X, Z, codes, n_groups)
     deviance = ProfiledDeviance(design, reml)
-    start_theta = _moment_start(y, X, Z, codes, n_groups)
+    _require_residual_variation(y, X)
     start_beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    start_theta = _moment_start(y, X, Z, codes, n_groups)
 
     sm_result, sm_warnings = _statsmodels_fit(
         y, X, Z, frame[group].to_numpy(), reml, start_theta, start_beta
@@ -568,7 +579,15 @@ def fit_multilevel(
         theta, best_deviance = sm_theta, sm_deviance
         is_optimum = _verify_optimum(deviance, theta)[0]
 
-    solution = deviance.solve(theta)
+    try:
+        solution = deviance.solve(theta)
+        if not np.all(np.isfinite(solution.beta)) or not np.isfinite(solution.deviance):
+            raise ValueError("non-finite estimates")
+    except (np.linalg.LinAlgError, ValueError):
+        raise ModelDataError(
+            "This model could not be fitted to these data: the likelihood has no finite "
+            "maximum. Try a random-intercept model or more rows per group."
+        ) from None
     lam = solution.Lambda
     psi = solution.sigma2 * lam @ lam.T
     singular = bool(

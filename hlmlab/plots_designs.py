@@ -29,16 +29,17 @@ BETWEEN_COLOUR, WITHIN_COLOUR = PALETTE[3], PALETTE[5]
 
 
 def _style(fig: go.Figure, title: str, height: int, **layout) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "font": {"size": 22}},
-        font=FONT,
-        template="plotly_white",
-        height=height,
-        margin={"l": 80, "r": 30, "t": 70, "b": 70},
-        legend={"font": {"size": 16}},
-        hoverlabel={"font_size": 16},
-        **layout,
-    )
+    settings = {
+        "title": {"text": title, "font": {"size": 22}},
+        "font": FONT,
+        "template": "plotly_white",
+        "height": height,
+        "margin": {"l": 80, "r": 30, "t": 70, "b": 70},
+        "legend": {"font": {"size": 16}},
+        "hoverlabel": {"font_size": 16},
+    }
+    settings.update(layout)
+    fig.update_layout(**settings)
     return fig
 
 

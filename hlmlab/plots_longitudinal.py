@@ -93,7 +93,7 @@ def reading_figure(comparison, growth=None, show_decomposition: bool = False,
     fig = go.Figure()
     xs, ys, who = _joined(data, "child", "age", "reading")
     entry = data.groupby("child")["entry_age"].first()
-    colours = [entry[w] if w is not None else None for w in who]
+    colours = np.array([entry[w] if w is not None else np.nan for w in who], dtype=float)
     fig.add_trace(go.Scatter(
         x=xs, y=ys, mode="lines+markers", meta="children",
         name="Each child: two measurements joined (the child's own line)",

@@ -193,6 +193,9 @@ def section_icc():
         m1, m2 = st.columns(2)
         m1.metric("ICC, MixedLM", f"{fit.icc:.3f}")
         m2.metric("95% interval", f"{low:.2f} to {high:.2f}")
+        if high == 0.0:
+            st.caption("The class means differ even less than chance alone would make them: "
+                       "the exact interval lies wholly below zero, so it is shown as 0 to 0.")
         st.caption(f"τ₀₀ = {fit.variance['tau00']:.2f}, σ² = {fit.variance['sigma2']:.2f} "
                    f"(true: {100 * icc:.0f} and {100 * (1 - icc):.0f}).")
         show_diagnostics(fit.messages)

@@ -108,6 +108,7 @@ def test_column_names_are_quoted_in_code_and_never_executed():
         (lambda d: d.assign(x=1.0), "do not vary"),
         (lambda d: d.assign(y="high"), "must hold numbers"),
         (lambda d: d.drop(columns="x"), "no column named"),
+        (lambda d: d.assign(y=3.0 + 2.0 * d["x"]), "exactly on one line"),
     ],
 )
 def test_impossible_data_raise_a_readable_error(frame_change, message):

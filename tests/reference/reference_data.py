@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from hlmlab import datasets, designs
+from hlmlab import datasets, designs, longitudinal
 
 REFERENCE_DATA = {
     "nels88_replica": datasets.load_nels88_replica,
@@ -21,7 +21,23 @@ REFERENCE_DATA = {
     "why_classic_study": partial(designs.simulate_classic_study, 10, 20, 0.2, 1976),
     "why_icc_classes": partial(designs.simulate_grouped_scores, 0.3, 20, 15, 3),
     "hsb82_coded": lambda: designs.hsb82_coded(datasets.load_reference("hsb82")),
+    # Longitudinal lesson (pages/longitudinal.py): Part 1 and Part 2 at the page's default
+    # sliders (Part 1 with the person-mean and entry/time columns), and two real data sets.
+    "long_reading": lambda: longitudinal.decompose_age(longitudinal.simulate_reading()),
+    "long_growth": longitudinal.simulate_growth,
+    "oxboys": longitudinal.load_oxboys,
+    "egsingle": longitudinal.load_egsingle,
+    # JSP lesson: the synthetic replica, and its year-0 records for the intake model.
+    "jsp_replica": datasets.load_jsp_replica,
+    "jsp_replica_year0": lambda: _rows(datasets.load_jsp_replica(), year=0),
 }
+
+
+def _rows(frame, **equal):
+    """The rows of ``frame`` where each named column equals the given value."""
+    for column, value in equal.items():
+        frame = frame[frame[column] == value]
+    return frame.reset_index(drop=True)
 
 
 def load(name: str):

@@ -1,0 +1,339 @@
+"""Longitudinal data: the deck's reading-vs-age puzzle, then growth curves with unbalanced data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from hlmlab import longitudinal, report
+from hlmlab import plots_longitudinal as lplots
+from hlmlab.lessons import load_lesson
+from pages._widgets import (
+    show_choice_question,
+    show_code_tabs,
+    show_diagnostics,
+    show_lesson_section,
+)
+
+LESSON = load_lesson("longitudinal")
+CHART_CONFIG = {"displaylogo": False}
+NUMBER = st.column_config.NumberColumn(format="%.3f")
+EGSINGLE_SAMPLE = 60  # children drawn in the egsingle chart (all are fitted)
+EGSINGLE_SEED = 7
+
+
+# --------------------------------------------------------------------------- cached fits
+# Keyed on slider values only, so every session shares them.
+
+
+@st.cache_data(show_spinner=False, max_entries=2048)
+def reading_fits(n_children, entry_spread, growth, cohort, sd_level, sd_growth, noise,
+                 decompose):
+    data = longitudinal.simulate_reading(n_children, entry_spread, growth, cohort,
+                                         sd_level, sd_growth, noise)
+    return longitudinal.reading_comparison(data, decompose)
+
+
+@st.cache_data(show_spinner=False, max_entries=2048)
+def reading_growth_fit(n_children, entry_spread, growth, cohort, sd_level, sd_growth, noise):
+    data = longitudinal.simulate_reading(n_children, entry_spread, growth, cohort,
+                                         sd_level, sd_growth, noise)
+    return longitudinal.fit_reading_growth(data)
+
+
+@st.cache_resource
+def reading_growth_done() -> set:
+    """Slider settings whose growth-model fit is already cached (shared by all sessions)."""
+    return set()
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def growth_fits(n_children, n_occasions, missing_share, irregular, fit=True):
+    data = longitudinal.simulate_growth(n_children, n_occasions, missing_share, irregular)
+    return longitudinal.growth_comparison(data, fit)
+
+
+@st.cache_resource
+def growth_mixed_done() -> set:
+    """Part 2 settings whose MixedLM fit is already cached (shared by all sessions)."""
+    return set()
+
+
+@st.cache_data(show_spinner="Fitting the Oxford boys' growth curves…")
+def oxboys_fits():
+    from hlmlab.models import fit_multilevel
+
+    data = longitudinal.load_oxboys()
+    linear = fit_multilevel(data, "height", "age", "Subject")
+    quadratic = fit_multilevel(data, "height", "age", "Subject", covariates=("age2",))
+    return data, linear, quadratic
+
+
+@st.cache_data(show_spinner="Fitting 7230 measurements of 1721 pupils (a few seconds, once)…")
+def egsingle_fits():
+    from hlmlab.models import fit_multilevel
+
+    data = longitudinal.load_egsingle()
+    children = fit_multilevel(data, "math", "year", "childid")
+    schools = fit_multilevel(data, "math", "year", "schoolid")
+    return data, children, schools
+
+
+@st.cache_data(show_spinner=False)
+def ar1_summary():
+    return longitudinal.summarise_ar1(longitudinal.load_ar1_simulation())
+
+
+def simulated_note(text: str) -> None:
+    st.info(f"**Simulated data.** {text}", icon="🧪")
+
+
+# --------------------------------------------------------------------------- page
+
+st.title("Longitudinal data: reading, age and growth")
+show_lesson_section(LESSON["intro"])
+show_lesson_section(LESSON["part1"])
+
+
+@st.fragment
+def reading_lab():
+    """Part 1: its sliders rerun only this panel."""
+    simulated_note("These children are hypothetical, as in the course deck: generated "
+                   "(seeded) from the slider values, not measured.")
+    columns = st.columns(3)
+    with columns[0]:
+        n_children = st.slider("Number of children", 10, longitudinal.MAX_CHILDREN, 40, 10,
+                               key="long_n_children")
+        entry_spread = st.slider("Spread of entry ages (± years around 7)", 0.2, 3.0, 1.5, 0.1,
+                                 key="long_entry_spread")
+        noise = st.slider("Measurement error (SD, points)", 0.0, 8.0, 2.0, 0.5, key="long_noise")
+    with columns[1]:
+        growth = st.slider("Within-child growth (points per year)", 0.0, 12.0, 6.0, 0.5,
+                           key="long_growth")
+        cohort = st.slider("Between-child (cohort) effect of entry age (points per year)",
+                           -15.0, 10.0, -9.0, 0.5, key="long_cohort",
+                           help="0 removes the confound: then children who entered older "
+                                "read exactly as their age predicts.")
+    with columns[2]:
+        sd_level = st.slider("Children differ in level (SD, points)", 0.0, 10.0, 4.0, 0.5,
+                             key="long_sd_level")
+        sd_growth = st.slider("Children differ in growth (SD, points per year)", 0.0, 4.0, 1.0,
+                              0.25, key="long_sd_growth")
+    settings = (n_children, entry_spread, growth, cohort, sd_level, sd_growth, noise)
+    revealed = bool(st.session_state.get("long_q_explain_shown"))
+    # The decomposition is shown only after the reveal; before it the pooled line suffices.
+    comparison = reading_fits(*settings, revealed)
+
+    chart_col, side_col = st.columns([3, 2])
+    with chart_col:
+        chart = st.empty()
+        show_child_lines = st.toggle("Show each child's line from the multilevel model",
+                                     key="long_child_model_lines")
+    title = "Reading against age · hypothetical (simulated) children"
+    # The random-slope fit takes a second or two with two measurements per child. When it is
+    # not cached yet, draw the chart at once without it, then again when it is ready, so the
+    # chart answers the slider immediately.
+    if settings not in reading_growth_done():
+        chart.plotly_chart(lplots.reading_figure(comparison, None, revealed, title=title),
+                           config=CHART_CONFIG)
+        with side_col:
+            with st.spinner("Fitting the multilevel growth model…"):
+                growth_fit, growth_error = reading_growth_fit(*settings)
+        reading_growth_done().add(settings)
+    else:
+        growth_fit, growth_error = reading_growth_fit(*settings)
+    chart.plotly_chart(
+        lplots.reading_figure(comparison, growth_fit, revealed, show_child_lines, title=title),
+        key="long_reading_chart", config=CHART_CONFIG)
+
+    with side_col:
+        slopes = comparison.slopes()
+        st.metric("Pooled slope (points per year of age)", f"{slopes.loc['pooled', 'estimate']:+.2f}")
+        st.metric("True within-child growth (simulation)", f"{growth:+.2f}")
+        if growth_fit is not None and growth_fit.usable:
+            st.metric("Multilevel growth model: slope of age",
+                      f"{growth_fit.fixed['age']:+.2f}")
+        for name, reason in comparison.errors.items():
+            st.warning(f"The {name.replace('_', ' ')} model could not be fitted: {reason}")
+        if growth_error:
+            st.warning(f"No growth model: {growth_error}")
+        if growth_fit is not None:
+            show_diagnostics(growth_fit.messages)
+
+    revealed = show_choice_question(LESSON["question-explanations"], key="long_q_explain")
+    if not revealed:
+        st.caption("The within- and between-child slopes appear once you have chosen an "
+                   "explanation and revealed the answer.")
+        return
+    show_lesson_section(LESSON["decomposition"])
+    table_col, figure_col = st.columns([2, 3])
+    with figure_col:
+        st.plotly_chart(lplots.slopes_figure(slopes, "Three slopes of one variable"),
+                        key="long_slopes_chart", config=CHART_CONFIG)
+    with table_col:
+        shown = slopes.rename(columns={"estimate": "estimate", "se": "SE",
+                                       "model": "what age means here",
+                                       "truth": "true value (simulation)"})
+        st.dataframe(shown, width="stretch",
+                     column_config={"estimate": NUMBER, "SE": NUMBER,
+                                    "true value (simulation)": NUMBER})
+        if abs(cohort) < 1e-9:
+            st.success("The cohort effect is 0: pooled, within and between slopes estimate the "
+                       "same thing, and differ only by chance.")
+        else:
+            st.caption(f"True within slope {growth:+.1f}, true between slope "
+                       f"{growth + cohort:+.1f}: the cohort effect is their difference, "
+                       f"{cohort:+.1f}.")
+    show_lesson_section(LESSON["growth-model"])
+    if comparison.person_mean is not None and comparison.person_mean.usable:
+        with st.expander("The person-mean-centred model in full"):
+            st.latex(report.model_latex(comparison.person_mean))
+            st.dataframe(report.fixed_effects_table(comparison.person_mean, None), width="stretch")
+            show_code_tabs(comparison.person_mean)
+
+
+reading_lab()
+
+st.divider()
+show_lesson_section(LESSON["part2"])
+
+
+@st.fragment
+def growth_lab():
+    """Part 2: complete cases against every observation."""
+    simulated_note("60 simulated children (seeded); occasions go missing completely at random.")
+    columns = st.columns(3)
+    n_occasions = columns[0].slider("Planned occasions", 2, longitudinal.MAX_OCCASIONS, 5,
+                                    key="long_occasions")
+    missing = columns[1].slider("Share of occasions missing at random", 0.0, 0.6, 0.2, 0.05,
+                                key="long_missing")
+    irregular = columns[2].slider("Irregular timing (0 = on the yearly grid, 1 = up to half a "
+                                  "year off)", 0.0, 1.0, 0.0, 0.1, key="long_irregular")
+    settings = (60, n_occasions, round(missing, 2), round(irregular, 2))
+    title = "Simulated growth: complete children and the rest"
+    metrics = st.columns(3)
+    chart_col, table_col = st.columns([3, 2])
+    chart = chart_col.empty()
+    if settings not in growth_mixed_done():
+        # Complete cases take milliseconds: show them while MixedLM is being fitted.
+        quick = growth_fits(*settings, fit=False)
+        counts = quick.data.groupby("child")["wave"].nunique()
+        chart.plotly_chart(lplots.growth_figure(
+            quick.data, counts.index[counts == n_occasions], None, title), config=CHART_CONFIG)
+        with table_col:
+            with st.spinner("Fitting MixedLM to every observation…"):
+                result = growth_fits(*settings)
+        growth_mixed_done().add(settings)
+    else:
+        result = growth_fits(*settings)
+    cc = result.complete_case
+    metrics[0].metric("Children a complete-case analysis must drop",
+                      f"{cc['children_dropped']} of {cc['children_planned']}")
+    metrics[1].metric("Measurements it uses", f"{cc['rows_used']} of {cc['rows_available']}")
+    mixed = result.mixed
+    metrics[2].metric("Measurements MixedLM uses",
+                      f"{mixed.n_obs} of {cc['rows_available']}" if mixed is not None else "none")
+    counts = result.data.groupby("child")["wave"].nunique()
+    complete_children = counts.index[counts == n_occasions]
+    chart.plotly_chart(lplots.growth_figure(result.data, complete_children, mixed, title),
+                       key="long_growth_chart", config=CHART_CONFIG)
+    with table_col:
+        st.dataframe(result.table(), width="stretch",
+                     column_config={c: NUMBER for c in result.table().columns})
+        if cc["children_used"] < 2:
+            st.warning("Fewer than two children have every occasion: a complete-case "
+                       "repeated-measures analysis has nothing to estimate from.")
+        if result.error:
+            st.warning(f"No MixedLM fit: {result.error}")
+        if mixed is not None:
+            show_diagnostics(mixed.messages)
+    show_lesson_section(LESSON["part2-notes"])
+
+
+growth_lab()
+
+st.divider()
+st.header("Real growth data")
+oxboys_tab, egsingle_tab = st.tabs(["Oxford boys: a growth spurt", "Chicago pupils: three levels"])
+with oxboys_tab:
+    show_lesson_section(LESSON["oxboys"])
+    oxboys, ox_linear, ox_quadratic = oxboys_fits()
+    grid = np.linspace(oxboys["age"].min(), oxboys["age"].max(), 60)
+    curves = {}
+    if ox_linear.usable:
+        curves["Straight line (random slope)"] = (
+            grid, ox_linear.fixed["Intercept"] + ox_linear.fixed["age"] * grid, lplots.ORANGE, "dash")
+    if ox_quadratic.usable:
+        f = ox_quadratic.fixed
+        curves["Quadratic: + age²"] = (grid, f["Intercept"] + f["age"] * grid + f["age2"] * grid**2,
+                                       lplots.BLUE, "solid")
+    st.plotly_chart(lplots.trajectories_figure(
+        oxboys, "Subject", "age", "height", curves,
+        "Oxford boys' heights (nlme::Oxboys, real data)", "Age (centred, scaled)", "Height (cm)"),
+        key="long_oxboys_chart", config=CHART_CONFIG)
+    show_diagnostics(ox_quadratic.messages)
+    left, right = st.columns(2)
+    with left:
+        st.latex(report.model_latex(ox_quadratic))
+        st.dataframe(report.fixed_effects_table(ox_quadratic), width="stretch")
+    with right:
+        st.dataframe(pd.DataFrame({
+            "straight line": [ox_linear.variance["sigma2"], ox_linear.aic],
+            "quadratic": [ox_quadratic.variance["sigma2"], ox_quadratic.aic],
+        }, index=["residual variance sigma2", "AIC (REML)"]), width="stretch",
+            column_config={"straight line": NUMBER, "quadratic": NUMBER})
+        st.caption("The residual variance drops when the curve can bend. (AICs of REML fits "
+                   "with different fixed effects are not strictly comparable; refit with ML "
+                   "to test the quadratic term formally.)")
+    show_code_tabs(ox_quadratic)
+
+with egsingle_tab:
+    show_lesson_section(LESSON["egsingle"])
+    if st.toggle("Fit the Chicago data (7230 measurements; a few seconds the first time)",
+                 key="long_egsingle_on"):
+        eg, eg_children, eg_schools = egsingle_fits()
+        rng = np.random.default_rng(EGSINGLE_SEED)
+        sample_ids = rng.choice(eg["childid"].unique(), EGSINGLE_SAMPLE, replace=False)
+        grid = np.linspace(eg["year"].min(), eg["year"].max(), 2)
+        curves = {}
+        if eg_children.usable:
+            curves["Average child (two-level growth model)"] = (
+                grid, eg_children.fixed["Intercept"] + eg_children.fixed["year"] * grid,
+                lplots.BLUE, "solid")
+        st.plotly_chart(lplots.trajectories_figure(
+            eg[eg["childid"].isin(sample_ids)], "childid", "year", "math", curves,
+            f"{EGSINGLE_SAMPLE} of 1721 Chicago pupils (mlmRev::egsingle, real data)",
+            "Study year (centred)", "Math score"),
+            key="long_egsingle_chart", config=CHART_CONFIG)
+        show_diagnostics(eg_children.messages + eg_schools.messages)
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Children: `math ~ year + (year | childid)`**")
+            st.dataframe(report.variance_table(eg_children), width="stretch",
+                         column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+        with right:
+            st.markdown("**Schools: `math ~ year + (year | schoolid)`**")
+            st.dataframe(report.variance_table(eg_schools), width="stretch",
+                         column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+        show_code_tabs(eg_children)
+
+st.divider()
+show_lesson_section(LESSON["autocorrelation"])
+summary = ar1_summary()
+st.plotly_chart(lplots.ar1_figure(summary, "Ignoring autocorrelation: reported vs actual SE"),
+                key="long_ar1_chart", config=CHART_CONFIG)
+rho = st.select_slider("Error correlation rho", options=sorted(summary["rho"].unique()),
+                       value=sorted(summary["rho"].unique())[-1], key="long_rho")
+shown = summary[summary["rho"] == rho].assign(model=lambda d: d["model"].map(lplots.MODEL_LABELS))
+st.dataframe(
+    shown.set_index("model")[["actual_sd", "mean_reported_se", "ratio", "coverage"]].rename(
+        columns={"actual_sd": "actual SD of the estimate", "mean_reported_se": "mean reported SE",
+                 "ratio": "reported / actual", "coverage": "95 % intervals holding the truth"}),
+    width="stretch",
+    column_config={"actual SD of the estimate": NUMBER, "mean reported SE": NUMBER,
+                   "reported / actual": NUMBER,
+                   "95 % intervals holding the truth": st.column_config.NumberColumn(format="%.2f")},
+)
+st.caption("Simulated data (seeded, precomputed by `python -m hlmlab.longitudinal`; "
+           "see data/README.md).")

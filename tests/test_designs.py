@@ -1,0 +1,340 @@
+"""hlmlab.designs: the closed form against MixedLM and lme4, rejection rates, design effects,
+ICC intervals, sampling designs and the Hsb82 comparison; hlmlab.plots_designs' figure data.
+
+Reference values and where they come from:
+- lme4: tests/reference/lme4_reference.csv, cases why_classic_study_reml, why_icc_empty_reml,
+  hsb82_coded_ri_reml and hsb82_coded_rs_reml (tests/reference/cases.csv).
+- Theory: the design effect 1 + (n - 1) ICC (Kish 1965; Snijders & Bosker 2012, eq. 3.17),
+  the SE of a difference of two means, and the nominal 5% of a correct t test.
+- Hsb82 counts: 7,185 pupils in 160 schools, 70 Catholic and 90 public (Raudenbush & Bryk
+  2002, *Hierarchical Linear Models*, 2nd ed., ch. 4).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from hlmlab import datasets, designs, plots_designs
+from hlmlab.models import ModelDataError, fit_multilevel
+
+REFERENCE = pd.read_csv(Path(__file__).parent / "reference" / "lme4_reference.csv",
+                        keep_default_na=False)
+
+
+def lme4(case: str, quantity: str, term: str = "") -> float:
+    rows = REFERENCE[(REFERENCE["case"] == case) & (REFERENCE["quantity"] == quantity)
+                     & (REFERENCE["term"] == term)]
+    assert len(rows) == 1, (case, quantity, term)
+    return float(rows["value"].iloc[0])
+
+
+# --------------------------------------------------------------------------- the closed form
+
+CLASSIC_DRAWS = [  # (teachers per style, pupils per class, ICC, seed): small J, low ICC -> boundary
+    (4, 5, 0.0, seed) for seed in range(6)
+] + [(3, 4, 0.05, 11), (10, 20, 0.2, 1976), (6, 2, 0.5, 7), (2, 30, 0.9, 3)]
+
+
+def test_closed_form_equals_fit_multilevel_with_a_level2_predictor():
+    boundaries = []
+    for teachers, pupils, icc, seed in CLASSIC_DRAWS:
+        data = designs.simulate_classic_study(teachers, pupils, icc, seed)
+        fit = fit_multilevel(data, "score", "formal", "class", random_slope=False, reml=True)
+        scores = data["score"].to_numpy().reshape(2 * teachers, pupils)
+        closed = designs.balanced_random_intercept_reml(
+            scores, designs.class_level_design(teachers))
+        sigma2 = fit.variance["sigma2"]
+        np.testing.assert_allclose(closed.beta, fit.fixed.to_numpy(), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(closed.se, fit.fixed_se.to_numpy(), rtol=1e-4)
+        assert closed.sigma2 == pytest.approx(sigma2, rel=1e-4)
+        assert closed.tau00 == pytest.approx(fit.variance["tau00"], rel=1e-4, abs=1e-6 * sigma2)
+        assert bool(closed.boundary) == fit.singular
+        boundaries.append(bool(closed.boundary))
+    # The draws must exercise both branches of the closed form.
+    assert any(boundaries) and not all(boundaries)
+
+
+def test_closed_form_equals_fit_multilevel_for_the_empty_model():
+    boundaries = []
+    for icc, seed in [(0.0, 1), (0.0, 2), (0.0, 4), (0.3, 3), (0.9, 5), (0.05, 6)]:
+        data = designs.simulate_grouped_scores(icc, n_groups=8, per_group=4, seed=seed)
+        fit = fit_multilevel(data, "score", None, "class", random_slope=False, reml=True)
+        closed = designs.balanced_random_intercept_reml(
+            data["score"].to_numpy().reshape(8, 4), np.ones((8, 1)))
+        assert closed.beta[0] == pytest.approx(fit.fixed["Intercept"], rel=1e-9)
+        assert closed.se[0] == pytest.approx(fit.fixed_se["Intercept"], rel=1e-4)
+        assert closed.sigma2 == pytest.approx(fit.variance["sigma2"], rel=1e-4)
+        assert closed.tau00 == pytest.approx(fit.variance["tau00"], rel=1e-4,
+                                             abs=1e-6 * fit.variance["sigma2"])
+        boundaries.append(bool(closed.boundary))
+    assert any(boundaries) and not all(boundaries)
+
+
+def test_closed_form_matches_lme4_on_the_reference_study():
+    data = designs.simulate_classic_study(10, 20, 0.2, 1976)  # = reference_data "why_classic_study"
+    closed = designs.balanced_random_intercept_reml(
+        data["score"].to_numpy().reshape(20, 20), designs.class_level_design(10))
+    case = "why_classic_study_reml"
+    assert closed.beta[1] == pytest.approx(lme4(case, "fixef", "formal"), rel=1e-6)
+    assert closed.se[1] == pytest.approx(lme4(case, "se", "formal"), rel=1e-5)
+    assert closed.tau00 == pytest.approx(lme4(case, "tau00"), rel=1e-5)
+    assert closed.sigma2 == pytest.approx(lme4(case, "sigma2"), rel=1e-5)
+
+
+def test_closed_form_refuses_one_pupil_per_class():
+    with pytest.raises(ModelDataError):
+        designs.balanced_random_intercept_reml(np.ones((6, 1)), designs.class_level_design(3))
+
+
+# --------------------------------------------------------------------------- section 1
+
+
+@pytest.mark.parametrize("settings", [(10, 20, 0.2, 1976), (3, 4, 0.05, 11), (2, 2, 0.0, 5)])
+def test_many_studies_statistics_equal_the_single_study_analyses(settings):
+    """The vectorised run analyses a study exactly as the page's three analyses do."""
+    teachers, pupils, icc, seed = settings
+    data = designs.simulate_classic_study(teachers, pupils, icc, seed)
+    table, _ = designs.analyse_classic_study(data)
+    scores = data["score"].to_numpy().reshape(1, 2 * teachers, pupils)
+    vectorised = designs.classic_study_statistics(scores, teachers)
+    order = list(designs.ANALYSES)
+    np.testing.assert_allclose(vectorised["estimate"][0], table.loc[order, "estimate"], rtol=1e-9)
+    np.testing.assert_allclose(vectorised["se"][0], table.loc[order, "SE"], rtol=1e-4)
+    np.testing.assert_allclose(vectorised["df"], table.loc[order, "df"])
+    np.testing.assert_allclose(vectorised["p_value"][0], table.loc[order, "p-value"],
+                               rtol=1e-3, atol=1e-6)
+
+
+def test_single_study_table_is_consistent():
+    data = designs.simulate_classic_study(10, 20, 0.2, 1976)
+    table, fit = designs.analyse_classic_study(data)
+    # The difference of the style means, computed directly.
+    means = data.groupby("style")["score"].mean()
+    assert table["estimate"].to_numpy() == pytest.approx(means["formal"] - means["informal"])
+    crit = sps.t.ppf(0.975, table["df"].to_numpy())
+    np.testing.assert_allclose(table["CI high"] - table["estimate"], crit * table["SE"])
+    assert table.loc["multilevel", "SE"] == pytest.approx(lme4("why_classic_study_reml", "se",
+                                                               "formal"), rel=1e-3)
+
+
+def test_rejection_rates_at_icc_02_with_20_pupils_per_class():
+    """OLS on pupils rejects far too often; MixedLM and class means stay near 5%.
+
+    4,000 studies (fixed seed): the Monte Carlo SE of a 5% rate is 0.34 points, so the
+    band 3.5%..6.5% is about +-4 SE. Theory for OLS on pupils: its SE is too small by
+    sqrt(deff) = sqrt(1 + 19 * 0.2) = 2.19, so it rejects about P(|Z| > 1.96 / 2.19) = 37%.
+    """
+    result = designs.run_many_studies(10, 20, 0.2, n_studies=4000, seed=20240501)
+    rates = result.summary["rejection_rate"]
+    expected_naive = 2 * sps.norm.sf(1.96 / np.sqrt(1 + 19 * 0.2))
+    assert rates["pupils_ols"] > 0.25
+    assert rates["pupils_ols"] == pytest.approx(expected_naive, abs=0.04)
+    assert 0.035 <= rates["multilevel"] <= 0.065
+    assert 0.035 <= rates["class_means_ols"] <= 0.065
+    # The honest SEs match the actual spread of the estimates; the naive one does not.
+    summary = result.summary
+    assert summary.loc["multilevel", "mean_se"] == pytest.approx(
+        summary.loc["multilevel", "sd_estimate"], rel=0.05)
+    assert summary.loc["pupils_ols", "mean_se"] < 0.6 * summary.loc["pupils_ols", "sd_estimate"]
+
+
+def test_rejection_rates_agree_when_there_is_no_clustering():
+    result = designs.run_many_studies(10, 20, 0.0, n_studies=4000, seed=7)
+    rates = result.summary["rejection_rate"]
+    assert 0.035 <= rates["pupils_ols"] <= 0.065
+    assert result.boundary_share > 0.3  # with no class variance, MixedLM often estimates zero
+
+
+def test_many_studies_reports_progress_and_is_reproducible():
+    seen = []
+    first = designs.run_many_studies(4, 5, 0.3, n_studies=105, seed=3, chunks=10,
+                                     progress=seen.append)
+    second = designs.run_many_studies(4, 5, 0.3, n_studies=105, seed=3, chunks=10)
+    assert len(seen) == 10 and seen == sorted(seen) and seen[-1] == 1.0
+    assert first.estimates.shape == (105, 3)
+    np.testing.assert_array_equal(first.p_values, second.p_values)
+
+
+def test_a_true_effect_is_found():
+    result = designs.run_many_studies(20, 20, 0.1, n_studies=400, seed=1, effect=5.0)
+    assert result.summary.loc["multilevel", "rejection_rate"] > 0.8
+    assert result.estimates.mean() == pytest.approx(5.0, abs=0.3)
+
+
+# --------------------------------------------------------------------------- section 2
+
+
+def test_splits_multiply_to_the_total():
+    splits = designs.study_splits(240)
+    assert all(t * n == 240 and t % 2 == 0 and t >= 4 for t, n in splits)
+    assert (4, 60) in splits and (240, 1) in splits and (6, 40) in splits
+    assert len(splits) == 15  # even divisors of 240 that are at least 4
+
+
+def test_precision_by_split_matches_the_design_effect_and_the_simulation():
+    table = designs.precision_by_split(240, 0.2, n_studies=400, seed=2)
+    deff = 1 + (table["pupils_per_teacher"] - 1) * 0.2
+    np.testing.assert_allclose(table["design_effect"], deff)
+    np.testing.assert_allclose(table["effective_n"], 240 / deff)
+    # True SE = SE with independent pupils * sqrt(deff); SE(independent) = sqrt(4 * 100 / 240).
+    np.testing.assert_allclose(table["se_true"], np.sqrt(4 * 100 / 240 * deff))
+    # 400 studies: the SD's relative Monte Carlo error is about 1/sqrt(800) = 3.5%.
+    np.testing.assert_allclose(table["se_simulated"], table["se_true"], rtol=0.15)
+    np.testing.assert_allclose(table["deff_simulated"], deff, rtol=0.3)
+    # OLS on pupils reports about the independent-pupils SE whatever the split.
+    np.testing.assert_allclose(table["se_naive_ols"], np.sqrt(4 * 100 / 240), rtol=0.06)
+
+
+# --------------------------------------------------------------------------- section 3
+
+
+def test_icc_interval_covers_the_true_icc_95_percent_of_the_time():
+    rng = np.random.default_rng(0)
+    true_icc, hits, draws = 0.3, 0, 1000
+    for _ in range(draws):
+        scores = (rng.standard_normal((20, 1)) * np.sqrt(true_icc)
+                  + rng.standard_normal((20, 15)) * np.sqrt(1 - true_icc))
+        _, low, high = designs.balanced_icc_interval(scores)
+        hits += low <= true_icc <= high
+    assert 0.93 <= hits / draws <= 0.97
+
+
+def test_icc_estimate_equals_mixedlm_and_lme4_on_the_reference_classes():
+    data = designs.simulate_grouped_scores(0.3, 20, 15, 3)  # = reference_data "why_icc_classes"
+    estimate, low, high = designs.balanced_icc_interval(data["score"].to_numpy().reshape(20, 15))
+    fit = fit_multilevel(data, "score", None, "class", random_slope=False)
+    tau00, sigma2 = lme4("why_icc_empty_reml", "tau00"), lme4("why_icc_empty_reml", "sigma2")
+    assert estimate == pytest.approx(tau00 / (tau00 + sigma2), rel=1e-5)
+    assert fit.icc == pytest.approx(estimate, rel=1e-4)
+    assert low < estimate < high
+
+
+def test_icc_interval_at_zero_icc():
+    """With no class variance the lower limit is 0 exactly when F <= F_0.975: 97.5% of draws."""
+    rng = np.random.default_rng(1)
+    lows = []
+    for _ in range(1000):
+        estimate, low, high = designs.balanced_icc_interval(rng.standard_normal((20, 15)))
+        assert 0.0 <= low <= estimate <= high <= 1.0
+        lows.append(low)
+    assert np.mean(np.asarray(lows) == 0.0) == pytest.approx(0.975, abs=0.02)
+
+
+# --------------------------------------------------------------------------- section 4
+
+
+def test_sampling_designs_behave():
+    population = designs.make_population(0.15, 0.10, seed=4)
+    result = designs.compare_sampling_designs(population, 20, 2, 10, n_samples=500, seed=8)
+    s = result.summary
+    assert result.sample_size == 400
+    # Theory (ignoring the finite population): Var(mean) = 100 * (0.15/20 + 0.10/40 + 0.75/400).
+    theory = np.sqrt(100 * (0.15 / 20 + 0.10 / 40 + 0.75 / 400))
+    assert s.loc["multistage", "sd_of_mean"] == pytest.approx(theory, rel=0.2)
+    assert s.loc["srs", "sd_of_mean"] == pytest.approx(np.sqrt(100 / 400), rel=0.15)
+    assert 0.92 <= s.loc["srs", "naive_coverage"] <= 0.98
+    assert s.loc["multistage", "naive_coverage"] < 0.8
+    assert 0.92 <= s.loc["multistage", "multilevel_coverage"] <= 0.98
+    assert s.loc["multistage", "multilevel_se"] == pytest.approx(s.loc["multistage", "sd_of_mean"],
+                                                                 rel=0.15)
+
+
+def test_multistage_sample_has_the_requested_structure():
+    population = designs.make_population(0.2, 0.1)
+    sample = designs.multistage_sample(population, 7, 3, 5, seed=1)
+    assert len(sample) == 7 * 3 * 5
+    assert sample["school"].nunique() == 7 and sample["class"].nunique() == 21
+    assert (sample.groupby("class").size() == 5).all()
+    assert np.isin(sample["score"], population).all()
+
+
+# --------------------------------------------------------------------------- section 5
+
+
+@pytest.fixture(scope="module")
+def hsb82():
+    return designs.hsb82_coded(datasets.load_reference("hsb82"))
+
+
+def test_hsb82_coding(hsb82):
+    assert len(hsb82) == 7185 and hsb82["school"].nunique() == 160
+    sector = hsb82.groupby("school")["sector"].agg(["min", "max"])
+    assert (sector["min"] == sector["max"]).all()
+    assert int(sector["max"].sum()) == 70  # Catholic schools
+
+
+@pytest.mark.parametrize(("random_slope", "case"),
+                         [(False, "hsb82_coded_ri_reml"), (True, "hsb82_coded_rs_reml")])
+def test_hsb82_table(hsb82, random_slope, case):
+    table, fit = designs.compare_hsb82_analyses(hsb82, random_slope)
+    for term in designs.HSB82_TERMS:
+        assert table.loc[term, ("MixedLM", "estimate")] == pytest.approx(
+            lme4(case, "fixef", term), rel=1e-3)
+        assert table.loc[term, ("MixedLM", "SE")] == pytest.approx(lme4(case, "se", term),
+                                                                   rel=1e-3)
+    # OLS and the CR1 cluster-robust sandwich, computed here from their textbook formulas
+    # (Cameron & Miller 2015, J. Human Resources 50(2), eq. 11 with the Stata-style factor).
+    X = np.column_stack([np.ones(len(hsb82)), hsb82[["ses", "sector", "meanses"]]])
+    y = hsb82["mAch"].to_numpy()
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ beta
+    n, k = X.shape
+    bread = np.linalg.inv(X.T @ X)
+    naive_se = np.sqrt(np.diag(bread) * (resid @ resid) / (n - k))
+    codes = pd.factorize(hsb82["school"])[0]
+    scores = np.zeros((codes.max() + 1, k))
+    np.add.at(scores, codes, X * resid[:, None])
+    g = scores.shape[0]
+    robust_cov = bread @ (scores.T @ scores) @ bread * g / (g - 1) * (n - 1) / (n - k)
+    np.testing.assert_allclose(table[("OLS", "estimate")], beta, rtol=1e-8)
+    np.testing.assert_allclose(table[("OLS", "SE")], naive_se, rtol=1e-8)
+    np.testing.assert_allclose(table[("OLS cluster-robust", "SE")], np.sqrt(np.diag(robust_cov)),
+                               rtol=1e-8)
+    # The lesson's words: level-2 SEs grow under clustering, ses's much less.
+    ratio = table[("SE ÷ OLS SE", "cluster-robust")]
+    assert ratio["sector"] > 1.4 and ratio["meanses"] > 1.4 and ratio["ses"] < ratio["sector"]
+    sentences = designs.explain_hsb82_standard_errors(table, fit)
+    assert len(sentences) == 4 and f"{ratio['sector']:.1f}×" in sentences[1]
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_rejection_figure_shows_the_rates():
+    result = designs.run_many_studies(5, 10, 0.3, n_studies=200, seed=1)
+    fig = plots_designs.rejection_figure(result.summary, 0.05, 200)
+    bar = next(t for t in fig.data if t.meta == "rates")
+    np.testing.assert_allclose(bar.x, result.summary["rejection_rate"].to_numpy()[::-1] * 100)
+    assert fig.layout.font.size >= 18
+
+
+def test_precision_and_partition_figures():
+    table = designs.precision_by_split(120, 0.4, n_studies=50)
+    fig = plots_designs.precision_figure(table, 120, 0.4)
+    traces = {t.meta: t for t in fig.data}
+    np.testing.assert_allclose(traces["se_true"].y, table["se_true"])
+    assert list(traces["se_true"].x) == table["label"].tolist()
+    part = plots_designs.variance_partition_figure(0.3, 0.25, 0.1, 0.5)
+    bars = {t.meta: t for t in part.data}
+    np.testing.assert_allclose(np.asarray(bars["between"].x) + np.asarray(bars["within"].x), 100)
+    assert bars["between"].x[1] == pytest.approx(25)
+
+
+def test_study_and_sampling_figures():
+    data = designs.simulate_classic_study(3, 4, 0.2, 1)
+    fig = plots_designs.classic_study_figure(data)
+    points = sum(len(t.y) for t in fig.data if t.meta in ("formal", "informal"))
+    assert points == len(data)
+    means = next(t for t in fig.data if t.meta == "class means")
+    np.testing.assert_allclose(means.y, data.groupby("class")["score"].mean())
+    grouped = plots_designs.grouped_scores_figure(designs.simulate_grouped_scores(0.5))
+    assert len(grouped.data[0].y) == 300
+    comparison = designs.compare_sampling_designs(designs.make_population(0.1, 0.1), 5, 1, 2,
+                                                  n_samples=50)
+    hist = plots_designs.sampling_figure(comparison.means, comparison.population_mean, 10)
+    assert {t.meta for t in hist.data} == {"multistage", "srs"}
