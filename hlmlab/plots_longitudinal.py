@@ -129,7 +129,11 @@ def reading_figure(comparison, growth=None, show_decomposition: bool = False,
             slope = float(slopes.loc[key, "estimate"])
             _line(fig, age_range, y_bar - slope * x_bar, slope, label, key,
                   SLOPE_COLOURS[key], dash, 5)
-    return _layout(fig, title, "Age (years)", "Reading score")
+    fig = _layout(fig, title, "Age (years)", "Reading score")
+    # Legend under the plot, so it cannot collide with the colour bar on the right.
+    fig.update_layout(legend={"orientation": "h", "y": -0.2, "x": 0, "font": {"size": 16}},
+                      margin={"b": 150})
+    return fig
 
 
 def slopes_figure(slopes: pd.DataFrame, title: str = "") -> go.Figure:

@@ -86,7 +86,7 @@ def ar1_summary():
 
 
 def simulated_note(text: str) -> None:
-    st.info(f"**Simulated data.** {text}", icon="🧪")
+    st.info(f"**Simulated data.** {text}", icon=":material/science:")
 
 
 # --------------------------------------------------------------------------- page

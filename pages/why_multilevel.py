@@ -17,7 +17,7 @@ ICC_SEED = 3  # the default ICC sample is the lme4 reference case why_icc_empty_
 STUDY_COUNTS = (100, 500, 1000, 2000)
 TOTAL_PUPILS = (120, 240, 480, 960)
 PLOT_CONFIG = {"displaylogo": False}
-SIMULATED = "🧪 Simulated pupils: made up by the app, with no true style effect."
+SIMULATED = ":material/science: Simulated pupils: made up by the app, with no true style effect."
 
 
 # --------------------------------------------------------------------------- cached work
@@ -82,7 +82,7 @@ def section_classic():
     icc = c3.slider("ICC (between-class share of variance)", 0.0, 0.9, 0.2, 0.05, key="why_icc")
     seed_key = "why_study_seed"
     st.session_state.setdefault(seed_key, CLASSIC_SEED)
-    if c4.button("🎲 New study", key="why_new_study", width="stretch"):
+    if c4.button("New study", icon=":material/casino:", key="why_new_study", width="stretch"):
         st.session_state[seed_key] += 1
     seed = st.session_state[seed_key]
 
@@ -101,7 +101,7 @@ def section_classic():
         significant = table.loc[table["p-value"] < 0.05, "analysis"].tolist()
         if significant:
             st.warning("p < 0.05, a false alarm (the true effect is zero): "
-                       + "; ".join(significant), icon="🚨")
+                       + "; ".join(significant), icon=":material/campaign:")
         else:
             st.success("No analysis finds a 'significant' style effect in this study.")
         show_diagnostics(fit.messages)
@@ -178,7 +178,7 @@ def section_icc():
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     icc = c1.slider("ICC", 0.0, 0.9, 0.3, 0.05, key="why_icc_seen")
     st.session_state.setdefault("why_icc_seed", ICC_SEED)
-    if c2.button("🎲 New sample", key="why_icc_new", width="stretch"):
+    if c2.button("New sample", icon=":material/casino:", key="why_icc_new", width="stretch"):
         st.session_state["why_icc_seed"] += 1
     data, fit, (estimate, low, high) = icc_sample(icc, st.session_state["why_icc_seed"])
     left, right = st.columns([3, 2])
@@ -216,7 +216,7 @@ def section_sampling():
         st.plotly_chart(plots_designs.sampling_figure(comparison.means, comparison.population_mean,
                                                       comparison.sample_size),
                         key="why_sampling_chart", config=PLOT_CONFIG)
-        st.caption("🧪 A simulated population of 36,000 pupils (300 schools × 4 classes × 30).")
+        st.caption(":material/science: A simulated population of 36,000 pupils (300 schools × 4 classes × 30).")
     with right:
         summary = comparison.summary.set_index("design").rename(columns={
             "sd_of_mean": "actual SD of the mean", "naive_se": "naive SE s/√N",
