@@ -10,6 +10,7 @@ prepare_process()
 PAGES = [
     st.Page("pages/home.py", title="Welcome", icon=":material/home:", default=True),
     st.Page("pages/nels88_two_schools.py", title="NELS88: two schools", icon=":material/scatter_plot:"),
+    st.Page("pages/jsp_schools.py", title="JSP: school effectiveness", icon=":material/school:"),
     st.Page("pages/why_multilevel.py", title="Why multilevel?", icon=":material/groups:"),
     st.Page("pages/longitudinal.py", title="Longitudinal: reading and age", icon=":material/trending_up:"),
 ]

@@ -464,32 +464,41 @@ def _theta_from_statsmodels(result, q: int) -> np.ndarray | None:
     return lambda_to_theta(lam)
 
 
-def _verify_optimum(deviance: ProfiledDeviance, theta: np.ndarray) -> tuple[bool, float]:
-    """Projected gradient and a neighbourhood search around ``theta``.
+def _verify_optimum(deviance, theta: np.ndarray) -> tuple[bool, float]:
+    """Is ``theta`` a (bounded) local minimum of the deviance? Checked coordinate by coordinate.
 
-    Returns whether ``theta`` is a (bounded) local optimum and the largest improvement found
-    nearby (deviance units).
+    From central differences, the gradient g and curvature h of each coordinate give the
+    improvement a Newton step could still make, g^2 / 2h: below 1e-6 deviance units the
+    point is the optimum to the digits shown, whatever the scale of the parameter (a
+    covariance factor for a predictor like Raven, 4-36, is very sharply curved). A
+    coordinate resting on its zero bound may only be non-decreasing inward. Any neighbour
+    better by more than 1e-6 also fails the check.
+
+    Returns whether it is an optimum and the largest improvement found or predicted.
     """
     base = deviance(theta)
     if not np.isfinite(base):
         return False, np.inf
-    bounds = theta_lower_bounds(len(theta))
-    best_gain = 0.0
-    gradient_ok = True
+    bounds = getattr(deviance, "bounds", None) or theta_lower_bounds(len(theta))
+    worst = 0.0
     for k in range(len(theta)):
         step = 1e-4 * max(1.0, abs(theta[k]))
         up, down = theta.copy(), theta.copy()
         up[k] += step
         down[k] -= step
-        on_bound = bounds[k][0] is not None and down[k] < 0
         f_up = deviance(up)
-        f_down = np.inf if on_bound else deviance(down)
-        best_gain = max(best_gain, base - f_up, base - f_down)
-        slope = (f_up - base) / step if on_bound else (f_up - f_down) / (2 * step)
-        # At a zero bound only an inward (negative) slope would mean a better point.
-        if (on_bound and slope < -1e-3) or (not on_bound and abs(slope) > 1e-2):
-            gradient_ok = False
-    return gradient_ok and best_gain < 1e-6, best_gain
+        if bounds[k][0] is not None and down[k] < bounds[k][0]:
+            # On (or at) the bound: only moving inward is allowed, and it must not help.
+            worst = max(worst, base - f_up)
+            if (f_up - base) / step < -1e-3:
+                worst = np.inf
+            continue
+        f_down = deviance(down)
+        gradient = (f_up - f_down) / (2 * step)
+        curvature = (f_up - 2 * base + f_down) / step**2
+        predicted = gradient**2 / (2 * curvature) if curvature > 0 else np.inf
+        worst = max(worst, base - f_up, base - f_down, predicted)
+    return bool(worst < 1e-6), float(worst)
 
 
 def fit_multilevel(
@@ -1012,8 +1021,9 @@ def fit_three_level(
     The optimum is found on lme4's profiled deviance in closed form
     (:class:`hlmlab.deviance.NestedInterceptDeviance`), then statsmodels ``MixedLM`` with a
     variance component for the subgroups evaluates its own log-likelihood at those estimates
-    as an independent check. (statsmodels' own optimiser needs minutes-long sparse algebra on
-    a thousand pupils; evaluating its likelihood once costs a fraction of that.)
+    as an independent check. statsmodels' own optimiser reaches the same optimum but took
+    0.3-0.6 s on the JSP replica (1192 pupils), 4-7 times lme4; the closed form takes about
+    0.04 s, under lme4's 0.08 s (benchmarks/three_level_vs_lme4.py).
 
     Parameters
     ----------

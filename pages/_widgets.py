@@ -80,35 +80,35 @@ def show_diagnostics(messages) -> None:
             show(f"**{message.headline}** {message.detail}", icon=_ICONS[message.severity])
 
 
-def show_source_note(data) -> None:
-    """Say plainly whether the students on screen are real."""
+def show_source_note(data, synthetic_note: str) -> None:
+    """Say plainly whether the rows on screen are real.
+
+    ``synthetic_note`` is the lesson's own words about its replica (a section of its
+    Markdown file), shown when the data are synthetic.
+    """
     label = data.attrs.get("label", "data")
     if data.attrs.get("synthetic"):
-        st.info(
-            f"**{label}.** These are simulated students, built so each school matches the "
-            "published figures (size, sector, homework, math mean and spread, and its own "
-            "regression line). They are not real pupils. Drop the original file into `data/` "
-            "to use it instead.",
-            icon=":material/science:",
-        )
+        st.info(synthetic_note, icon=":material/science:")
     else:
         dropped = data.attrs.get("dropped_rows", 0)
         extra = f" {dropped} rows with missing values were left out." if dropped else ""
-        st.caption(f"**{label}.**{extra}")
+        st.caption(f"**{label}**: real data.{extra}")
 
 
 def show_code_tabs(fit, pooled=None) -> None:
-    """The exact calls that reproduce the fit, in Python and in R."""
-    st.subheader("Run it yourself")
-    python_tab, r_tab = st.tabs(["statsmodels (Python)", "lme4 (R)"])
-    with python_tab:
-        st.code(fit.code, language="python")
-        if pooled is not None:
-            st.caption("The pooled line:")
-            st.code(pooled.code, language="python")
-        st.caption(fit.optimizer_note)
-    with r_tab:
-        st.code(fit.lme4, language="r")
+    """The exact calls that reproduce a fit (anything with ``.code`` and ``.lme4``), in
+    Python and in R, folded away so they do not crowd a projected page."""
+    with st.expander("Run it yourself: the statsmodels and lme4 code", icon=":material/code:"):
+        python_tab, r_tab = st.tabs(["statsmodels (Python)", "lme4 (R)"])
+        with python_tab:
+            st.code(fit.code, language="python")
+            if pooled is not None:
+                st.caption("The pooled line:")
+                st.code(pooled.code, language="python")
+            if getattr(fit, "optimizer_note", ""):
+                st.caption(fit.optimizer_note)
+        with r_tab:
+            st.code(fit.lme4, language="r")
 
 
 def show_choice_question(section: LessonSection, key: str) -> bool:

@@ -76,7 +76,7 @@ except (ValueError, OSError) as exc:
     source_path = str(sources[source_label])
     stamp = sources[source_label].stat().st_mtime
     all_data = load_source(source_label, source_path, stamp)
-show_source_note(all_data)
+show_source_note(all_data, LESSON["replica-note"].body)
 
 school_ids = sorted(all_data[GROUP].unique().tolist())
 # The deck's schools first, so they get the two most distinct colours (blue, vermillion).

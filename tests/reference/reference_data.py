@@ -30,6 +30,11 @@ REFERENCE_DATA = {
     # JSP lesson: the synthetic replica, and its year-0 records for the intake model.
     "jsp_replica": datasets.load_jsp_replica,
     "jsp_replica_year0": lambda: _rows(datasets.load_jsp_replica(), year=0),
+    "jsp_replica_year2": lambda: _rows(datasets.load_jsp_replica(), year=2),
+    # Year as two dummies, for the two-level models that ignore a level of the three.
+    "jsp_replica_year_dummies": lambda: datasets.load_jsp_replica().assign(
+        year1=lambda d: (d["year"] == 1).astype(float), year2=lambda d: (d["year"] == 2).astype(float)
+    ),
 }
 
 

@@ -1,0 +1,406 @@
+"""School effectiveness: the Junior School Project lesson's analyses, built on the shared core.
+
+Every model here is fitted by :mod:`hlmlab.models` (``fit_multilevel``, ``fit_three_level``,
+``fit_per_group``, ``compare_pooling``); this module only arranges data for them and reads
+their results: per-school regressions and their R², rankings with intervals from conditional
+modes, the separate-vs-multilevel slope comparison, and the three-level variance partition.
+
+Ranking conventions (Goldstein & Spiegelhalter 1996, "League tables and their limitations",
+JRSS A 159, 385-443): a school's effect is its conditional mode u0_j with the 95% interval
+u0_j ± 1.96 × conditional SD (lme4's ``ranef(condVar = TRUE)``); rank 1 is the highest effect;
+the plausible range of a school's rank comes from seeded draws of every school's effect from
+its conditional distribution, ranked draw by draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from hlmlab import models
+
+__all__ = [
+    "DATASETS",
+    "LevelComparison",
+    "SchoolDataSpec",
+    "coefficient_spread",
+    "compare_levels",
+    "fit_ranking_model",
+    "occasion_dummies",
+    "per_school_regressions",
+    "r2_summary",
+    "rank_changes",
+    "rank_schools",
+    "ranking_summary",
+    "sample_schools",
+    "school_means_by_occasion",
+    "slope_pairs",
+]
+
+Z95 = 1.959963984540054  # the standard normal 97.5% quantile
+R2_BAND = (0.6, 0.9)  # the deck: "most R²'s between .6 and .9"
+
+
+@dataclass(frozen=True)
+class SchoolDataSpec:
+    """What the columns of a school data set mean for this lesson.
+
+    Attributes
+    ----------
+    key : ``"jsp"`` or ``"exam"``.
+    outcome, group, intake : outcome, school and intake-ability columns.
+    occasion : the repeated-measures column (JSP's ``year``), or None.
+    subgroup : the pupil column (nested in the school), or None when each row is a pupil.
+    outcome_label, intake_label, occasion_label : words for axes and captions.
+    """
+
+    key: str
+    outcome: str
+    group: str
+    intake: str
+    occasion: str | None
+    subgroup: str | None
+    outcome_label: str
+    intake_label: str
+    occasion_label: str = ""
+
+
+DATASETS: Mapping[str, SchoolDataSpec] = {
+    "jsp": SchoolDataSpec("jsp", "math", "school", "raven", "year", "pupil", "Math score (1-40)",
+                          "Raven ability at entry", "Junior school year"),
+    "exam": SchoolDataSpec("exam", "normexam", "school", "standLRT", None, None,
+                           "Normalised exam score at 16", "London Reading Test at 11 (standardised)"),
+}
+
+
+# --------------------------------------------------------------------------- level 2: per school
+
+
+def school_means_by_occasion(data: pd.DataFrame, outcome: str, group: str,
+                             occasion: str) -> pd.DataFrame:
+    """Mean outcome per school and occasion: columns ``group, occasion, outcome, n``."""
+    means = (data.groupby([group, occasion], sort=True)[outcome]
+             .agg(["mean", "size"]).reset_index()
+             .rename(columns={"mean": outcome, "size": "n"}))
+    return means
+
+
+def per_school_regressions(data: pd.DataFrame, outcome: str, predictor: str, group: str,
+                           on_school_means: bool = False) -> tuple[pd.DataFrame, models.PerGroupFit]:
+    """One OLS line per school, of the pupils' scores or of the school's mean scores.
+
+    ``on_school_means=True`` regresses each school's *mean* outcome at each value of the
+    predictor (JSP: its three yearly means) on the predictor. That is the regression behind the
+    deck's "most R²'s between .6 and .9": averaging removes the pupil-to-pupil spread, so the
+    line through three yearly means fits far better than the line through the pupils' scores
+    (whose per-school R² on year is mostly below .2). A school seen in two years has two means,
+    which a line fits exactly; its R² is left undefined (NaN) rather than counted as 1.
+
+    Returns
+    -------
+    (rows, fit) : the rows regressed (the means, or ``data``) and the
+        :class:`hlmlab.models.PerGroupFit` (its ``table`` has ``n, intercept, slope, r2``).
+    """
+    rows = school_means_by_occasion(data, outcome, group, predictor) if on_school_means else data
+    return rows, models.fit_per_group(rows, outcome, predictor, group)
+
+
+def r2_summary(r2: pd.Series, band: tuple[float, float] = R2_BAND) -> dict:
+    """How many per-school R² lie in ``band`` (inclusive), with quantiles; NaNs are left out."""
+    values = pd.Series(r2, dtype=float).dropna()
+    low, high = band
+    inside = int(((values >= low) & (values <= high)).sum())
+    quantiles = values.quantile([0.1, 0.25, 0.5, 0.75, 0.9]) if len(values) else pd.Series(
+        np.nan, index=[0.1, 0.25, 0.5, 0.75, 0.9])
+    return {
+        "n": int(len(values)),
+        "in_band": inside,
+        "share_in_band": inside / len(values) if len(values) else float("nan"),
+        "below_band": int((values < low).sum()),
+        "above_band": int((values > high).sum()),
+        "quantiles": {f"q{int(round(100 * q))}": float(v) for q, v in quantiles.items()},
+    }
+
+
+def coefficient_spread(per_group: models.PerGroupFit) -> pd.DataFrame:
+    """Mean, SD and quartiles of the per-school intercepts and slopes (estimable lines only)."""
+    coefs = per_group.coefficients_by_group()
+    table = coefs.describe(percentiles=[0.25, 0.5, 0.75]).T
+    table = table.rename(columns={"count": "schools", "std": "SD", "25%": "Q1", "50%": "median",
+                                  "75%": "Q3"})
+    table.index.name = "coefficient"
+    return table
+
+
+# --------------------------------------------------------------------------- ranking
+
+
+def fit_ranking_model(data: pd.DataFrame, outcome: str, group: str, intake: str | None,
+                      random_slope: bool = False, reml: bool = True) -> models.MultilevelFit:
+    """The school-effects model: ``outcome ~ intake + (1 [+ intake] | group)``, or the empty
+    model ``outcome ~ 1 + (1 | group)`` when ``intake`` is None (no intake adjustment)."""
+    return models.fit_multilevel(data, outcome, intake, group,
+                                 random_slope=bool(random_slope and intake), reml=reml)
+
+
+def rank_schools(fit: models.MultilevelFit, raw_means: pd.Series | None = None,
+                 draws: int = 2000, seed: int = 1996, level: float = 0.95) -> pd.DataFrame:
+    """Rank schools by their effect, with intervals and the plausible range of each rank.
+
+    Parameters
+    ----------
+    fit : MultilevelFit whose ``blups`` hold each school's conditional mode ``u0`` and
+        conditional SD ``u0_sd`` (the school effect at intake 0, i.e. at the intake mean when
+        intake is centred).
+    raw_means : optional Series of each school's raw mean outcome, for the naive ranking.
+    draws, seed : number and seed of the joint draws used for the rank ranges.
+    level : coverage of the effect intervals and of the rank ranges.
+
+    Returns
+    -------
+    DataFrame indexed by school, sorted by effect (highest first), with ``n, effect, sd,
+    lower, upper, rank`` (1 = highest effect), ``rank_low, rank_high`` (the central ``level``
+    range of the school's rank over the draws), ``covers_average`` (the interval holds 0, the
+    average school), ``position`` (``"above"``, ``"below"`` or ``"average"``) and, with
+    ``raw_means``, ``raw_mean, naive_rank``.
+    """
+    blups = fit.blups
+    z = _normal_quantile(0.5 + level / 2)
+    table = pd.DataFrame({
+        "n": blups["n"].astype(int),
+        "effect": blups["u0"].astype(float),
+        "sd": blups["u0_sd"].astype(float),
+    })
+    table["lower"] = table["effect"] - z * table["sd"]
+    table["upper"] = table["effect"] + z * table["sd"]
+    table["rank"] = table["effect"].rank(ascending=False, method="min").astype(int)
+    rng = np.random.default_rng(seed)
+    sampled = table["effect"].to_numpy() + rng.standard_normal((draws, len(table))) * table["sd"].to_numpy()
+    # Rank within each draw: 1 for the highest effect.
+    ranks = (-sampled).argsort(axis=1).argsort(axis=1) + 1
+    tail = (1 - level) / 2
+    table["rank_low"] = np.quantile(ranks, tail, axis=0, method="inverted_cdf").astype(int)
+    table["rank_high"] = np.quantile(ranks, 1 - tail, axis=0, method="inverted_cdf").astype(int)
+    table["covers_average"] = (table["lower"] <= 0) & (table["upper"] >= 0)
+    table["position"] = np.where(table["lower"] > 0, "above",
+                                 np.where(table["upper"] < 0, "below", "average"))
+    if raw_means is not None:
+        table["raw_mean"] = pd.Series(raw_means, dtype=float).reindex(table.index)
+        table["naive_rank"] = table["raw_mean"].rank(ascending=False, method="min").astype(int)
+    table.index.name = blups.index.name
+    return table.sort_values(["effect"], ascending=False, kind="stable")
+
+
+def _normal_quantile(p: float) -> float:
+    if abs(p - 0.975) < 1e-12:
+        return Z95
+    from scipy.stats import norm
+
+    return float(norm.ppf(p))
+
+
+def ranking_summary(ranking: pd.DataFrame) -> dict:
+    """Counts a student reads off the caterpillar plot.
+
+    Returns
+    -------
+    dict with ``schools``, ``overlap_average`` (intervals holding 0), ``above``, ``below``,
+    ``median_rank_span`` and ``max_rank_span`` (``rank_high - rank_low``), and
+    ``widest_school`` (the school whose rank can move most).
+    """
+    span = ranking["rank_high"] - ranking["rank_low"]
+    return {
+        "schools": int(len(ranking)),
+        "overlap_average": int(ranking["covers_average"].sum()),
+        "above": int((ranking["position"] == "above").sum()),
+        "below": int((ranking["position"] == "below").sum()),
+        "median_rank_span": float(span.median()) if len(span) else float("nan"),
+        "max_rank_span": int(span.max()) if len(span) else 0,
+        "widest_school": span.idxmax() if len(span) else None,
+    }
+
+
+def rank_changes(adjusted: pd.DataFrame, unadjusted: pd.DataFrame) -> pd.DataFrame:
+    """How each school's rank changes when the intake adjustment is added.
+
+    Returns
+    -------
+    DataFrame indexed by school with ``rank_unadjusted, rank_adjusted, change`` (positive =
+    moves up, towards rank 1, once intake is accounted for) and ``moved`` (``|change|``),
+    sorted by ``moved``, largest first.
+    """
+    table = pd.DataFrame({"rank_unadjusted": unadjusted["rank"],
+                          "rank_adjusted": adjusted["rank"].reindex(unadjusted.index)}).dropna()
+    table = table.astype(int)
+    table["change"] = table["rank_unadjusted"] - table["rank_adjusted"]
+    table["moved"] = table["change"].abs()
+    return table.sort_values(["moved", "rank_adjusted"], ascending=[False, True], kind="stable")
+
+
+# --------------------------------------------------------------------------- separate vs multilevel
+
+
+def sample_schools(data: pd.DataFrame, group: str, n_schools: int, per_school: int,
+                   seed: int = 0, subgroup: str | None = None) -> pd.DataFrame:
+    """Keep ``n_schools`` schools (a seeded random choice) and at most ``per_school`` pupils
+    in each.
+
+    Nested in both sliders: the schools kept at k are among those kept at k + 1, and the
+    pupils kept per school come from :func:`hlmlab.datasets.subsample_groups` (also nested).
+    With ``subgroup`` (the pupil column of repeated measures) whole pupils are kept, all their
+    records; otherwise each row is a pupil.
+    """
+    from hlmlab.datasets import subsample_groups
+
+    labels = np.array(sorted(data[group].unique().tolist()))
+    order = np.random.default_rng(seed).permutation(len(labels))
+    kept = set(labels[order[: max(int(n_schools), 0)]].tolist())
+    chosen = data[data[group].isin(kept)]
+    if subgroup is None:
+        chosen.attrs = dict(data.attrs)
+        return subsample_groups(chosen, group, per_school, seed=seed)
+    pupils = chosen[[group, subgroup]].drop_duplicates().reset_index(drop=True)
+    pupils = subsample_groups(pupils, group, per_school, seed=seed)
+    keys = pd.MultiIndex.from_frame(pupils)
+    rows = chosen[pd.MultiIndex.from_frame(chosen[[group, subgroup]]).isin(keys)]
+    rows.attrs = dict(data.attrs)
+    return rows
+
+
+def slope_pairs(comparison: models.PoolingComparison) -> pd.DataFrame:
+    """Each school's own OLS slope next to its multilevel slope (schools with both).
+
+    Returns
+    -------
+    DataFrame indexed by school: ``n, ols_slope, ols_slope_se, multilevel_slope, gap``
+    (multilevel minus OLS). Empty when the multilevel fit is not usable.
+    """
+    table = comparison.per_group.table
+    fit = comparison.multilevel
+    if fit is None or not fit.usable:
+        return pd.DataFrame(columns=["n", "ols_slope", "ols_slope_se", "multilevel_slope", "gap"])
+    pairs = pd.DataFrame({
+        "n": table["n"].astype(int),
+        "ols_slope": table["slope"],
+        "ols_slope_se": table["slope_se"],
+        "multilevel_slope": fit.blups["slope"].reindex(table.index),
+    }).dropna(subset=["ols_slope", "multilevel_slope"])
+    pairs["gap"] = pairs["multilevel_slope"] - pairs["ols_slope"]
+    return pairs
+
+
+# --------------------------------------------------------------------------- three levels
+
+
+def occasion_dummies(data: pd.DataFrame, occasion: str) -> tuple[pd.DataFrame, list[str]]:
+    """``data`` with treatment-coded dummy columns of ``occasion`` (first level the
+    reference), made by :func:`hlmlab.models.design_matrix` so they are named as in the
+    three-level fit (``year[1]``, ``year[2]``)."""
+    X, names = models.design_matrix(data, (), (occasion,))
+    frame = data.copy()
+    for j, name in enumerate(names[1:], start=1):
+        frame[name] = X[:, j]
+    return frame, names[1:]
+
+
+@dataclass(frozen=True)
+class LevelComparison:
+    """The three-level model next to the models that ignore a level.
+
+    Attributes
+    ----------
+    three_level : ThreeLevelFit, ``outcome ~ occasion + (1|school) + (1|school:pupil)``.
+    ignore_school : MultilevelFit with pupils as the only grouping.
+    ignore_pupil : MultilevelFit with schools as the only grouping.
+    pooled : PooledFit ignoring both levels.
+    occasion_terms : the dummy names, e.g. ``("year[1]", "year[2]")``.
+    table : one row per model: its variance components and the estimate and SE of each
+        occasion term (``"<term> SE"``).
+    partition : long frame ``model, level, variance, share`` for the partition bars.
+    """
+
+    three_level: models.ThreeLevelFit
+    ignore_school: models.MultilevelFit
+    ignore_pupil: models.MultilevelFit
+    pooled: models.PooledFit
+    occasion_terms: tuple[str, ...]
+    table: pd.DataFrame
+    partition: pd.DataFrame
+
+
+MODEL_NAMES = {
+    "three_level": "Three levels: occasions in pupils in schools",
+    "ignore_school": "Two levels, school ignored: occasions in pupils",
+    "ignore_pupil": "Two levels, pupil ignored: occasions in schools",
+    "pooled": "One level: OLS, both ignored",
+}
+
+
+def compare_levels(data: pd.DataFrame, outcome: str, group: str, subgroup: str, occasion: str,
+                   covariates: Sequence[str] = (), reml: bool = True) -> LevelComparison:
+    """Fit the three-level model and the two two-level models you get by ignoring a level.
+
+    Pupils are identified within their school (a pupil label may repeat across schools), so
+    the pupil-only model groups by the (school, pupil) pair.
+
+    Raises
+    ------
+    ModelDataError
+        From the core, when a model cannot be fitted (e.g. a single occasion).
+    """
+    covariates = tuple(covariates)
+    frame, terms = occasion_dummies(data, occasion)
+    if not terms:
+        raise models.ModelDataError(
+            f"Comparing the occasions needs at least two values of {occasion!r} in the data.")
+    pupil_key = "_school_pupil"
+    frame[pupil_key] = frame[group].astype(str) + ":" + frame[subgroup].astype(str)
+    fixed = (*terms, *covariates)
+    three = models.fit_three_level(data, outcome, group, subgroup, covariates=covariates,
+                                   categorical=(occasion,), reml=reml)
+    no_school = models.fit_multilevel(frame, outcome, None, pupil_key, random_slope=False,
+                                      reml=reml, covariates=fixed)
+    no_pupil = models.fit_multilevel(frame, outcome, None, group, random_slope=False,
+                                     reml=reml, covariates=fixed)
+    pooled = models.fit_pooled(frame, outcome, fixed[0], covariates=fixed[1:])
+
+    rows = {
+        MODEL_NAMES["three_level"]: _row(three.fixed, three.fixed_se, terms, three.variance[group],
+                                         three.variance[subgroup], three.variance["residual"],
+                                         three.loglik),
+        MODEL_NAMES["ignore_school"]: _row(no_school.fixed, no_school.fixed_se, terms, np.nan,
+                                           no_school.variance["tau00"],
+                                           no_school.variance["sigma2"], no_school.loglik),
+        MODEL_NAMES["ignore_pupil"]: _row(no_pupil.fixed, no_pupil.fixed_se, terms,
+                                          no_pupil.variance["tau00"], np.nan,
+                                          no_pupil.variance["sigma2"], no_pupil.loglik),
+        MODEL_NAMES["pooled"]: _row(pooled.coef, pooled.se, terms, np.nan, np.nan,
+                                    pooled.sigma ** 2, np.nan),
+    }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "model"
+    partition = []
+    # OLS lumps every level into one residual; only the models with a grouping are partitioned.
+    for model, row in table.drop(index=MODEL_NAMES["pooled"]).iterrows():
+        parts = {"school": row["school variance"], "pupil": row["pupil variance"],
+                 "occasion": row["occasion (residual) variance"]}
+        total = np.nansum(list(parts.values()))
+        for level, value in parts.items():
+            if np.isfinite(value):
+                partition.append({"model": model, "level": level, "variance": value,
+                                  "share": value / total if total > 0 else np.nan})
+    return LevelComparison(three, no_school, no_pupil, pooled, tuple(terms), table,
+                           pd.DataFrame(partition))
+
+
+def _row(fixed, se, terms, school, pupil, residual, loglik) -> dict:
+    row = {"school variance": school, "pupil variance": pupil,
+           "occasion (residual) variance": residual}
+    for term in terms:
+        row[f"{term} estimate"] = float(fixed[term])
+        row[f"{term} SE"] = float(se[term])
+    row["log-likelihood"] = loglik
+    return row

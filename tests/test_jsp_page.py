@@ -1,0 +1,224 @@
+"""The JSP lesson page as a student uses it (AppTest), and its numbers against lme4.
+
+Reference values: tests/reference/lme4_reference.csv and lme4_ranef.csv (lme4 1.1), cases
+jsp_three_level_reml, jsp_year0_raven_ri_reml, jsp_growth_rs_reml and exam_rs_reml.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import hlmlab.datasets
+from app_pages import APP
+from hlmlab import datasets
+
+PAGE = "pages/jsp_schools.py"
+REFERENCE_DIR = Path(__file__).parent / "reference"
+REFERENCE = pd.read_csv(REFERENCE_DIR / "lme4_reference.csv", keep_default_na=False)
+RANEF = pd.read_csv(REFERENCE_DIR / "lme4_ranef.csv", dtype={"group": str})
+RTOL = 1e-3
+EXAM = "Exam (real: mlmRev::Exam, London schools)"
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert_clean(at, "open")
+    return at
+
+
+def assert_clean(at: AppTest, context: str) -> None:
+    assert not at.exception, f"{context}: {[e.message for e in at.exception]}"
+    assert not any("Traceback" in e.value for e in at.error), context
+
+
+def lme4(case: str, quantity: str, term: str = "") -> float:
+    rows = REFERENCE[(REFERENCE["case"] == case) & (REFERENCE["quantity"] == quantity)
+                     & (REFERENCE["term"] == term)]
+    return float(rows["value"].iloc[0])
+
+
+def shown_numbers(frame) -> pd.Series:
+    return frame.value["shown"].map(lambda text: float(str(text).replace(",", "")))
+
+
+def variance_tables(at: AppTest) -> list[pd.Series]:
+    """Every report.variance_table on the page, as numbers keyed by the first word."""
+    tables = []
+    for frame in at.dataframe:
+        value = frame.value
+        if "shown" in value.columns and any("tau00" in str(i) for i in value.index):
+            numbers = shown_numbers(frame)
+            tables.append(pd.Series({("loglik" if "log-likelihood" in k else k.split(":")[0].split(" ")[0]): v
+                                     for k, v in numbers.items()}))
+    return tables
+
+
+def check_two_level(table: pd.Series, case: str, slope: bool) -> None:
+    for name in ("tau00", "sigma2", "loglik") + (("tau11", "tau01") if slope else ()):
+        assert table[name] == pytest.approx(lme4(case, name), rel=RTOL), (case, name)
+
+
+def check_three_level(at: AppTest) -> None:
+    case = "jsp_three_level_reml"
+    frame = next(f for f in at.dataframe
+                 if "shown" in f.value.columns and "school variance" in f.value.index)
+    shown = shown_numbers(frame)
+    assert shown["school variance"] == pytest.approx(lme4(case, "var_group"), rel=RTOL)
+    assert shown["pupil variance"] == pytest.approx(lme4(case, "var_subgroup"), rel=RTOL)
+    assert shown["occasion (residual) variance"] == pytest.approx(lme4(case, "sigma2"), rel=RTOL)
+    assert shown["REML log-likelihood"] == pytest.approx(lme4(case, "loglik"), rel=RTOL)
+    fixed = next(f.value for f in at.dataframe
+                 if list(f.value.columns) == ["estimate", "SE"] and "year[2]" in f.value.index)
+    for term in ("Intercept", "year[1]", "year[2]"):
+        assert fixed.loc[term, "SE"] == pytest.approx(lme4(case, "se", term), rel=RTOL)
+        se = lme4(case, "se", term)
+        assert fixed.loc[term, "estimate"] == pytest.approx(lme4(case, "fixef", term), rel=RTOL,
+                                                             abs=RTOL * se)
+
+
+def ranking_table(at: AppTest) -> pd.DataFrame:
+    return next(f.value for f in at.dataframe if "effect (mode)" in f.value.columns)
+
+
+def check_ranking_effects(at: AppTest, case: str) -> None:
+    table = ranking_table(at)
+    table.index = table.index.astype(str)
+    ref = RANEF[(RANEF["case"] == case) & (RANEF["term"] == "Intercept")].set_index("group")
+    ours = table.loc[ref.index]
+    spread = ref["mode"].std()
+    np.testing.assert_allclose(ours["effect (mode)"], ref["mode"], rtol=RTOL, atol=RTOL * spread)
+    np.testing.assert_allclose(ours["95% upper"], ref["mode"] + 1.959963984540054 * ref["condsd"],
+                               rtol=RTOL, atol=RTOL * spread)
+
+
+# --------------------------------------------------------------------------- numbers vs lme4
+
+
+def test_replica_numbers_match_lme4():
+    at = open_page()
+    assert at.title[0].value == "JSP: school effectiveness"
+    check_three_level(at)
+    tables = variance_tables(at)
+    growth = next(t for t in tables if "tau11" in t)
+    check_two_level(growth, "jsp_growth_rs_reml", slope=True)
+    at.selectbox(key="jsp_rank_year").set_value(0).run()
+    assert_clean(at, "year 0")
+    ranking = next(t for t in variance_tables(at) if "tau11" not in t)
+    check_two_level(ranking, "jsp_year0_raven_ri_reml", slope=False)
+    check_ranking_effects(at, "jsp_year0_raven_ri_reml")
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Schools"]) == 49
+
+
+def test_exam_numbers_match_lme4():
+    at = open_page()
+    at.selectbox(key="jsp_source").set_value(EXAM).run()
+    assert_clean(at, "exam")
+    tables = variance_tables(at)
+    assert len(tables) == 2  # the pooling view and the ranking model: both exam_rs_reml
+    for table in tables:
+        check_two_level(table, "exam_rs_reml", slope=True)
+    check_ranking_effects(at, "exam_rs_reml")
+    assert any("JSP" in i.value for i in at.info)  # the three-level view explains itself
+
+
+# --------------------------------------------------------------------------- every control
+
+
+def _widgets(at: AppTest) -> list:
+    return [*at.slider, *at.select_slider, *at.radio, *at.selectbox, *at.multiselect,
+            *at.toggle, *at.checkbox, *at.button_group, *at.number_input]
+
+
+def _find(at: AppTest, key: str):
+    return next((w for w in _widgets(at) if w.key == key), None)
+
+
+def _extremes(widget) -> list:
+    kind = type(widget).__name__
+    if kind == "Slider":
+        return [widget.min, widget.max]
+    if kind in ("Radio", "Selectbox"):
+        return list(widget.options)
+    if kind in ("Toggle", "Checkbox"):
+        return [True, False]
+    if kind == "ButtonGroup":
+        return [[], list(widget.options)]
+    return []
+
+
+@pytest.mark.parametrize("source", ["JSP (synthetic replica)", EXAM])
+def test_every_control_at_its_extremes(source):
+    at = open_page()
+    at.selectbox(key="jsp_source").set_value(source).run()
+    assert_clean(at, source)
+    keys = [w.key for w in _widgets(at)
+            if w.key and not w.key.startswith("$$") and w.key != "jsp_source"]
+    assert len(keys) >= 8, keys
+    for key in keys:
+        for value in _extremes(_find(at, key)):
+            widget = _find(at, key)
+            if widget is None or getattr(widget, "disabled", False):
+                break
+            widget.set_value(value).run()
+            assert_clean(at, f"{source}: {key}={value!r}")
+
+
+def test_small_samples_are_explained_not_crashed():
+    at = open_page()
+    at.slider(key="jsp_sep_schools_replica").set_value(2).run()
+    at.slider(key="jsp_sep_pupils_replica").set_value(2).run()
+    assert_clean(at, "2 schools x 2 pupils")
+    at.toggle(key="jsp_rank_slope_replica").set_value(True).run()
+    assert_clean(at, "random slope ranking")
+
+
+def test_charts_are_labelled_synthetic_replica():
+    at = open_page()
+    import json
+
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
+              for c in at.get("plotly_chart")]
+    assert len(titles) >= 7
+    assert all("synthetic replica" in t for t in titles), titles
+
+
+def test_questions_reveal_after_a_prediction():
+    at = open_page()
+    at.text_input(key="jsp_q_levels_guess").input("smaller").run()
+    at.button(key="jsp_q_levels_reveal").click().run()
+    assert any("Larger" in s.value for s in at.success)
+
+
+# --------------------------------------------------------------------------- original file
+
+
+def test_original_format_file_is_offered_and_works(tmp_path, monkeypatch):
+    replica = datasets.load_jsp_replica()
+    shutil.copy(datasets.DATA_DIR / "jsp_synthetic.csv", tmp_path / "jsp_synthetic.csv")
+    # The original (faraway::jsp) layout: pupil id called `id`, columns in the original order.
+    original = replica.rename(columns={"pupil": "id"})[
+        ["school", "class", "gender", "social", "raven", "id", "english", "math", "year"]]
+    original.to_csv(tmp_path / "jsp.csv", index=False)
+    monkeypatch.setattr(hlmlab.datasets, "DATA_DIR", tmp_path)
+    at = open_page()
+    source = at.selectbox(key="jsp_source")
+    assert datasets.JSP_ORIGINAL_LABEL in source.options
+    source.set_value(datasets.JSP_ORIGINAL_LABEL).run()
+    assert_clean(at, "original")
+    assert not any("could not be used" in e.value for e in at.error)
+    # Same pupils as the replica, so the same lme4 numbers; labelled as the original file.
+    check_three_level(at)
+    assert any("JSP (original file)" in c.value for c in at.caption)
+    for key in ("jsp_sep_schools_original", "jsp_pool_drawn_original"):
+        slider = at.slider(key=key)
+        slider.set_value(slider.min).run()
+        assert_clean(at, key)
