@@ -88,7 +88,70 @@ JSP_REPLICA_COLUMNS = tuple(JSP_REPLICA_DTYPES)
 
 
 # ---------------------------------------------------------------------------------------------
-# The bundled replica and the NELS88 source choice
+# The bundled replicas and the choice between a replica and the user's original file
+
+
+@dataclass(frozen=True)
+class _Replica:
+    dataset: str
+    filename: str
+    dtypes: Mapping[str, str]
+    label: str
+    original_filename: str
+    original_label: str
+    original_columns: str  # named in the message when nels88.csv holds JSP data, say
+
+
+_REPLICAS = {
+    "nels88": _Replica("nels88", NELS88_REPLICA_FILENAME, NELS88_REPLICA_DTYPES,
+                       NELS88_REPLICA_LABEL, NELS88_ORIGINAL_FILENAME, NELS88_ORIGINAL_LABEL,
+                       "schid, stuid, math, homework, ses, public"),
+    "jsp": _Replica("jsp", JSP_REPLICA_FILENAME, JSP_REPLICA_DTYPES, JSP_REPLICA_LABEL,
+                    JSP_ORIGINAL_FILENAME, JSP_ORIGINAL_LABEL,
+                    "school, class, gender, social, raven, id, english, math, year"),
+}
+
+
+def _load_replica(spec: _Replica, path: str | Path | None) -> pd.DataFrame:
+    path = Path(path) if path is not None else DATA_DIR / spec.filename
+    frame = pd.read_csv(path, dtype=dict(spec.dtypes))
+    if tuple(frame.columns) != tuple(spec.dtypes):
+        raise ValueError(
+            f"The replica {path.name} should have the columns "
+            f"{', '.join(spec.dtypes)}, but has {', '.join(map(str, frame.columns))}."
+        )
+    frame.attrs.update(synthetic=True, label=spec.label, dataset=spec.dataset)
+    return frame
+
+
+def _sources(spec: _Replica, data_dir: str | Path | None) -> dict[str, Path]:
+    data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
+    sources = {spec.label: data_dir / spec.filename}
+    original = data_dir / spec.original_filename
+    if original.is_file():
+        sources[spec.original_label] = original
+    return sources
+
+
+def _load_source(spec: _Replica, source_label: str, data_dir: str | Path | None) -> pd.DataFrame:
+    sources = _sources(spec, data_dir)
+    if source_label not in sources:
+        raise ValueError(
+            f"Unknown {spec.dataset.upper()} source {source_label!r}; "
+            f"available: {', '.join(sources)}."
+        )
+    path = sources[source_label]
+    if source_label == spec.label:
+        return _load_replica(spec, path)
+    frame = read_original(path)
+    if frame.attrs["dataset"] != spec.dataset:
+        raise ValueError(
+            f"{path.name} holds the {frame.attrs['dataset'].upper()} data, not "
+            f"{spec.dataset.upper()}; expected the {spec.dataset.upper()} columns "
+            f"{spec.original_columns}."
+        )
+    frame.attrs.update(synthetic=False, label=source_label)
+    return frame
 
 
 def load_nels88_replica(path: str | Path | None = None) -> pd.DataFrame:
@@ -106,15 +169,7 @@ def load_nels88_replica(path: str | Path | None = None) -> pd.DataFrame:
         dtypes; ``attrs["synthetic"]`` is True and ``attrs["label"]`` is
         ``"NELS88 (synthetic replica)"``.
     """
-    path = Path(path) if path is not None else DATA_DIR / NELS88_REPLICA_FILENAME
-    frame = pd.read_csv(path, dtype=dict(NELS88_REPLICA_DTYPES))
-    if tuple(frame.columns) != NELS88_REPLICA_COLUMNS:
-        raise ValueError(
-            f"The replica {path.name} should have the columns "
-            f"{', '.join(NELS88_REPLICA_COLUMNS)}, but has {', '.join(map(str, frame.columns))}."
-        )
-    frame.attrs.update(synthetic=True, label=NELS88_REPLICA_LABEL, dataset="nels88")
-    return frame
+    return _load_replica(_REPLICAS["nels88"], path)
 
 
 def nels88_sources(data_dir: str | Path | None = None) -> dict[str, Path]:
@@ -123,8 +178,8 @@ def nels88_sources(data_dir: str | Path | None = None) -> dict[str, Path]:
     Parameters
     ----------
     data_dir : str or pathlib.Path, optional
-        Defaults to the module's ``DATA_DIR``, looked up at call time.
-        Folder holding ``nels88_synthetic.csv`` and, optionally, the user's ``nels88.csv``.
+        Folder holding ``nels88_synthetic.csv`` and, optionally, the user's ``nels88.csv``;
+        the module's ``DATA_DIR``, looked up at call time, when omitted.
 
     Returns
     -------
@@ -132,12 +187,7 @@ def nels88_sources(data_dir: str | Path | None = None) -> dict[str, Path]:
         ``{"NELS88 (synthetic replica)": ...}``, plus ``"NELS88 (original file)"`` when
         ``nels88.csv`` exists in ``data_dir``.
     """
-    data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
-    sources = {NELS88_REPLICA_LABEL: data_dir / NELS88_REPLICA_FILENAME}
-    original = data_dir / NELS88_ORIGINAL_FILENAME
-    if original.is_file():
-        sources[NELS88_ORIGINAL_LABEL] = original
-    return sources
+    return _sources(_REPLICAS["nels88"], data_dir)
 
 
 def load_nels88(source_label: str, data_dir: str | Path | None = None) -> pd.DataFrame:
@@ -148,35 +198,20 @@ def load_nels88(source_label: str, data_dir: str | Path | None = None) -> pd.Dat
     source_label : str
         A key of ``nels88_sources(data_dir)``.
     data_dir : str or pathlib.Path, optional
-        Defaults to the module's ``DATA_DIR``, looked up at call time.
-        Folder of the data files.
+        Folder of the data files (``DATA_DIR`` when omitted).
 
     Returns
     -------
     pandas.DataFrame
         The replica (``attrs["synthetic"]`` True) or the original file read through
         :func:`read_original` (``attrs["synthetic"]`` False); ``attrs["label"]`` is the label.
+
+    Raises
+    ------
+    ValueError
+        An unknown label, or an original file that is not NELS88 data.
     """
-    sources = nels88_sources(data_dir)
-    if source_label not in sources:
-        raise ValueError(
-            f"Unknown NELS88 source {source_label!r}; available: {', '.join(sources)}."
-        )
-    path = sources[source_label]
-    if source_label == NELS88_REPLICA_LABEL:
-        return load_nels88_replica(path)
-    frame = read_original(path)
-    if frame.attrs["dataset"] != "nels88":
-        raise ValueError(
-            f"{path.name} holds the {frame.attrs['dataset'].upper()} data, not NELS88; "
-            "expected the NELS88 columns schid, stuid, math, homework, ses, public."
-        )
-    frame.attrs.update(synthetic=False, label=source_label)
-    return frame
-
-
-# ---------------------------------------------------------------------------------------------
-# The bundled JSP replica and the JSP source choice
+    return _load_source(_REPLICAS["nels88"], source_label, data_dir)
 
 
 def load_jsp_replica(path: str | Path | None = None) -> pd.DataFrame:
@@ -195,74 +230,21 @@ def load_jsp_replica(path: str | Path | None = None) -> pd.DataFrame:
         :func:`read_original` returns for an original JSP file. ``attrs["synthetic"]`` is True,
         ``attrs["label"]`` is ``"JSP (synthetic replica)"`` and ``attrs["dataset"]`` ``"jsp"``.
     """
-    path = Path(path) if path is not None else DATA_DIR / JSP_REPLICA_FILENAME
-    frame = pd.read_csv(path, dtype=dict(JSP_REPLICA_DTYPES))
-    if tuple(frame.columns) != JSP_REPLICA_COLUMNS:
-        raise ValueError(
-            f"The replica {path.name} should have the columns "
-            f"{', '.join(JSP_REPLICA_COLUMNS)}, but has {', '.join(map(str, frame.columns))}."
-        )
-    frame.attrs.update(synthetic=True, label=JSP_REPLICA_LABEL, dataset="jsp")
-    return frame
+    return _load_replica(_REPLICAS["jsp"], path)
 
 
 def jsp_sources(data_dir: str | Path | None = None) -> dict[str, Path]:
-    """List the JSP sources available, replica first.
-
-    Parameters
-    ----------
-    data_dir : str or pathlib.Path, optional
-        Defaults to the module's ``DATA_DIR``, looked up at call time.
-        Folder holding ``jsp_synthetic.csv`` and, optionally, the user's ``jsp.csv``.
-
-    Returns
-    -------
-    dict of str to pathlib.Path
-        ``{"JSP (synthetic replica)": ...}``, plus ``"JSP (original file)"`` when ``jsp.csv``
-        exists in ``data_dir``.
-    """
-    data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
-    sources = {JSP_REPLICA_LABEL: data_dir / JSP_REPLICA_FILENAME}
-    original = data_dir / JSP_ORIGINAL_FILENAME
-    if original.is_file():
-        sources[JSP_ORIGINAL_LABEL] = original
-    return sources
+    """List the JSP sources available, replica first (see :func:`nels88_sources`)."""
+    return _sources(_REPLICAS["jsp"], data_dir)
 
 
 def load_jsp(source_label: str, data_dir: str | Path | None = None) -> pd.DataFrame:
-    """Load one of the sources listed by :func:`jsp_sources`.
+    """Load one of the sources listed by :func:`jsp_sources` (see :func:`load_nels88`).
 
-    Parameters
-    ----------
-    source_label : str
-        A key of ``jsp_sources(data_dir)``.
-    data_dir : str or pathlib.Path, optional
-        Defaults to the module's ``DATA_DIR``, looked up at call time.
-        Folder of the data files.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The replica (``attrs["synthetic"]`` True) or the original file read through
-        :func:`read_original` (``attrs["synthetic"]`` False); either has the columns
-        ``school, class, pupil, gender, social, raven, english, math, year`` and
-        ``attrs["label"]`` is the label.
+    Either source has the columns ``school, class, pupil, gender, social, raven, english,
+    math, year``.
     """
-    sources = jsp_sources(data_dir)
-    if source_label not in sources:
-        raise ValueError(f"Unknown JSP source {source_label!r}; available: {', '.join(sources)}.")
-    path = sources[source_label]
-    if source_label == JSP_REPLICA_LABEL:
-        return load_jsp_replica(path)
-    frame = read_original(path)
-    if frame.attrs["dataset"] != "jsp":
-        raise ValueError(
-            f"{path.name} holds the {frame.attrs['dataset'].upper()} data, not JSP; "
-            "expected the JSP columns school, class, gender, social, raven, id, english, "
-            "math, year."
-        )
-    frame.attrs.update(synthetic=False, label=source_label)
-    return frame
+    return _load_source(_REPLICAS["jsp"], source_label, data_dir)
 
 
 # ---------------------------------------------------------------------------------------------
