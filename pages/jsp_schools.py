@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -16,6 +15,7 @@ from pages._widgets import (
     show_lesson_section,
     show_question,
     show_code_tabs,
+    show_fit_summary,
     show_source_note,
 )
 
@@ -233,22 +233,6 @@ show_source_note(data, LESSON["replica-note"].body)
 SCHOOL_IDS = sorted(data[SPEC.group].unique().tolist())
 
 
-def variance_view(fit) -> pd.DataFrame:
-    """report.variance_table with five significant digits: Exam's variances are about 0.01,
-    where four decimals would show only two digits."""
-    table = report.variance_table(fit)
-    table["shown"] = [_significant(v) for v in table["value"]]
-    return table[["shown"]]
-
-
-def _significant(value: float) -> str:
-    if not np.isfinite(value):
-        return "not estimable"
-    if float(value).is_integer() and abs(value) >= 1:
-        return f"{int(value):,d}"
-    return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:,.5g}"
-
-
 def chart(figure, key):
     """Figures arrive built (cheap, template-free) or as cached dict specs."""
     st.plotly_chart(figure, key=key, config=PLOT_CONFIG)
@@ -327,14 +311,7 @@ def view_pooling():
                    + "; every line is fitted to all schools.")
     fit = comparison.multilevel
     with right:
-        if comparison.error:
-            st.warning(f"No multilevel fit: {comparison.error}")
-        if fit is not None:
-            show_diagnostics(fit.messages)
-            if fit.usable:
-                st.latex(report.model_latex(fit))
-                st.dataframe(variance_view(fit), width="stretch",
-                             column_config={"shown": "value"})
+        show_fit_summary(comparison)
     if fit is not None and fit.usable:
         st.dataframe(report.fixed_effects_table(fit, comparison.pooled), width="stretch")
         show_code_tabs(fit)
@@ -394,7 +371,7 @@ def view_ranking():
     st.markdown("**The model behind the ranking**")
     c1, c2 = st.columns([2, 3])
     with c1:
-        st.dataframe(variance_view(fit), width="stretch",
+        st.dataframe(report.variance_table(fit)[["shown"]], width="stretch",
                      column_config={"shown": "value"})
     with c2:
         st.latex(report.model_latex(fit))

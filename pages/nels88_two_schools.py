@@ -11,7 +11,7 @@ from hlmlab.lessons import load_lesson
 from hlmlab.urlstate import UrlSettings
 from pages._widgets import (
     show_code_tabs,
-    show_diagnostics,
+    show_fit_summary,
     show_lesson_section,
     show_question,
     show_source_note,
@@ -158,14 +158,7 @@ def lab():
     with chart_col:
         st.plotly_chart(figure, key="nels_chart", config={"displaylogo": False})
     with numbers_col:
-        if comparison.error:
-            st.warning(f"No multilevel fit: {comparison.error}")
-        if fit is not None:
-            show_diagnostics(fit.messages)
-            if fit.usable:
-                st.latex(report.model_latex(fit))
-                st.dataframe(report.variance_table(fit)[["shown"]], width="stretch",
-                             column_config={"shown": "value"})
+        show_fit_summary(comparison)
     st.subheader("School by school")
     st.caption(f"{label}. λ is the weight a school's own OLS estimate gets in its multilevel "
                "estimate: 1 = its own line, 0 = the overall line. For a random slope, λ is the "

@@ -3,7 +3,7 @@ its extremes without an exception or an unexpected-error message."""
 
 from __future__ import annotations
 
-from pathlib import Path
+
 
 import pytest
 from streamlit.testing.v1 import AppTest

@@ -15,7 +15,7 @@ from hlmlab.models import (
     fit_multilevel,
     fit_per_group,
     fit_pooled,
-    fitted_lines,
+
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
+
 import pytest
 
 from hlmlab import datasets, plots, report, stats
