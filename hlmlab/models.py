@@ -6,22 +6,26 @@ dataclasses so they can be cached and shared between sessions.
 The multilevel recipe (`fit_multilevel`)
 ----------------------------------------
 statsmodels' defaults are not safe: on Hsb82 ``mAch ~ ses + (1|school)`` the default
-optimiser stops short of lme4's optimum while reporting convergence, and ``lbfgs`` from the
-default start returns a log-likelihood of +inf. So:
+optimiser stops short of lme4's optimum while reporting convergence, ``lbfgs`` from the
+default start returns a log-likelihood of +inf, and on the boundary (a zero variance, a
+correlation of +-1) its likelihood, which inverts the random-effects covariance, is not
+defined. So:
 
-1. statsmodels ``MixedLM`` is built from arrays (never from a formula string, so a user's
-   column name is never executed) and fitted with ``lbfgs`` from moment-based starting
-   values rather than its default start.
-2. The result is checked against lme4's profiled deviance (:mod:`hlmlab.deviance`), which is
-   exact on the boundary where statsmodels' likelihood is not. A bounded optimiser is run
-   from statsmodels' point and from the moment start; if it finds a better optimum the
-   statsmodels stop is reported as such and the better point is used.
-3. The optimum is verified: finite deviance, small projected gradient, no better point in a
-   small neighbourhood. A fit that fails this is returned with ``converged=False`` and an
-   error message, and pages do not draw its lines.
+1. The optimum is found on lme4's profiled deviance (:mod:`hlmlab.deviance`), exact on the
+   boundary: bounded quasi-Newton from moment-based starting values, then Newton steps on
+   finite-difference derivatives. If that point fails the check in step 2, the search runs
+   again from lme4's default start with a derivative-free polish (the fallback sequence).
+2. The optimum is verified: finite deviance, no coordinate where a Newton step or a small
+   move could still gain 1e-6 deviance units, inward moves only on a zero bound. A fit that
+   fails is returned with ``converged=False`` and an error message; pages do not draw it.
+3. statsmodels ``MixedLM``, built from arrays (never from a formula string, so a user's
+   column name is never executed), refits from that optimum with ``lbfgs``: exactly the
+   code the student is shown. Its log-likelihood must agree; if it found a better point,
+   that point is verified and used. On the boundary statsmodels is not asked.
 4. Reported numbers follow lme4's conventions: fixed-effect standard errors from the
    fixed-effects block alone, sigma^2 (X'V^-1 X)^-1; conditional modes and conditional
-   variances of the random effects as ``ranef(condVar = TRUE)``.
+   variances of the random effects as ``ranef(condVar = TRUE)``. statsmodels' ``bse_fe``
+   (full information matrix) is kept alongside, labelled as such.
 """
 
 from __future__ import annotations
@@ -464,6 +468,25 @@ def _theta_from_statsmodels(result, q: int) -> np.ndarray | None:
     return lambda_to_theta(lam)
 
 
+def _solve_or_refuse(deviance: ProfiledDeviance, theta: np.ndarray):
+    """The solution at ``theta``, or a student-readable error when there is none."""
+    try:
+        solution = deviance.solve(theta)
+        if not np.all(np.isfinite(solution.beta)) or not np.isfinite(solution.deviance):
+            raise ValueError("non-finite estimates")
+    except (np.linalg.LinAlgError, ValueError):
+        raise ModelDataError(
+            "This model could not be fitted to these data: the likelihood has no finite "
+            "maximum. Try a random-intercept model or more rows per group."
+        ) from None
+    return solution
+
+
+def _is_singular(lam: np.ndarray) -> bool:
+    """lme4's isSingular(): a diagonal element of the relative covariance factor near 0."""
+    return bool(np.any(np.abs(np.diag(lam)) < SINGULAR_TOLERANCE * max(1.0, np.abs(lam).max())))
+
+
 def _verify_optimum(deviance, theta: np.ndarray) -> tuple[bool, float]:
     """Is ``theta`` a (bounded) local minimum of the deviance? Checked coordinate by coordinate.
 
@@ -562,46 +585,37 @@ def fit_multilevel(
     design = GroupedDesign.from_arrays(y, X, Z, codes, n_groups)
     deviance = ProfiledDeviance(design, reml)
     _require_residual_variation(y, X)
-    start_beta = np.linalg.lstsq(X, y, rcond=None)[0]
     start_theta = _moment_start(y, X, Z, codes, n_groups)
 
-    sm_result, sm_warnings = _statsmodels_fit(
-        y, X, Z, frame[group].to_numpy(), reml, start_theta, start_beta
-    )
-    sm_theta = _theta_from_statsmodels(sm_result, q) if sm_result is not None else None
-    sm_deviance = deviance(sm_theta) if sm_theta is not None else np.inf
-    sm_loglik = float(sm_result.llf) if sm_result is not None else None
-
-    # Fallback sequence: finish from statsmodels' point; if that is not a verified optimum,
-    # search again from our moment start and lme4's default start, with a polish.
-    fallback_starts = [start_theta, lambda_to_theta(np.eye(q))]
-    theta, best_deviance, finite = optimize_theta(
-        deviance, [sm_theta] if np.isfinite(sm_deviance) else fallback_starts
-    )
+    # Fallback sequence: our moment start; if that does not end at a verified optimum,
+    # lme4's default start and a derivative-free polish.
+    theta, best_deviance, finite = optimize_theta(deviance, [start_theta])
     is_optimum = finite and _verify_optimum(deviance, theta)[0]
     if not is_optimum:
         theta, best_deviance, finite = optimize_theta(
-            deviance, [theta, *fallback_starts], polish=True
+            deviance, [theta, start_theta, lambda_to_theta(np.eye(q))], polish=True
         )
         is_optimum = finite and _verify_optimum(deviance, theta)[0]
-    if np.isfinite(sm_deviance) and sm_deviance <= best_deviance + 1e-9:
-        theta, best_deviance = sm_theta, sm_deviance
-        is_optimum = _verify_optimum(deviance, theta)[0]
+    solution = _solve_or_refuse(deviance, theta)
+    singular = _is_singular(solution.Lambda)
 
-    try:
-        solution = deviance.solve(theta)
-        if not np.all(np.isfinite(solution.beta)) or not np.isfinite(solution.deviance):
-            raise ValueError("non-finite estimates")
-    except (np.linalg.LinAlgError, ValueError):
-        raise ModelDataError(
-            "This model could not be fitted to these data: the likelihood has no finite "
-            "maximum. Try a random-intercept model or more rows per group."
-        ) from None
+    # statsmodels refits from that optimum, exactly as the code shown to the student does,
+    # and must agree. On the boundary its likelihood (which inverts the random-effects
+    # covariance) is not defined, so it is not asked.
+    sm_result, sm_loglik, sm_theta = None, None, None
+    if not singular:
+        sm_result, _ = _statsmodels_fit(y, X, Z, frame[group].to_numpy(), reml, theta,
+                                        solution.beta)
+    if sm_result is not None:
+        sm_loglik = float(sm_result.llf)
+        sm_theta = _theta_from_statsmodels(sm_result, q)
+        sm_deviance = deviance(sm_theta) if sm_theta is not None else np.inf
+        if sm_deviance < best_deviance - 1e-7 and _verify_optimum(deviance, sm_theta)[0]:
+            theta, best_deviance, is_optimum = sm_theta, sm_deviance, True
+            solution = _solve_or_refuse(deviance, theta)
+            singular = _is_singular(solution.Lambda)
     lam = solution.Lambda
     psi = solution.sigma2 * lam @ lam.T
-    singular = bool(
-        np.any(np.abs(np.diag(lam)) < SINGULAR_TOLERANCE * max(1.0, np.abs(lam).max()))
-    )
     tau00 = float(psi[0, 0])
     tau11 = float(psi[1, 1]) if q == 2 else np.nan
     tau01 = float(psi[0, 1]) if q == 2 else np.nan
@@ -635,7 +649,7 @@ def fit_multilevel(
     )
 
     loglik = -0.5 * solution.deviance
-    note = _optimizer_note(sm_loglik, sm_theta, loglik)
+    note = _optimizer_note(sm_loglik, singular, loglik)
     messages = _diagnose(
         variance=variance,
         q=q,
@@ -644,7 +658,6 @@ def fit_multilevel(
         converged=finite and is_optimum,
         predictor=predictor,
         group=group,
-        sm_warnings=sm_warnings,
         optimizer_note=note,
     )
     n_cov_params = q * (q + 1) // 2
@@ -677,25 +690,25 @@ def fit_multilevel(
     )
 
 
-def _optimizer_note(sm_loglik, sm_theta, loglik) -> str:
-    if sm_loglik is None:
-        return "statsmodels' optimiser failed outright; the optimum was found by hlmlab's bounded search."
-    if sm_theta is None or not np.isfinite(sm_loglik):
+def _optimizer_note(sm_loglik, singular: bool, loglik: float) -> str:
+    if singular:
         return (
-            "statsmodels stopped at a point where its likelihood is not defined (a covariance "
-            "on the boundary); hlmlab's bounded search found the optimum."
+            "The optimum is on the boundary, where statsmodels' likelihood is not defined; "
+            "the estimates come from lme4's profiled deviance (hlmlab.deviance)."
         )
-    gap = loglik - sm_loglik
+    if sm_loglik is None or not np.isfinite(sm_loglik):
+        return "statsmodels could not refit from this optimum; the estimates follow lme4's deviance."
+    gap = abs(loglik - sm_loglik)
     if gap > 1e-4:
         return (
-            f"statsmodels stopped {gap:.2g} log-likelihood units short of the optimum; "
-            "hlmlab's bounded search finished the job."
+            f"statsmodels, started at this optimum, ended {gap:.2g} log-likelihood units away; "
+            "the estimates shown follow lme4's deviance."
         )
-    return "statsmodels reached the optimum; hlmlab's check against lme4's deviance agrees."
+    return "statsmodels, started at this optimum, confirms it: the log-likelihoods agree."
 
 
 def _diagnose(
-    *, variance, q, n_groups, singular, converged, predictor, group, sm_warnings, optimizer_note
+    *, variance, q, n_groups, singular, converged, predictor, group, optimizer_note
 ) -> list[Diagnostic]:
     messages: list[Diagnostic] = []
     if not converged:
@@ -769,7 +782,7 @@ def _diagnose(
                     "estimable from these groups; read tau01 with caution.",
                 )
             )
-    if "short of the optimum" in optimizer_note or "failed" in optimizer_note or "not defined" in optimizer_note:
+    if "ended" in optimizer_note or "could not refit" in optimizer_note:
         messages.append(Diagnostic("info", "Optimiser note.", optimizer_note))
     return messages
 
