@@ -154,11 +154,16 @@ def lines_figure(
         xaxis_title=x_title or predictor,
         yaxis_title=y_title or outcome,
         template="plotly_white",
-        height=560,
-        margin={"l": 70, "r": 20, "t": 60, "b": 60},
-        legend={"font": {"size": 15}, "groupclick": "togglegroup"},
+        height=640,
+        margin={"l": 70, "r": 20, "t": 60, "b": 40},
+        # Below the plot: a side legend of ten schools would take a third of the width.
+        legend={"font": {"size": 15}, "groupclick": "togglegroup", "orientation": "h",
+                "yanchor": "top", "y": -0.2, "x": 0},
         hoverlabel={"font_size": 16},
     )
+    # Tick labels as large as the text around them, for the back of a lecture hall.
+    fig.update_xaxes(tickfont={"size": 17}, title_font={"size": 19})
+    fig.update_yaxes(tickfont={"size": 17}, title_font={"size": 19})
     return fig
 
 

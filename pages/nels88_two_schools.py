@@ -146,7 +146,7 @@ def lab():
         chosen, OUTCOME, PREDICTOR, GROUP,
         lines=lines if lines is not None else models.fitted_lines({}, {"all": (0, 1)}),
         styles=styles, jitter=jitter, colour_by_group=step_number >= 3,
-        title=f"Math achievement against homework · {label}",
+        title=f"Math against homework<br><sup>{label}</sup>",
         x_title="Hours of homework per week", y_title="Math achievement",
     )
 
