@@ -368,10 +368,14 @@ def wait_for_idle(page, timeout: float = 30.0, min_charts: int = 0, settle_ms: i
 
     One poll is not enough: plotly's code loads lazily and a chart's placeholder can leave
     the page a moment before the chart itself arrives. ``min_charts``: also wait for at
-    least that many drawn plotly charts (a page known to have one).
+    least that many drawn plotly charts (a page known to have one), unless an exception box
+    is on the page.
     """
     deadline = time.monotonic() + timeout
-    condition = f"() => ({IDLE_JS})() && ({CHARTS_DRAWN_JS})() >= {int(min_charts)}"
+    # An exception box ends the wait for charts: a page that raised may never draw one, and
+    # the caller wants the exception, not a timeout.
+    condition = (f"() => ({IDLE_JS})() && (({CHARTS_DRAWN_JS})() >= {int(min_charts)}"
+                 f" || !!document.querySelector('{EXCEPTION}'))")
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -450,7 +454,7 @@ def chart_signature(page) -> list | None:
 
 CHARTS_DRAWN_JS = """
 () => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
-      .filter((gd) => gd._fullLayout && gd.querySelector('.main-svg .plot')).length
+      .filter((gd) => gd._fullLayout && gd.querySelector('.main-svg .infolayer')).length
 """
 
 
@@ -503,3 +507,39 @@ def slider_value(page, index: int) -> str:
     return page.locator(SLIDER_THUMB).nth(index).evaluate(
         "(el) => el.getAttribute('aria-valuenow') ?? el.value"
     )
+
+
+REVEAL_JS = """
+(el) => {
+  // Mark the tab or expander summary to click for every closed st.tabs panel or st.expander
+  // around the element, outermost first. Streamlit 1.67's inactive tab panels are
+  // [data-testid=stTabPanel] with display:none, matched to their tab by position.
+  const targets = [];
+  for (let node = el.parentElement; node; node = node.parentElement) {
+    if (node.getAttribute("data-testid") === "stTabPanel" && getComputedStyle(node).display === "none") {
+      const tabs = node.closest('[data-testid="stTabs"]');
+      const own = (sel) => [...tabs.querySelectorAll(sel)].filter((x) => x.closest('[data-testid="stTabs"]') === tabs);
+      const tab = own('[role="tab"]')[own('[data-testid="stTabPanel"]').indexOf(node)];
+      if (tab) targets.unshift(tab);
+    }
+    if (node.tagName === "DETAILS" && !node.open) {
+      const summary = node.querySelector(":scope > summary");
+      if (summary) targets.unshift(summary);
+    }
+  }
+  document.querySelectorAll("[data-hlm-reveal]").forEach((x) => x.removeAttribute("data-hlm-reveal"));
+  targets.forEach((t, i) => t.setAttribute("data-hlm-reveal", String(i)));
+  return targets.map((t) => t.innerText.trim());
+}
+"""
+
+
+def reveal(page, locator) -> list[str]:
+    """Make a widget inside a closed ``st.tabs`` tab or ``st.expander`` visible, clicking it
+    open as a student would. Returns the labels clicked, outermost first."""
+    labels = locator.evaluate(REVEAL_JS)
+    for i in range(len(labels)):
+        page.locator(f'[data-hlm-reveal="{i}"]').click()
+    if labels:
+        locator.wait_for(state="visible", timeout=5000)
+    return labels
