@@ -216,7 +216,7 @@ def test_page(tab, app_server, app_page, query, sweep_sliders):
     assert page.get_by_text("Page not found").count() == 0, where
 
     if sweep_sliders:
-        sweep_sliders(page, errors, app_page, query)
+        move_sliders(page, errors, app_page, query)
 
 
 def sliders_to_sweep(count: int) -> list[int]:
@@ -227,7 +227,7 @@ def sliders_to_sweep(count: int) -> list[int]:
     return sorted({0, count - 1}) if count else []
 
 
-def sweep_sliders(page, errors, app_page: bs.AppPage, query: str) -> None:
+def move_sliders(page, errors, app_page: bs.AppPage, query: str) -> None:
     sliders = bs.slider_count(page)
     for index in sliders_to_sweep(sliders):
         label = bs.slider_label(page, index)
