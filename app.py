@@ -4,7 +4,7 @@ import streamlit as st
 
 from pages._widgets import prepare_process
 
-st.set_page_config(page_title="HLM Lab", page_icon=":material/school:", layout="wide")
+st.set_page_config(page_title="HLM Lab", page_icon="📈", layout="wide")
 prepare_process()
 
 PAGES = [

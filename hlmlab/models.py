@@ -766,9 +766,9 @@ def _diagnose(
                     "Boundary fit: intercepts and slopes are perfectly correlated.",
                     "The estimated intercept-slope correlation is +1 or -1: the data cannot "
                     "separate how much groups differ in level from how much they differ in "
-                    "slope, so the lines are forced into a fan. Usually too few groups for a "
-                    "2x2 covariance matrix; try the random-intercept model. lme4 would "
-                    "report 'boundary (singular) fit'.",
+                    "slope, so the lines are forced into a fan. Usually too few groups, or too "
+                    "few observations per group, to estimate a 2x2 covariance matrix; try the "
+                    "random-intercept model. lme4 would report 'boundary (singular) fit'.",
                 )
             )
     elif q == 2 and tau00 > 0 and tau11 > 0:

@@ -34,18 +34,52 @@ def load_source(label: str, path: str, stamp: float):
     return datasets.load_nels88(label, Path(path).parent)
 
 
-@st.cache_data(show_spinner="Fitting the models…", max_entries=4096)
+@st.cache_data(show_spinner=False, max_entries=1024)
+def select_rows(label: str, path: str, stamp: float, schools: tuple, per_school: int):
+    """The chosen schools, each cut to at most ``per_school`` students (seeded, nested)."""
+    data = load_source(label, path, stamp)
+    chosen = data[data[GROUP].isin(schools)]
+    return datasets.subsample_groups(chosen, GROUP, per_school, seed=SUBSAMPLE_SEED)
+
+
+# The page wraps the call in st.spinner, which shows only when a fit takes over half a second.
+@st.cache_data(show_spinner=False, max_entries=4096)
 def fit_selection(label: str, path: str, stamp: float, schools: tuple, per_school: int,
                   random_slope: bool, reml: bool):
     """Fits shared by every session: keyed on the data and the slider values only."""
-    data = load_source(label, path, stamp)
-    chosen = data[data[GROUP].isin(schools)]
-    chosen = datasets.subsample_groups(chosen, GROUP, per_school, seed=SUBSAMPLE_SEED)
+    chosen = select_rows(label, path, stamp, schools, per_school)
     try:
-        comparison = models.compare_pooling(chosen, OUTCOME, PREDICTOR, GROUP, random_slope, reml)
+        return models.compare_pooling(chosen, OUTCOME, PREDICTOR, GROUP, random_slope, reml), ""
     except models.ModelDataError as exc:
-        return chosen, None, str(exc)
-    return chosen, comparison, ""
+        return None, str(exc)
+
+
+def school_styles(school_ids: list) -> dict:
+    """The deck's schools first, so they get the two most distinct colours."""
+    return plots.group_styles([s for s in DECK_SCHOOLS if s in school_ids]
+                              + [s for s in school_ids if s not in DECK_SCHOOLS])
+
+
+@st.cache_resource(show_spinner=False, max_entries=2048)
+def chart(label: str, path: str, stamp: float, schools: tuple, per_school: int,
+          random_slope: bool, reml: bool, jitter: float, families: tuple, step_number: int):
+    """The figure, shared by every session. Building a plotly figure validates every trace
+    (about 0.1 s for ten schools), too slow to repeat on each slider move; cache_resource
+    hands out the same object without pickling it (Streamlit only reads it)."""
+    data = load_source(label, path, stamp)
+    chosen = select_rows(label, path, stamp, schools, per_school)
+    lines = models.fitted_lines({}, {"all": (0, 1)})
+    if step_number >= 4:
+        comparison, _ = fit_selection(label, path, stamp, schools, per_school, random_slope, reml)
+        if comparison is not None:
+            lines = comparison.lines[comparison.lines["family"].isin(families)]
+    return plots.lines_figure(
+        chosen, OUTCOME, PREDICTOR, GROUP, lines=lines,
+        styles=school_styles(sorted(data[GROUP].unique().tolist())), jitter=jitter,
+        colour_by_group=step_number >= 3,
+        title=f"Math against homework<br><sup>{data.attrs.get('label', label)}</sup>",
+        x_title="Hours of homework per week", y_title="Math achievement",
+    )
 
 
 def read_url_settings(school_ids):
@@ -79,9 +113,6 @@ except (ValueError, OSError) as exc:
 show_source_note(all_data, LESSON["replica-note"].body)
 
 school_ids = sorted(all_data[GROUP].unique().tolist())
-# The deck's schools first, so they get the two most distinct colours (blue, vermillion).
-styles = plots.group_styles([s for s in DECK_SCHOOLS if s in school_ids]
-                            + [s for s in school_ids if s not in DECK_SCHOOLS])
 defaults, url_problems = read_url_settings(school_ids)
 for problem in url_problems:
     st.warning(problem, icon=":material/link:")
@@ -113,10 +144,6 @@ def lab():
         per_school = st.slider("Students per school (at most; a seeded random subsample)",
                                2, MAX_PER_SCHOOL, defaults["per_school"], key="nels_per_school")
     with controls[1]:
-        jitter = 0.0
-        if step_number >= 2:
-            jitter = st.slider("Jitter (display only; fits use the true hours)", 0.0, 0.45,
-                               defaults["jitter"], 0.05, key="nels_jitter")
         families = []
         if step_number >= 4:
             families = st.pills("Lines", list(FAMILIES), selection_mode="multi",
@@ -132,36 +159,30 @@ def lab():
     if not schools:
         st.info("Pick at least one school to see its students.")
         return
-    chosen, comparison, error = fit_selection(source_label, source_path, stamp,
-                                              tuple(sorted(schools)), per_school,
-                                              random_slope, reml)
+    schools = tuple(sorted(schools))
+    # Past the largest school's size the rows, and so the fits, are the same: one cache entry.
+    per_school = min(per_school, int(all_data[all_data[GROUP].isin(schools)]
+                                     .groupby(GROUP).size().max()))
+    key = (source_label, source_path, stamp, schools, per_school, random_slope, reml)
+    comparison, error = None, ""
+    if step_number >= 4:
+        with st.spinner("Fitting the models…"):
+            comparison, error = fit_selection(*key)
     if error:
         st.warning(error)
-    lines = comparison.lines if comparison is not None and step_number >= 4 else None
-    wanted = [FAMILIES[f] for f in (families or [])]
-    if lines is not None:
-        lines = lines[lines["family"].isin(wanted)]
-    label = all_data.attrs.get("label", source_label)
-    figure = plots.lines_figure(
-        chosen, OUTCOME, PREDICTOR, GROUP,
-        lines=lines if lines is not None else models.fitted_lines({}, {"all": (0, 1)}),
-        styles=styles, jitter=jitter, colour_by_group=step_number >= 3,
-        title=f"Math against homework<br><sup>{label}</sup>",
-        x_title="Hours of homework per week", y_title="Math achievement",
-    )
-
+    wanted = tuple(FAMILIES[f] for f in (families or []))
     if step_number < 4 or comparison is None:
-        st.plotly_chart(figure, key="nels_chart", config={"displaylogo": False})
+        chart_panel(key, wanted)
         return
     fit = comparison.multilevel
     chart_col, numbers_col = st.columns([3, 2])
     with chart_col:
-        st.plotly_chart(figure, key="nels_chart", config={"displaylogo": False})
+        chart_panel(key, wanted)
     with numbers_col:
         show_fit_summary(comparison)
     st.subheader("School by school")
-    st.caption(f"{label}. λ is the weight a school's own OLS estimate gets in its multilevel "
-               "estimate: 1 = its own line, 0 = the overall line. For a random slope, λ is the "
+    st.caption(f"{all_data.attrs.get('label', source_label)}. λ is the weight a school's own "
+               "OLS estimate gets in its multilevel estimate: 1 = its own line, 0 = the overall line. For a random slope, λ is the "
                "reliability of the school's own intercept and slope.")
     st.dataframe(
         report.group_table(comparison.per_group, fit if fit and fit.usable else None,
@@ -175,6 +196,17 @@ def lab():
         st.subheader("Fixed effects")
         st.dataframe(report.fixed_effects_table(fit, comparison.pooled), width="stretch")
         show_code_tabs(fit, comparison.pooled)
+
+
+@st.fragment
+def chart_panel(key: tuple, families: tuple):
+    """The jitter slider and the chart: jitter reruns only this, not the tables beside it."""
+    jitter = 0.0
+    if step_number >= 2:
+        jitter = st.slider("Jitter (display only; fits use the true hours)", 0.0, 0.45,
+                           defaults["jitter"], 0.05, key="nels_jitter")
+    st.plotly_chart(chart(*key, jitter, families, step_number), key="nels_chart",
+                    config={"displaylogo": False})
 
 
 lab()
