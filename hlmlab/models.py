@@ -517,6 +517,8 @@ def _verify_optimum(deviance, theta: np.ndarray) -> tuple[bool, float]:
                 worst = np.inf
             continue
         f_down = deviance(down)
+        if not (np.isfinite(f_up) and np.isfinite(f_down)):
+            return False, np.inf  # the deviance is undefined right next to this point
         gradient = (f_up - f_down) / (2 * step)
         curvature = (f_up - 2 * base + f_down) / step**2
         predicted = gradient**2 / (2 * curvature) if curvature > 0 else np.inf
