@@ -130,9 +130,11 @@ def levels(label: str, path: str, stamp: float, reml: bool, with_intake: bool):
         return None, str(exc)
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+# Figures are shared as objects (cache_resource): a dict would be validated again by
+# st.plotly_chart on every rerun, as costly as building the figure (about 0.1 s).
+@st.cache_resource(show_spinner=False, max_entries=512)
 def level1_figure(label: str, path: str, stamp: float, school, mode: str):
-    """One school's figure as a plotly dict (cached: redraws send it without rebuilding)."""
+    """One school's figure (cached: redraws send it without rebuilding)."""
     data, spec = load_source(label, path, stamp), spec_of(label)
     title_label = data.attrs.get("label", label)
     rows = data[data[spec.group] == school]
@@ -141,7 +143,7 @@ def level1_figure(label: str, path: str, stamp: float, school, mode: str):
             rows, spec.subgroup, spec.occasion, spec.outcome,
             f"School {school}: each pupil's math over the years · {title_label}",
             spec.occasion_label, spec.outcome_label)
-        return figure.to_dict(), (f"{title_label}. {rows[spec.subgroup].nunique()} pupils, "
+        return figure, (f"{title_label}. {rows[spec.subgroup].nunique()} pupils, "
                                   f"{len(rows)} scores.")
     years = spec.occasion is not None
     rows = rows.assign(occasion=[f"year {y}" for y in rows[spec.occasion]] if years
@@ -157,10 +159,10 @@ def level1_figure(label: str, path: str, stamp: float, school, mode: str):
     caption = (f"{title_label}. Lines: ordinary least squares "
                + ("in each year of this school." if years else "in this school.")
                + "".join(f" {m}" for m in fit.messages))
-    return plots_schools.light(figure).to_dict(), caption
+    return plots_schools.light(figure), caption
 
 
-@st.cache_data(show_spinner=False, max_entries=1024)
+@st.cache_resource(show_spinner=False, max_entries=1024)
 def pooling_figure(label: str, path: str, stamp: float, random_slope: bool, drawn: int,
                    families: tuple):
     data, spec = load_source(label, path, stamp), spec_of(label)
@@ -175,10 +177,10 @@ def pooling_figure(label: str, path: str, stamp: float, random_slope: bool, draw
         plots.group_styles(school_ids), jitter=0.15 if predictor == spec.occasion else 0.0,
         title=f"Pooled, per-school and multilevel lines · {data.attrs.get('label', label)}",
         x_title=X_TITLES.get(predictor, predictor), y_title=spec.outcome_label)
-    return plots_schools.light(figure).to_dict()
+    return plots_schools.light(figure)
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_resource(show_spinner=False, max_entries=512)
 def ranking_figures(label: str, path: str, stamp: float, year, random_slope: bool, adjust: bool):
     data, spec = load_source(label, path, stamp), spec_of(label)
     title_label = data.attrs.get("label", label)
@@ -195,7 +197,7 @@ def ranking_figures(label: str, path: str, stamp: float, year, random_slope: boo
     slope = plots_schools.rank_slope_figure(
         table["naive_rank"], table["rank"], f"Raw mean vs model · {title_label}",
         "by raw mean", f"model, {which}", highlight=movers)
-    return caterpillar.to_dict(), slope.to_dict()
+    return caterpillar, slope
 
 
 X_TITLES = {"year": "Junior school year", "raven": schools.DATASETS["jsp"].intake_label,
@@ -234,7 +236,7 @@ SCHOOL_IDS = sorted(data[SPEC.group].unique().tolist())
 
 
 def chart(figure, key):
-    """Figures arrive built (cheap, template-free) or as cached dict specs."""
+    """Draw a figure (built cheaply, or shared from a cache_resource builder)."""
     st.plotly_chart(figure, key=key, config=PLOT_CONFIG)
 
 
