@@ -42,6 +42,27 @@ def reading_growth_fit(n_children, entry_spread, growth, cohort, sd_level, sd_gr
     return longitudinal.fit_reading_growth(data)
 
 
+# Figures are shared as objects: building one validates every trace, about 0.1 s, too slow
+# to repeat on every slider move (Streamlit only reads them).
+@st.cache_resource(show_spinner=False, max_entries=2048)
+def reading_chart(settings: tuple, revealed: bool, with_growth: bool, show_child_lines: bool):
+    """Part 1's chart, with or without the (slow, separately cached) growth model."""
+    comparison = reading_fits(*settings, revealed)
+    growth_fit = reading_growth_fit(*settings)[0] if with_growth else None
+    return lplots.reading_figure(comparison, growth_fit, revealed, show_child_lines,
+                                 title="Reading against age · hypothetical (simulated) children")
+
+
+@st.cache_resource(show_spinner=False, max_entries=1024)
+def growth_chart(settings: tuple, with_mixed: bool):
+    """Part 2's chart, with or without the MixedLM average curve."""
+    result = growth_fits(*settings, fit=with_mixed)
+    counts = result.data.groupby("child")["wave"].nunique()
+    return lplots.growth_figure(result.data, counts.index[counts == settings[1]],
+                                result.mixed if with_mixed else None,
+                                "Simulated growth: complete children and the rest")
+
+
 @st.cache_resource
 def reading_growth_done() -> set:
     """Slider settings whose growth-model fit is already cached (shared by all sessions)."""
@@ -130,22 +151,19 @@ def reading_lab():
         chart = st.empty()
         show_child_lines = st.toggle("Show each child's line from the multilevel model",
                                      key="long_child_model_lines")
-    title = "Reading against age · hypothetical (simulated) children"
     # The random-slope fit takes a second or two with two measurements per child. When it is
     # not cached yet, draw the chart at once without it, then again when it is ready, so the
     # chart answers the slider immediately.
     if settings not in reading_growth_done():
-        chart.plotly_chart(lplots.reading_figure(comparison, None, revealed, title=title),
-                           config=CHART_CONFIG)
+        chart.plotly_chart(reading_chart(settings, revealed, False, False), config=CHART_CONFIG)
         with side_col:
             with st.spinner("Fitting the multilevel growth model…"):
                 growth_fit, growth_error = reading_growth_fit(*settings)
         reading_growth_done().add(settings)
     else:
         growth_fit, growth_error = reading_growth_fit(*settings)
-    chart.plotly_chart(
-        lplots.reading_figure(comparison, growth_fit, revealed, show_child_lines, title=title),
-        key="long_reading_chart", config=CHART_CONFIG)
+    chart.plotly_chart(reading_chart(settings, revealed, True, show_child_lines),
+                       key="long_reading_chart", config=CHART_CONFIG)
 
     with side_col:
         slopes = comparison.slopes()
@@ -211,16 +229,12 @@ def growth_lab():
     irregular = columns[2].slider("Irregular timing (0 = on the yearly grid, 1 = up to half a "
                                   "year off)", 0.0, 1.0, 0.0, 0.1, key="long_irregular")
     settings = (60, n_occasions, round(missing, 2), round(irregular, 2))
-    title = "Simulated growth: complete children and the rest"
     metrics = st.columns(3)
     chart_col, table_col = st.columns([3, 2])
     chart = chart_col.empty()
     if settings not in growth_mixed_done():
         # Complete cases take milliseconds: show them while MixedLM is being fitted.
-        quick = growth_fits(*settings, fit=False)
-        counts = quick.data.groupby("child")["wave"].nunique()
-        chart.plotly_chart(lplots.growth_figure(
-            quick.data, counts.index[counts == n_occasions], None, title), config=CHART_CONFIG)
+        chart.plotly_chart(growth_chart(settings, False), config=CHART_CONFIG)
         with table_col:
             with st.spinner("Fitting MixedLM to every observation…"):
                 result = growth_fits(*settings)
@@ -234,10 +248,8 @@ def growth_lab():
     mixed = result.mixed
     metrics[2].metric("Measurements MixedLM uses",
                       f"{mixed.n_obs} of {cc['rows_available']}" if mixed is not None else "none")
-    counts = result.data.groupby("child")["wave"].nunique()
-    complete_children = counts.index[counts == n_occasions]
-    chart.plotly_chart(lplots.growth_figure(result.data, complete_children, mixed, title),
-                       key="long_growth_chart", config=CHART_CONFIG)
+    chart.plotly_chart(growth_chart(settings, True), key="long_growth_chart",
+                       config=CHART_CONFIG)
     with table_col:
         st.dataframe(result.table(), width="stretch",
                      column_config={c: NUMBER for c in result.table().columns})
