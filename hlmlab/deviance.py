@@ -142,6 +142,7 @@ class ProfiledDeviance:
         self.design = design
         self.reml = reml
         self._eye_q = np.eye(design.n_random)
+        self.bounds = theta_lower_bounds(design.n_random)
 
     def _factor(self, theta: np.ndarray):
         d = self.design
@@ -278,6 +279,9 @@ def optimize_theta(
 ) -> tuple[np.ndarray, float, bool]:
     """Minimise the profiled deviance over theta with lme4's bounds, from several starts.
 
+    ``deviance`` is a :class:`ProfiledDeviance` or :class:`NestedInterceptDeviance`: a
+    callable of theta with a ``bounds`` list (zero lower bounds on the variance factors).
+
     Bounded quasi-Newton (L-BFGS-B, numerical gradient) from each start, then Newton steps
     on finite-difference derivatives to land on the optimum's digits. With ``polish``, a
     derivative-free pass (Powell, same bounds) first, for flat or boundary optima where a
@@ -289,7 +293,7 @@ def optimize_theta(
     deviance_value : deviance there.
     finite : True when the deviance at the returned theta is finite.
     """
-    bounds = getattr(deviance, "bounds", None) or theta_lower_bounds(deviance.design.n_random)
+    bounds = deviance.bounds
     best_theta, best_dev = None, np.inf
     for start in starts:
         res = optimize.minimize(deviance, np.asarray(start, dtype=float), method="L-BFGS-B",

@@ -44,7 +44,6 @@ from hlmlab.deviance import (
     ProfiledDeviance,
     lambda_to_theta,
     optimize_theta,
-    theta_lower_bounds,
     theta_to_lambda,
 )
 
@@ -502,7 +501,7 @@ def _verify_optimum(deviance, theta: np.ndarray) -> tuple[bool, float]:
     base = deviance(theta)
     if not np.isfinite(base):
         return False, np.inf
-    bounds = getattr(deviance, "bounds", None) or theta_lower_bounds(len(theta))
+    bounds = deviance.bounds
     worst = 0.0
     for k in range(len(theta)):
         step = 1e-4 * max(1.0, abs(theta[k]))

@@ -50,6 +50,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import calibration as published
+
 from hlmlab import synthetic
 from hlmlab.datasets import (
     DATA_DIR,
@@ -63,8 +65,7 @@ from hlmlab.datasets import (
 from hlmlab.models import fit_multilevel
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
-CALIBRATION_PATH = SHARED_DIR / "calibration" / "jsp.json"
+CALIBRATION_PATH = published.calibration_path("jsp")
 COMMITTED_CSV = DATA_DIR / "jsp_synthetic.csv"
 TIDY_COLUMNS = ["school", "class", "pupil", "gender", "social", "raven", "english", "math", "year"]
 ORIGINAL_COLUMNS = ["school", "class", "gender", "social", "raven", "id", "english", "math", "year"]
@@ -81,15 +82,12 @@ FIXED_EFFECT_TOL_IN_SE = 1.0
 VARIANCE_REL_TOL = 0.30
 YEAR2_SLOPE_REL_TOL = 0.10
 
-pytestmark = pytest.mark.skipif(
-    not CALIBRATION_PATH.is_file(),
-    reason=f"calibration file {CALIBRATION_PATH} is absent (../shared/ is not beside the repo)",
-)
+pytestmark = published.skip_without("jsp")
 
 
 @pytest.fixture(scope="module")
 def calibration() -> dict:
-    return json.loads(CALIBRATION_PATH.read_text(encoding="utf-8"))
+    return published.load("jsp")
 
 
 @pytest.fixture(scope="module")

@@ -33,12 +33,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import calibration as published
+
 from hlmlab import synthetic
 from hlmlab.datasets import DATA_DIR, NELS88_REPLICA_COLUMNS, load_nels88_replica
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
-CALIBRATION_PATH = SHARED_DIR / "calibration" / "nels88.json"
+CALIBRATION_PATH = published.calibration_path("nels88")
 COMMITTED_CSV = DATA_DIR / "nels88_synthetic.csv"
 
 MEAN_TOL = 0.02
@@ -53,15 +54,12 @@ FIXED_EFFECT_TOL_IN_SE = 0.1
 VARIANCE_REL_TOL = 0.05
 RI_FIXED_EFFECT_TOL = 0.02
 
-pytestmark = pytest.mark.skipif(
-    not CALIBRATION_PATH.is_file(),
-    reason=f"calibration file {CALIBRATION_PATH} is absent (../shared/ is not beside the repo)",
-)
+pytestmark = published.skip_without("nels88")
 
 
 @pytest.fixture(scope="module")
 def calibration() -> dict:
-    return json.loads(CALIBRATION_PATH.read_text(encoding="utf-8"))
+    return published.load("nels88")
 
 
 @pytest.fixture(scope="module")
@@ -235,7 +233,7 @@ def test_cli_regenerates_committed_file(tmp_path):
 
 
 def test_cli_default_calibration_is_shared_beside_repo():
-    assert synthetic.DEFAULT_CALIBRATION_DIR.resolve() == (SHARED_DIR / "calibration").resolve()
+    assert synthetic.DEFAULT_CALIBRATION_DIR.resolve() == published.CALIBRATION_DIR.resolve()
 
 
 def test_deterministic_and_seed_matters(calibration):
