@@ -216,16 +216,21 @@ def main(argv: list[str] | None = None) -> int:
                 opened_ms = interactive_at(page)  # the page clock starts at navigation
                 entry = {"query": query, "open_ms": opened_ms, "sliders": []}
                 report["pages"][app_page.stem] = entry
-                for index in range(bs.slider_count(page)):
-                    thumb = page.locator(bs.SLIDER_THUMB).nth(index)
-                    bs.reveal(page, thumb)
-                    bs.wait_for_idle(page, timeout=60, settle_ms=50)
-                    label = bs.slider_label(page, index)
-                    if any(s["label"] == label for s in entry["sliders"]):
-                        label += f" (slider {index + 1})"  # two sliders share a label
-                    plan = plan_presses(*slider_range(page, index), args.presses)
-                    samples = [dict(measure_press(page, index, key), cold=cold) for key, cold in plan]
-                    entry["sliders"].append({"label": label, "samples": samples})
+                # Pages drawn with show_views hold only the open tab's sliders: open each.
+                for view in range(len(bs.view_tabs(page))) or [None]:
+                    view_label = "" if view is None else bs.open_view(page, view)
+                    for index in range(bs.slider_count(page)):
+                        thumb = page.locator(bs.SLIDER_THUMB).nth(index)
+                        bs.reveal(page, thumb)
+                        bs.wait_for_idle(page, timeout=60, settle_ms=50)
+                        label = bs.slider_label(page, index)
+                        if any(s["label"] == label for s in entry["sliders"]):
+                            label += f" (slider {index + 1})"  # two sliders share a label
+                        plan = plan_presses(*slider_range(page, index), args.presses)
+                        samples = [dict(measure_press(page, index, key), cold=cold)
+                                   for key, cold in plan]
+                        entry["sliders"].append({"label": label, "view": view_label,
+                                                 "samples": samples})
                 entry["page_errors"] = errors
                 entry["wall_s"] = time.perf_counter() - t0
                 page.close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -42,13 +45,34 @@ def prepare_process() -> threading.Thread:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
-    thread = threading.Thread(target=models.warm_up, name="hlmlab-warm-up", daemon=True)
+    thread = threading.Thread(target=_warm_up_and_freeze, name="hlmlab-warm-up", daemon=True)
     thread.start()
     return thread
 
 
+def _warm_up_and_freeze() -> None:
+    """Warm up, then move every object alive now (modules, statsmodels, plotly) out of the
+    garbage collector's reach. A full collection then walks only what later runs create:
+    with .streamlit/config.toml's postScriptGC off, the collections Python still starts
+    itself stay short instead of holding the GIL for a tenth of a second mid-rerun."""
+    models.warm_up()
+    gc.collect()
+    gc.freeze()
+
+
 _SEVERITY = {"error": st.error, "warning": st.warning, "teaching": st.info, "info": st.caption}
 _ICONS = {"error": ":material/error:", "warning": ":material/warning:", "teaching": ":material/school:"}
+
+
+_CHART_CONFIG = {"displaylogo": False}
+
+
+def show_chart(figure, key: str | None = None, where=None) -> None:
+    """Draw a plotly figure as built: ``theme=None`` skips Streamlit's re-theming in the
+    browser (a JSON round trip of the whole figure on every redraw, measured at 50-80 ms a
+    slider press); our figures carry their own fonts and colours. ``where`` is a container
+    or placeholder (default: the current one)."""
+    (where or st).plotly_chart(figure, key=key, config=_CHART_CONFIG, theme=None)
 
 
 def show_lesson_section(section: LessonSection) -> None:
@@ -59,12 +83,59 @@ def show_lesson_section(section: LessonSection) -> None:
         st.markdown(section.body)
 
 
+@dataclass(frozen=True)
+class View:
+    """One tab of a lesson page.
+
+    Attributes
+    ----------
+    label : the tab's label, also its value in the URL.
+    show : draws the view (usually an ``st.fragment``).
+    state_prefix : every widget key of the view starts with it, so its state can be kept
+        while the tab is closed. Buttons' keys end with ``_button`` (or ``_reveal``).
+    """
+
+    label: str
+    show: Callable[[], None]
+    state_prefix: str
+
+
+# Buttons hold no state worth keeping, and Streamlit refuses a button value set by hand:
+# a button's key ends with one of these, so the state keeper can leave it alone.
+_BUTTON_SUFFIX = "_reveal"
+_BUTTON_SUFFIXES = (_BUTTON_SUFFIX, "_button")
+
+
+def show_views(views: Sequence[View], key: str) -> None:
+    """A lesson's views as tabs that run and draw only the open one.
+
+    A page with every tab drawn was measured 100-150 ms slower per slider press: the browser
+    re-styles the whole document on every rerun. A closed tab's widgets are not drawn, so
+    Streamlit would forget their values; writing them back through session state keeps a
+    student's settings for when they return. The open tab is in the URL (``?<key>=<label>``),
+    so an instructor can link to it.
+    """
+    tabs = st.tabs([view.label for view in views], key=key, bind="query-params")
+    for tab, view in zip(tabs, views):
+        if tab.open:
+            with tab:
+                view.show()
+        else:
+            _keep_widget_state(view.state_prefix)
+
+
+def _keep_widget_state(prefix: str) -> None:
+    for name in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        if not name.endswith(_BUTTON_SUFFIXES):
+            st.session_state[name] = st.session_state[name]
+
+
 def show_question(section: LessonSection, key: str) -> None:
     """Predict, then reveal: the answer opens only after the student has committed."""
     st.subheader(section.title or "Question")
     st.markdown(section.body)
     guess = st.text_input("Your prediction (a few words)", key=f"{key}_guess")
-    if st.button("Reveal the answer", key=f"{key}_reveal", disabled=not guess.strip()):
+    if st.button("Reveal the answer", key=key + _BUTTON_SUFFIX, disabled=not guess.strip()):
         st.session_state[f"{key}_shown"] = True
     if st.session_state.get(f"{key}_shown"):
         st.success(section.answer)
@@ -142,7 +213,7 @@ def show_choice_question(section: LessonSection, key: str) -> bool:
 
     shown = bool(st.session_state.get(shown_key))
     pick = st.radio("Your explanation", choices, index=None, key=f"{key}_pick", disabled=shown)
-    st.button("Reveal the answer", key=f"{key}_reveal", disabled=shown or pick is None,
+    st.button("Reveal the answer", key=key + _BUTTON_SUFFIX, disabled=shown or pick is None,
               on_click=reveal)
     if shown:
         if pick is not None:

@@ -11,17 +11,19 @@ import streamlit as st
 from hlmlab import datasets, models, plots, plots_schools, report, schools
 from hlmlab.lessons import load_lesson
 from pages._widgets import (
+    View,
+    show_chart,
+    show_code_tabs,
     show_diagnostics,
+    show_fit_summary,
     show_lesson_section,
     show_question,
-    show_code_tabs,
-    show_fit_summary,
     show_source_note,
+    show_views,
 )
 
 LESSON = load_lesson("jsp_schools")
 EXAM_LABEL = "Exam (real: mlmRev::Exam, London schools)"
-PLOT_CONFIG = {"displaylogo": False}
 SAMPLE_SEED = 1988
 DRAWN_SCHOOLS = 6
 LEVEL1_VIEWS = ("Math across the years (one line per pupil)", "Math against Raven ability")
@@ -106,7 +108,8 @@ def ranking(label: str, path: str, stamp: float, year: int | None, random_slope:
 
 @st.cache_data(show_spinner="Fitting separate and multilevel slopes…", max_entries=2048)
 def separate(label: str, path: str, stamp: float, n_schools: int, per_school: int):
-    """JSP: growth (math on year) of whole pupils; Exam: exam score on the reading test."""
+    """JSP: growth (math on year) of whole pupils; Exam: exam score on the reading test.
+    Returns ``(comparison, slope pairs, predictor, error)``."""
     data, spec = load_source(label, path, stamp), spec_of(label)
     predictor = spec.occasion or spec.intake
     chosen = schools.sample_schools(data, spec.group, n_schools, per_school, seed=SAMPLE_SEED,
@@ -114,8 +117,18 @@ def separate(label: str, path: str, stamp: float, n_schools: int, per_school: in
     try:
         comparison = models.compare_pooling(chosen, spec.outcome, predictor, spec.group, True)
     except models.ModelDataError as exc:
-        return None, predictor, str(exc)
-    return comparison, predictor, ""
+        return None, None, predictor, str(exc)
+    return comparison, schools.slope_pairs(comparison), predictor, ""
+
+
+@st.cache_resource(show_spinner=False, max_entries=2048)
+def separate_figure(label: str, path: str, stamp: float, n_schools: int, per_school: int):
+    comparison, pairs, predictor, _ = separate(label, path, stamp, n_schools, per_school)
+    fit = comparison.multilevel
+    return plots_schools.slope_scatter_figure(
+        pairs, f"Each school's slope: own OLS vs multilevel · {load_source(label, path, stamp).attrs.get('label', label)}",
+        "Separate OLS slope", "Multilevel slope",
+        fit.fixed[predictor] if fit is not None and fit.usable else None)
 
 
 @st.cache_data(show_spinner="Fitting the three-level model and the two two-level models…",
@@ -235,11 +248,6 @@ show_source_note(data, LESSON["replica-note"].body)
 SCHOOL_IDS = sorted(data[SPEC.group].unique().tolist())
 
 
-def chart(figure, key):
-    """Draw a figure (built cheaply, or shared from a cache_resource builder)."""
-    st.plotly_chart(figure, key=key, config=PLOT_CONFIG)
-
-
 # --------------------------------------------------------------------------- 1. level 1
 
 
@@ -247,12 +255,12 @@ def chart(figure, key):
 def view_level1():
     show_lesson_section(LESSON["level1"])
     c1, c2 = st.columns([1, 2])
-    school = c1.selectbox("School", SCHOOL_IDS, key=f"jsp_school_{SUFFIX}")
+    school = c1.selectbox("School", SCHOOL_IDS, key=f"jsp_level1_school_{SUFFIX}")
     mode = LEVEL1_VIEWS[1]
     if SPEC.occasion is not None:
         mode = c2.radio("Show", LEVEL1_VIEWS, key="jsp_level1_view", horizontal=True)
     figure, caption = level1_figure(*KEY, school, mode)
-    chart(figure, "jsp_level1_chart")
+    show_chart(figure, "jsp_level1_chart")
     st.caption(caption)
 
 
@@ -262,7 +270,7 @@ def view_level1():
 @st.fragment
 def view_level2():
     show_lesson_section(LESSON["level2"])
-    regression = st.radio("Regression per school", REGRESSIONS[SPEC.key], key=f"jsp_regression_{SUFFIX}",
+    regression = st.radio("Regression per school", REGRESSIONS[SPEC.key], key=f"jsp_level2_regression_{SUFFIX}",
                           horizontal=True)
     rows, fit, lines, predictor, spread = level2(*KEY, regression)
     on_means = regression == REGRESSIONS["jsp"][0]
@@ -270,12 +278,12 @@ def view_level2():
     left, right = st.columns([3, 2])
     with left:
         points = rows if on_means else None
-        chart(plots_schools.school_lines_figure(
+        show_chart(plots_schools.school_lines_figure(
             lines, f"{regression}: one line per school · {LABEL}", X_TITLES.get(predictor, predictor),
             ("Mean " if on_means else "") + SPEC.outcome_label, points=points, x=predictor,
             y=SPEC.outcome, group=SPEC.group), "jsp_level2_lines")
     with right:
-        chart(plots_schools.r2_histogram(fit.table["r2"], schools.R2_BAND,
+        show_chart(plots_schools.r2_histogram(fit.table["r2"], schools.R2_BAND,
                                          f"R² of each school's line · {LABEL}"), "jsp_level2_r2")
         m1, m2, m3 = st.columns(3)
         m1.metric("Schools with R² in .6-.9", f"{summary['in_band']} of {summary['n']}")
@@ -288,7 +296,7 @@ def view_level2():
     st.caption(f"{LABEL}. " + (f"{skipped} school(s) have no R²: a line through two points "
                                "fits exactly, so it says nothing. " if skipped else "")
                + "R² is that of each school's own OLS line.")
-    show_question(LESSON["question-r2"], key="jsp_q_r2")
+    show_question(LESSON["question-r2"], key="jsp_level2_q")
 
 
 # --------------------------------------------------------------------------- 3. pooling
@@ -297,26 +305,31 @@ def view_level2():
 @st.fragment
 def view_pooling():
     show_lesson_section(LESSON["pooling"])
-    c1, c2, c3 = st.columns([2, 2, 3])
-    model = c1.radio("Multilevel model", MODELS, index=1, key="jsp_pool_model")
-    drawn = c2.slider("Schools drawn (all are fitted)", 1, len(SCHOOL_IDS),
-                      min(DRAWN_SCHOOLS, len(SCHOOL_IDS)), key=f"jsp_pool_drawn_{SUFFIX}")
-    families = c3.pills("Lines", list(FAMILIES), selection_mode="multi", default=list(FAMILIES),
+    c1, c2 = st.columns([2, 3])
+    model = c1.radio("Multilevel model", MODELS, index=1, key="jsp_pool_model", horizontal=True)
+    families = c2.pills("Lines", list(FAMILIES), selection_mode="multi", default=list(FAMILIES),
                         key="jsp_pool_families") or []
     comparison, predictor = pooling(*KEY, model == MODELS[1])
-    figure = pooling_figure(*KEY, model == MODELS[1], drawn, tuple(families))
     left, right = st.columns([3, 2])
     with left:
-        chart(figure, "jsp_pool_chart")
-        st.caption(f"{LABEL}. The first {drawn} schools are drawn"
-                   + (", years jittered sideways for display" if predictor == SPEC.occasion else "")
-                   + "; every line is fitted to all schools.")
+        pooling_chart_panel(model == MODELS[1], tuple(families), predictor)
     fit = comparison.multilevel
     with right:
         show_fit_summary(comparison)
     if fit is not None and fit.usable:
         st.dataframe(report.fixed_effects_table(fit, comparison.pooled), width="stretch")
         show_code_tabs(fit)
+
+
+@st.fragment
+def pooling_chart_panel(random_slope: bool, families: tuple, predictor: str):
+    """The drawn schools change only the chart: their slider reruns this panel alone."""
+    drawn = st.slider("Schools drawn (all are fitted)", 1, len(SCHOOL_IDS),
+                      min(DRAWN_SCHOOLS, len(SCHOOL_IDS)), key=f"jsp_pool_drawn_{SUFFIX}")
+    show_chart(pooling_figure(*KEY, random_slope, drawn, families), "jsp_pool_chart")
+    st.caption(f"{LABEL}. The first {drawn} schools are drawn"
+               + (", years jittered sideways for display" if predictor == SPEC.occasion else "")
+               + "; every line is fitted to all schools.")
 
 
 # --------------------------------------------------------------------------- 4. ranking
@@ -349,9 +362,9 @@ def view_ranking():
     caterpillar, slope = ranking_figures(*KEY, year, random_slope, adjust)
     left, right = st.columns([3, 2])
     with left:
-        chart(caterpillar, "jsp_rank_caterpillar")
+        show_chart(caterpillar, "jsp_rank_caterpillar")
     with right:
-        chart(slope, "jsp_rank_slope")
+        show_chart(slope, "jsp_rank_slope")
     if changes is not None:
         st.markdown("**Schools that move most when the intake adjustment is added**")
         st.dataframe(changes.head(8).rename(columns={
@@ -379,7 +392,7 @@ def view_ranking():
         st.latex(report.model_latex(fit))
         st.dataframe(report.fixed_effects_table(fit), width="stretch")
     show_code_tabs(fit)
-    show_question(LESSON["question-rank"], key="jsp_q_rank")
+    show_question(LESSON["question-rank"], key="jsp_rank_q")
 
 
 # --------------------------------------------------------------------------- 5. separate
@@ -395,7 +408,7 @@ def view_separate():
                           key=f"jsp_sep_schools_{SUFFIX}")
     per_school = c2.slider("Pupils per school (at most; a seeded random subsample)", 2,
                            int(sizes.max()), int(sizes.max()), key=f"jsp_sep_pupils_{SUFFIX}")
-    comparison, predictor, error = separate(*KEY, n_schools, per_school)
+    comparison, pairs, predictor, error = separate(*KEY, n_schools, per_school)
     if comparison is None:
         st.warning(f"No fit: {error}")
         return
@@ -404,16 +417,11 @@ def view_separate():
         st.warning(f"No multilevel fit: {comparison.error}")
     elif fit is not None:
         show_diagnostics(fit.messages)
-    pairs = schools.slope_pairs(comparison)
     predictor_words = X_TITLES.get(predictor, predictor).lower()
     outcome_words = SPEC.outcome_label
     left, right = st.columns([3, 2])
     with left:
-        chart(plots_schools.slope_scatter_figure(
-            pairs, f"Each school's slope: own OLS vs multilevel · {LABEL}",
-            "Separate OLS slope", "Multilevel slope",
-            fit.fixed[predictor] if fit is not None and fit.usable else None),
-            "jsp_sep_chart")
+        show_chart(separate_figure(*KEY, n_schools, per_school), "jsp_sep_chart")
     with right:
         if len(pairs):
             st.metric("Median |multilevel − own slope|", f"{pairs['gap'].abs().median():.3f}")
@@ -451,7 +459,7 @@ def view_levels():
         show_diagnostics(fit.messages)
     left, right = st.columns([3, 2])
     with left:
-        chart(plots_schools.variance_partition_figure(
+        show_chart(plots_schools.variance_partition_figure(
             comparison.partition, f"Where the variance lies · {LABEL}"), "jsp_levels_chart")
     with right:
         st.markdown("**The three-level model**")
@@ -481,21 +489,14 @@ def view_levels():
     st.caption(f"{LABEL}. Standard errors are lme4-style (fixed-effects block); the OLS row's "
                "variance is the residual variance of one regression.")
     show_code_tabs(three)
-    show_question(LESSON["question-levels"], key="jsp_q_levels")
+    show_question(LESSON["question-levels"], key="jsp_levels_q")
 
 
-TABS = ["1 · Within one school", "2 · Between schools", "3 · Three kinds of lines",
-        "4 · Ranking schools", "5 · When separate lines are fine", "6 · Three levels"]
-tabs = st.tabs(TABS)
-with tabs[0]:
-    view_level1()
-with tabs[1]:
-    view_level2()
-with tabs[2]:
-    view_pooling()
-with tabs[3]:
-    view_ranking()
-with tabs[4]:
-    view_separate()
-with tabs[5]:
-    view_levels()
+show_views([
+    View("1 · Within one school", view_level1, "jsp_level1_"),
+    View("2 · Between schools", view_level2, "jsp_level2_"),
+    View("3 · Three kinds of lines", view_pooling, "jsp_pool_"),
+    View("4 · Ranking schools", view_ranking, "jsp_rank_"),
+    View("5 · When separate lines are fine", view_separate, "jsp_sep_"),
+    View("6 · Three levels", view_levels, "jsp_levels_"),
+], key="jsp_view")

@@ -10,6 +10,7 @@ from hlmlab import longitudinal, report
 from hlmlab import plots_longitudinal as lplots
 from hlmlab.lessons import load_lesson
 from pages._widgets import (
+    show_chart,
     show_choice_question,
     show_code_tabs,
     show_diagnostics,
@@ -17,7 +18,6 @@ from pages._widgets import (
 )
 
 LESSON = load_lesson("longitudinal")
-CHART_CONFIG = {"displaylogo": False}
 NUMBER = st.column_config.NumberColumn(format="%.3f")
 EGSINGLE_SAMPLE = 60  # children drawn in the egsingle chart (all are fitted)
 EGSINGLE_SEED = 7
@@ -155,15 +155,15 @@ def reading_lab():
     # not cached yet, draw the chart at once without it, then again when it is ready, so the
     # chart answers the slider immediately.
     if settings not in reading_growth_done():
-        chart.plotly_chart(reading_chart(settings, revealed, False, False), config=CHART_CONFIG)
+        show_chart(reading_chart(settings, revealed, False, False), where=chart)
         with side_col:
             with st.spinner("Fitting the multilevel growth model…"):
                 growth_fit, growth_error = reading_growth_fit(*settings)
         reading_growth_done().add(settings)
     else:
         growth_fit, growth_error = reading_growth_fit(*settings)
-    chart.plotly_chart(reading_chart(settings, revealed, True, show_child_lines),
-                       key="long_reading_chart", config=CHART_CONFIG)
+    show_chart(reading_chart(settings, revealed, True, show_child_lines),
+               key="long_reading_chart", where=chart)
 
     with side_col:
         slopes = comparison.slopes()
@@ -187,8 +187,8 @@ def reading_lab():
     show_lesson_section(LESSON["decomposition"])
     table_col, figure_col = st.columns([2, 3])
     with figure_col:
-        st.plotly_chart(lplots.slopes_figure(slopes, "Three slopes of one variable"),
-                        key="long_slopes_chart", config=CHART_CONFIG)
+        show_chart(lplots.slopes_figure(slopes, "Three slopes of one variable"),
+                        key="long_slopes_chart")
     with table_col:
         shown = slopes.rename(columns={"estimate": "estimate", "se": "SE",
                                        "model": "what age means here",
@@ -234,7 +234,7 @@ def growth_lab():
     chart = chart_col.empty()
     if settings not in growth_mixed_done():
         # Complete cases take milliseconds: show them while MixedLM is being fitted.
-        chart.plotly_chart(growth_chart(settings, False), config=CHART_CONFIG)
+        show_chart(growth_chart(settings, False), where=chart)
         with table_col:
             with st.spinner("Fitting MixedLM to every observation…"):
                 result = growth_fits(*settings)
@@ -248,8 +248,7 @@ def growth_lab():
     mixed = result.mixed
     metrics[2].metric("Measurements MixedLM uses",
                       f"{mixed.n_obs} of {cc['rows_available']}" if mixed is not None else "none")
-    chart.plotly_chart(growth_chart(settings, True), key="long_growth_chart",
-                       config=CHART_CONFIG)
+    show_chart(growth_chart(settings, True), key="long_growth_chart", where=chart)
     with table_col:
         st.dataframe(result.table(), width="stretch",
                      column_config={c: NUMBER for c in result.table().columns})
@@ -280,10 +279,10 @@ with oxboys_tab:
         f = ox_quadratic.fixed
         curves["Quadratic: + age²"] = (grid, f["Intercept"] + f["age"] * grid + f["age2"] * grid**2,
                                        lplots.BLUE, "solid")
-    st.plotly_chart(lplots.trajectories_figure(
+    show_chart(lplots.trajectories_figure(
         oxboys, "Subject", "age", "height", curves,
         "Oxford boys' heights (nlme::Oxboys, real data)", "Age (centred, scaled)", "Height (cm)"),
-        key="long_oxboys_chart", config=CHART_CONFIG)
+        key="long_oxboys_chart")
     show_diagnostics(ox_quadratic.messages)
     left, right = st.columns(2)
     with left:
@@ -313,11 +312,11 @@ with egsingle_tab:
             curves["Average child (two-level growth model)"] = (
                 grid, eg_children.fixed["Intercept"] + eg_children.fixed["year"] * grid,
                 lplots.BLUE, "solid")
-        st.plotly_chart(lplots.trajectories_figure(
+        show_chart(lplots.trajectories_figure(
             eg[eg["childid"].isin(sample_ids)], "childid", "year", "math", curves,
             f"{EGSINGLE_SAMPLE} of 1721 Chicago pupils (mlmRev::egsingle, real data)",
             "Study year (centred)", "Math score"),
-            key="long_egsingle_chart", config=CHART_CONFIG)
+            key="long_egsingle_chart")
         show_diagnostics(eg_children.messages + eg_schools.messages)
         left, right = st.columns(2)
         with left:
@@ -333,8 +332,8 @@ with egsingle_tab:
 st.divider()
 show_lesson_section(LESSON["autocorrelation"])
 summary = ar1_summary()
-st.plotly_chart(lplots.ar1_figure(summary, "Ignoring autocorrelation: reported vs actual SE"),
-                key="long_ar1_chart", config=CHART_CONFIG)
+show_chart(lplots.ar1_figure(summary, "Ignoring autocorrelation: reported vs actual SE"),
+                key="long_ar1_chart")
 rho = st.select_slider("Error correlation rho", options=sorted(summary["rho"].unique()),
                        value=sorted(summary["rho"].unique())[-1], key="long_rho")
 shown = summary[summary["rho"] == rho].assign(model=lambda d: d["model"].map(lplots.MODEL_LABELS))

@@ -10,6 +10,7 @@ from hlmlab import datasets, models, plots, report
 from hlmlab.lessons import load_lesson
 from hlmlab.urlstate import UrlSettings
 from pages._widgets import (
+    show_chart,
     show_code_tabs,
     show_fit_summary,
     show_lesson_section,
@@ -205,8 +206,7 @@ def chart_panel(key: tuple, families: tuple):
     if step_number >= 2:
         jitter = st.slider("Jitter (display only; fits use the true hours)", 0.0, 0.45,
                            defaults["jitter"], 0.05, key="nels_jitter")
-    st.plotly_chart(chart(*key, jitter, families, step_number), key="nels_chart",
-                    config={"displaylogo": False})
+    show_chart(chart(*key, jitter, families, step_number), key="nels_chart")
 
 
 lab()

@@ -8,14 +8,21 @@ import streamlit as st
 from hlmlab import datasets, designs, plots_designs
 from hlmlab.lessons import load_lesson
 from hlmlab.models import ModelDataError, fit_multilevel
-from pages._widgets import show_code_tabs, show_diagnostics, show_lesson_section, show_question
+from pages._widgets import (
+    View,
+    show_chart,
+    show_code_tabs,
+    show_diagnostics,
+    show_lesson_section,
+    show_question,
+    show_views,
+)
 
 LESSON = load_lesson("why_multilevel")
 CLASSIC_SEED = 1976  # the default study is the lme4 reference case why_classic_study_reml
 ICC_SEED = 3  # the default ICC sample is the lme4 reference case why_icc_empty_reml
 STUDY_COUNTS = (100, 500, 1000, 2000)
 TOTAL_PUPILS = (120, 240, 480, 960)
-PLOT_CONFIG = {"displaylogo": False}
 SIMULATED = ":material/science: Simulated pupils: made up by the app, with no true style effect."
 
 
@@ -76,22 +83,22 @@ def number_formats(frame: pd.DataFrame, digits: str = "%.3f", ints=("df",)) -> d
 def section_classic():
     show_lesson_section(LESSON["classic"])
     c1, c2, c3, c4 = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
-    teachers = c1.slider("Teachers per style", 2, 50, 10, key="why_teachers")
-    pupils = c2.slider("Pupils per class", 2, 50, 20, key="why_pupils")
-    icc = c3.slider("ICC (between-class share of variance)", 0.0, 0.9, 0.2, 0.05, key="why_icc")
+    teachers = c1.slider("Teachers per style", 2, 50, 10, key="why_classic_teachers")
+    pupils = c2.slider("Pupils per class", 2, 50, 20, key="why_classic_pupils")
+    icc = c3.slider("ICC (between-class share of variance)", 0.0, 0.9, 0.2, 0.05, key="why_classic_icc")
     seed_key = "why_study_seed"
     st.session_state.setdefault(seed_key, CLASSIC_SEED)
-    if c4.button("New study", icon=":material/casino:", key="why_new_study", width="stretch"):
+    if c4.button("New study", icon=":material/casino:", key="why_classic_new_button", width="stretch"):
         st.session_state[seed_key] += 1
     seed = st.session_state[seed_key]
 
     data, table, fit, (closed_beta, closed_se) = classic_study(teachers, pupils, icc, seed)
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(
+        show_chart(
             plots_designs.classic_study_figure(
                 data, f"{2 * teachers} classes × {pupils} pupils, ICC {icc:.2f} (study #{seed})"),
-            key="why_study_chart", config=PLOT_CONFIG)
+            key="why_classic_chart")
         st.caption(SIMULATED)
     with right:
         st.markdown("**Formal minus informal, three analyses of the same pupils**")
@@ -111,13 +118,13 @@ def section_classic():
             f"σ² = {fit.variance['sigma2']:.2f}."
         )
 
-    show_question(LESSON["question-classic"], key="why_q_classic")
+    show_question(LESSON["question-classic"], key="why_classic_q")
     show_lesson_section(LESSON["many"])
     c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
     n_studies = c1.select_slider("Studies to simulate", STUDY_COUNTS, value=500,
-                                 key="why_n_studies")
+                                 key="why_classic_n_studies")
     settings = (teachers, pupils, icc, n_studies)
-    if c2.button("▶ Run many studies", key="why_run_many", type="primary"):
+    if c2.button("▶ Run many studies", key="why_classic_run_button", type="primary"):
         bar = st.progress(0.0, text="Simulating studies…")
         result = designs.run_many_studies(
             teachers, pupils, icc, n_studies=n_studies,
@@ -135,8 +142,8 @@ def section_classic():
                 "Showing the last run: "
                 f"{stored_settings[0]} teachers per style, {stored_settings[1]} pupils per class, "
                 f"ICC {stored_settings[2]:.2f}, {stored_settings[3]} studies.")
-    st.plotly_chart(plots_designs.rejection_figure(result.summary, result.alpha, result.n_studies),
-                    key="why_rates_chart", config=PLOT_CONFIG)
+    show_chart(plots_designs.rejection_figure(result.summary, result.alpha, result.n_studies),
+                    key="why_classic_rates_chart")
     rates = result.summary.set_index("analysis").rename(columns={
         "rejection_rate": "rejection rate", "mc_se": "Monte Carlo SE",
         "mean_se": "average reported SE", "sd_estimate": "actual SD of the estimate"})
@@ -152,11 +159,10 @@ def section_classic():
 def section_precision():
     show_lesson_section(LESSON["precision"])
     c1, c2 = st.columns(2)
-    total = c1.select_slider("Total number of pupils", TOTAL_PUPILS, value=240, key="why_total")
+    total = c1.select_slider("Total number of pupils", TOTAL_PUPILS, value=240, key="why_precision_total")
     icc = c2.slider("ICC", 0.0, 0.9, 0.2, 0.05, key="why_precision_icc")
     table = precision_table(total, icc)
-    st.plotly_chart(plots_designs.precision_figure(table, total, icc), key="why_precision_chart",
-                    config=PLOT_CONFIG)
+    show_chart(plots_designs.precision_figure(table, total, icc), key="why_precision_chart")
     shown = table.set_index("label").rename(columns={
         "teachers": "teachers J", "pupils_per_teacher": "pupils per teacher n",
         "design_effect": "design effect 1+(n−1)ICC", "deff_simulated": "design effect, simulated",
@@ -168,7 +174,7 @@ def section_precision():
                                                                    "pupils per teacher n")))
     st.caption("Simulated: 400 studies per split. The simulated design effect is the variance "
                "of the estimate over the variance with N independent pupils.")
-    show_question(LESSON["question-precision"], key="why_q_precision")
+    show_question(LESSON["question-precision"], key="why_precision_q")
 
 
 @st.fragment
@@ -177,18 +183,18 @@ def section_icc():
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     icc = c1.slider("ICC", 0.0, 0.9, 0.3, 0.05, key="why_icc_seen")
     st.session_state.setdefault("why_icc_seed", ICC_SEED)
-    if c2.button("New sample", icon=":material/casino:", key="why_icc_new", width="stretch"):
+    if c2.button("New sample", icon=":material/casino:", key="why_icc_new_button", width="stretch"):
         st.session_state["why_icc_seed"] += 1
     data, fit, (estimate, low, high) = icc_sample(icc, st.session_state["why_icc_seed"])
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(plots_designs.grouped_scores_figure(data, f"20 classes of 15 pupils, true "
+        show_chart(plots_designs.grouped_scores_figure(data, f"20 classes of 15 pupils, true "
                                                                   f"ICC {icc:.2f}"),
-                        key="why_icc_chart", config=PLOT_CONFIG)
+                        key="why_icc_chart")
         st.caption(SIMULATED.replace(", with no true style effect", ""))
     with right:
-        st.plotly_chart(plots_designs.variance_partition_figure(icc, fit.icc, low, high),
-                        key="why_partition_chart", config=PLOT_CONFIG)
+        show_chart(plots_designs.variance_partition_figure(icc, fit.icc, low, high),
+                        key="why_icc_partition_chart")
         m1, m2 = st.columns(2)
         m1.metric("ICC, MixedLM", f"{fit.icc:.3f}")
         m2.metric("95% interval", f"{low:.2f} to {high:.2f}")
@@ -204,17 +210,17 @@ def section_icc():
 def section_sampling():
     show_lesson_section(LESSON["sampling"])
     c1, c2, c3, c4, c5 = st.columns(5)
-    school_share = c1.slider("School share of variance", 0.0, 0.5, 0.15, 0.05, key="why_school_share")
-    class_share = c2.slider("Class share of variance", 0.0, 0.4, 0.10, 0.05, key="why_class_share")
-    schools = c3.slider("Schools sampled", 5, 60, 20, key="why_schools")
-    classes = c4.slider("Classes per school", 1, 4, 2, key="why_classes")
-    pupils = c5.slider("Pupils per class", 2, 30, 10, key="why_sample_pupils")
+    school_share = c1.slider("School share of variance", 0.0, 0.5, 0.15, 0.05, key="why_sampling_school_share")
+    class_share = c2.slider("Class share of variance", 0.0, 0.4, 0.10, 0.05, key="why_sampling_class_share")
+    schools = c3.slider("Schools sampled", 5, 60, 20, key="why_sampling_schools")
+    classes = c4.slider("Classes per school", 1, 4, 2, key="why_sampling_classes")
+    pupils = c5.slider("Pupils per class", 2, 30, 10, key="why_sampling_pupils")
     comparison, sample, fit, error = sampling(school_share, class_share, schools, classes, pupils)
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(plots_designs.sampling_figure(comparison.means, comparison.population_mean,
+        show_chart(plots_designs.sampling_figure(comparison.means, comparison.population_mean,
                                                       comparison.sample_size),
-                        key="why_sampling_chart", config=PLOT_CONFIG)
+                        key="why_sampling_chart")
         st.caption(":material/science: A simulated population of 36,000 pupils (300 schools × 4 classes × 30).")
     with right:
         summary = comparison.summary.set_index("design").rename(columns={
@@ -254,20 +260,15 @@ def section_advantages():
                "MixedLM SEs are lme4's; cluster-robust SEs are statsmodels' "
                "OLS(...).fit(cov_type='cluster', cov_kwds={'groups': school}).")
     show_code_tabs(fit)
-    show_question(LESSON["question-advantages"], key="why_q_advantages")
+    show_question(LESSON["question-advantages"], key="why_hsb_q")
 
 
 st.title("Why multilevel?")
 show_lesson_section(LESSON["intro"])
-tabs = st.tabs(["1 · The classic study", "2 · Precision", "3 · The ICC", "4 · Sampling designs",
-                "5 · Hsb82: three analyses"])
-with tabs[0]:
-    section_classic()
-with tabs[1]:
-    section_precision()
-with tabs[2]:
-    section_icc()
-with tabs[3]:
-    section_sampling()
-with tabs[4]:
-    section_advantages()
+show_views([
+    View("1 · The classic study", section_classic, "why_classic_"),
+    View("2 · Precision", section_precision, "why_precision_"),
+    View("3 · The ICC", section_icc, "why_icc_"),
+    View("4 · Sampling designs", section_sampling, "why_sampling_"),
+    View("5 · Hsb82: three analyses", section_advantages, "why_hsb_"),
+], key="why_view")

@@ -24,6 +24,26 @@ def page_paths() -> list[str]:
     return paths
 
 
+def lesson_views(page_path: str) -> tuple[str, list[str]] | None:
+    """``(key, labels)`` of a page's ``show_views([View("label", ...), ...], key=...)`` call,
+    or None. Only the open view of such a page runs, so tests open each one in turn."""
+    tree = ast.parse((REPO / page_path).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "show_views":
+            key = next(k.value.value for k in node.keywords if k.arg == "key")
+            labels = [view.args[0].value for view in node.args[0].elts]
+            return key, labels
+    return None
+
+
+def open_view(at, page_path: str, label: str):
+    """Open one view (tab) of a page, as a click on its tab does; returns ``at`` after a run."""
+    key, labels = lesson_views(page_path)
+    assert label in labels, (label, labels)
+    at.session_state[key] = label
+    return at.run()
+
+
 def chart_traces(at, index: int = 0) -> list[dict]:
     """The traces of the page's ``index``-th plotly chart, arrays decoded to numpy."""
     import base64

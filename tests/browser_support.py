@@ -534,6 +534,51 @@ REVEAL_JS = """
 """
 
 
+VIEW_TABS_JS = """
+() => {
+  // The tabs of a lesson's views: st.tabs not nested in another st.tabs or an expander (the
+  // statsmodels / lme4 code tabs sit in an expander). Marked data-hlm-view=<index>.
+  const tabs = [...document.querySelectorAll('[data-testid="stTabs"]')].filter(
+    (t) => !t.parentElement.closest('[data-testid="stTabs"], [data-testid="stExpander"]'));
+  if (!tabs.length) return [];
+  const own = [...tabs[0].querySelectorAll('[role="tab"]')].filter(
+    (x) => x.closest('[data-testid="stTabs"]') === tabs[0]);
+  own.forEach((t, i) => t.setAttribute("data-hlm-view", String(i)));
+  return own.map((t) => t.innerText.trim());
+}
+"""
+
+
+def view_tabs(page) -> list[str]:
+    """Labels of the page's lesson views (its top-level tabs), or [] if it has none.
+
+    Pages built with ``show_views`` draw only the open tab, so a slider exists on the page
+    only while its tab is open: open each with :func:`open_view` before looking for sliders.
+    """
+    return page.evaluate(VIEW_TABS_JS)
+
+
+def open_view(page, index: int, timeout: float = 60.0) -> str:
+    """Click the ``index``-th view tab and wait until it is drawn (after its rerun, if the
+    tabs are ``show_views`` tabs) and the page is idle; returns its label."""
+    labels = view_tabs(page)
+    tab = page.locator(f'[data-hlm-view="{index}"]')
+    if tab.get_attribute("aria-selected") != "true":
+        since = now(page)
+        tab.click()
+        # A show_views tab reruns the script at once; a plain st.tabs switches in the
+        # browser only. The rerun request leaves on the click, so a short wait tells them apart.
+        try:
+            page.wait_for_function("(s) => window.__hlm.reruns.some((r) => r.t >= s)",
+                                   arg=since, timeout=1500)
+        except PlaywrightTimeout:
+            pass
+        else:
+            wait_for_rerun(page, since, timeout=timeout)
+    wait_for_idle(page, timeout=timeout)
+    return labels[index]
+
+
 def reveal(page, locator) -> list[str]:
     """Make a widget inside a closed ``st.tabs`` tab or ``st.expander`` visible, clicking it
     open as a student would. Returns the labels clicked, outermost first."""

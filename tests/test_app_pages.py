@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import APP, REPO, page_paths
+from app_pages import APP, REPO, lesson_views, open_view, page_paths
 
 TIMEOUT = 120
 
@@ -77,16 +77,22 @@ def _widgets(at: AppTest) -> list:
 
 # Views that only a URL opens directly (a page's later lesson steps show more controls).
 EXTRA_VIEWS = {"pages/nels88_two_schools.py": [{"step": "4"}]}
-VIEWS = [(path, None) for path in page_paths()] + [
-    (path, query) for path, queries in EXTRA_VIEWS.items() for query in queries
-]
+# Pages drawn with show_views run only their open tab: each tab is a view of its own.
+VIEWS = [(path, None, None) for path in page_paths()] + [
+    (path, query, None) for path, queries in EXTRA_VIEWS.items() for query in queries
+] + [(path, None, label) for path in page_paths() if lesson_views(path)
+     for label in lesson_views(path)[1][1:]]
 
 
-@pytest.mark.parametrize(("path", "query"), VIEWS)
-def test_every_control_at_its_extremes(path, query):
-    """Each keyed control on the page, one at a time, at each extreme value."""
+@pytest.mark.parametrize(("path", "query", "tab"), VIEWS)
+def test_every_control_at_its_extremes(path, query, tab):
+    """Each keyed control on the page (in the given tab), one at a time, at each extreme."""
     at = open_page(path, query)
-    keys = [w.key for w in _widgets(at) if w.key and not w.key.startswith("$$")]
+    if tab is not None:
+        open_view(at, path, tab)
+        assert_clean(at, f"{path}, tab {tab}")
+    keys = [w.key for w in _widgets(at) if w.key and not w.key.startswith("$$")
+            and (tab is None or w.key != "lecture_mode")]
     assert keys or path == "pages/home.py", f"{path} has no keyed controls"
     for key in keys:
         for value in _extremes(_find(at, key)):

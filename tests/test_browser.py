@@ -8,8 +8,9 @@ For each page (and each extra URL in ``EXTRA_QUERIES``):
 - ``test_page``: no exception box, no console error, every plotly chart drawn (and at least
   one where the page's source calls ``st.plotly_chart``); a screenshot of the first screen
   and of the whole page goes to benchmarks/out/.
-- then, once per page, its first and last ``st.slider`` / ``st.select_slider`` (every one
-  with ``HLMLAB_BROWSER_SLIDERS=all``), opening its tab or expander first: Home, ArrowRight,
+- then, once per page, each lesson view (top-level tab) in turn: it must draw cleanly; then
+  its first and last ``st.slider`` / ``st.select_slider`` (every one with
+  ``HLMLAB_BROWSER_SLIDERS=all``), opening an expander first if need be: Home, ArrowRight,
   ArrowLeft, End, one at a time. After each press that changes the value, the rerun it
   started must finish (``script_finished`` on the websocket) without an exception box or
   console error, and a chart must have been redrawn with different data. Exceptions are
@@ -228,6 +229,19 @@ def sliders_to_sweep(count: int) -> list[int]:
 
 
 def move_sliders(page, errors, app_page: bs.AppPage, query: str) -> None:
+    """Open each lesson view (tab) in turn: it must draw cleanly, then its sliders move."""
+    views = bs.view_tabs(page)
+    for index in range(len(views)) or [None]:
+        where = f"on {app_page.stem}{query}"
+        if index is not None:
+            label = bs.open_view(page, index)
+            where += f", view {label!r}"
+            assert_clean(page, errors, where)
+            assert bs.charts_drawn(page) == page.locator(bs.PLOTLY_CHART).count(), where
+        move_view_sliders(page, errors, app_page, where)
+
+
+def move_view_sliders(page, errors, app_page: bs.AppPage, view_where: str) -> None:
     sliders = bs.slider_count(page)
     for index in sliders_to_sweep(sliders):
         label = bs.slider_label(page, index)
@@ -235,14 +249,14 @@ def move_sliders(page, errors, app_page: bs.AppPage, query: str) -> None:
         opened = bs.reveal(page, thumb)  # a slider in a closed tab or expander
         if opened:
             bs.wait_for_idle(page, timeout=30)
-            assert_clean(page, errors, f"on {app_page.stem}{query} after opening {opened}")
+            assert_clean(page, errors, f"{view_where} after opening {opened}")
         check_redraw = page.locator(bs.PLOTLY_CHART).count() > 0 and not any(
             stem == app_page.stem and label.startswith(prefix)
             for stem, prefix in SLIDERS_WITHOUT_CHART
         )
         changed = 0
         for key in KEYS:
-            where = f"on {app_page.stem}{query}, slider {label!r}, after {key}"
+            where = f"{view_where}, slider {label!r}, after {key}"
             before_value = bs.slider_value(page, index)
             before_chart = bs.chart_signature(page) if check_redraw else None
             pressed_at = bs.now(page)
@@ -266,7 +280,7 @@ def move_sliders(page, errors, app_page: bs.AppPage, query: str) -> None:
                 except PlaywrightTimeout:
                     pytest.fail(f"no chart redrawn {where}")
                 assert bs.chart_signature(page) != before_chart, f"chart data unchanged {where}"
-        assert changed >= 2, f"slider {label!r} on {app_page.stem}{query} did not move"
+        assert changed >= 2, f"slider {label!r} {view_where} did not move"
         assert bs.slider_count(page) == sliders, f"sliders appeared or vanished after {label!r}"
 
 

@@ -26,11 +26,26 @@ RTOL = 1e-3
 EXAM = "Exam (real: mlmRev::Exam, London schools)"
 
 
+# The page's views (tabs); only the open one runs, so a test opens the one it reads.
+VIEWS = {"level1": "1 · Within one school", "level2": "2 · Between schools",
+         "pooling": "3 · Three kinds of lines", "ranking": "4 · Ranking schools",
+         "separate": "5 · When separate lines are fine", "levels": "6 · Three levels"}
+
+
 def open_page() -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.run()
     at.switch_page(PAGE).run()
     assert_clean(at, "open")
+    return at
+
+
+def open_view(at: AppTest, view: str) -> AppTest:
+    """Click a view's tab, as a student would (the tabs are bound to session state)."""
+    at.session_state["jsp_view"] = VIEWS[view]
+    at.run()
+    assert_clean(at, view)
+    assert [t.label for t in at.tabs if t.label in VIEWS.values()], "no view tabs"
     return at
 
 
@@ -105,10 +120,11 @@ def check_ranking_effects(at: AppTest, case: str) -> None:
 def test_replica_numbers_match_lme4():
     at = open_page()
     assert at.title[0].value == "JSP: school effectiveness"
-    check_three_level(at)
-    tables = variance_tables(at)
+    check_three_level(open_view(at, "levels"))
+    tables = variance_tables(open_view(at, "pooling"))
     growth = next(t for t in tables if "tau11" in t)
     check_two_level(growth, "jsp_growth_rs_reml", slope=True)
+    open_view(at, "ranking")
     at.selectbox(key="jsp_rank_year").set_value(0).run()
     assert_clean(at, "year 0")
     ranking = next(t for t in variance_tables(at) if "tau11" not in t)
@@ -122,11 +138,13 @@ def test_exam_numbers_match_lme4():
     at = open_page()
     at.selectbox(key="jsp_source").set_value(EXAM).run()
     assert_clean(at, "exam")
-    tables = variance_tables(at)
-    assert len(tables) == 2  # the pooling view and the ranking model: both exam_rs_reml
-    for table in tables:
-        check_two_level(table, "exam_rs_reml", slope=True)
+    # The pooling view and the ranking model: both exam_rs_reml.
+    for view in ("pooling", "ranking"):
+        tables = variance_tables(open_view(at, view))
+        assert len(tables) == 1, view
+        check_two_level(tables[0], "exam_rs_reml", slope=True)
     check_ranking_effects(at, "exam_rs_reml")
+    open_view(at, "levels")
     assert any("JSP" in i.value for i in at.info)  # the three-level view explains itself
 
 
@@ -160,41 +178,65 @@ def test_every_control_at_its_extremes(source):
     at = open_page()
     at.selectbox(key="jsp_source").set_value(source).run()
     assert_clean(at, source)
-    keys = [w.key for w in _widgets(at)
-            if w.key and not w.key.startswith("$$") and w.key != "jsp_source"]
-    assert len(keys) >= 8, keys
-    for key in keys:
-        for value in _extremes(_find(at, key)):
-            widget = _find(at, key)
-            if widget is None or getattr(widget, "disabled", False):
-                break
-            widget.set_value(value).run()
-            assert_clean(at, f"{source}: {key}={value!r}")
+    every_key = []
+    for view in VIEWS:
+        open_view(at, view)
+        keys = [w.key for w in _widgets(at) if w.key and not w.key.startswith("$$")
+                and w.key not in ("jsp_source", "lecture_mode")]
+        every_key += keys
+        for key in keys:
+            for value in _extremes(_find(at, key)):
+                widget = _find(at, key)
+                if widget is None or getattr(widget, "disabled", False):
+                    break
+                widget.set_value(value).run()
+                assert_clean(at, f"{source}, {view}: {key}={value!r}")
+    assert len(every_key) >= 8, every_key
+
+
+def test_a_closed_view_keeps_its_settings():
+    """Only the open tab runs; a student's settings in another tab survive the visit."""
+    at = open_view(open_page(), "separate")
+    at.slider(key="jsp_sep_schools_replica").set_value(7).run()
+    at.slider(key="jsp_sep_pupils_replica").set_value(3).run()
+    open_view(at, "ranking")
+    assert not [s for s in at.slider if s.key.startswith("jsp_sep_")]  # not drawn: not run
+    at.toggle(key="jsp_rank_adjust").set_value(False).run()
+    open_view(at, "separate")
+    assert at.slider(key="jsp_sep_schools_replica").value == 7
+    assert at.slider(key="jsp_sep_pupils_replica").value == 3
+    assert_clean(at, "back to separate")
+    open_view(at, "ranking")
+    assert at.toggle(key="jsp_rank_adjust").value is False
 
 
 def test_small_samples_are_explained_not_crashed():
-    at = open_page()
+    at = open_view(open_page(), "separate")
     at.slider(key="jsp_sep_schools_replica").set_value(2).run()
     at.slider(key="jsp_sep_pupils_replica").set_value(2).run()
     assert_clean(at, "2 schools x 2 pupils")
+    open_view(at, "ranking")
     at.toggle(key="jsp_rank_slope_replica").set_value(True).run()
     assert_clean(at, "random slope ranking")
 
 
 def test_charts_are_labelled_synthetic_replica():
-    at = open_page()
     import json
 
-    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
-              for c in at.get("plotly_chart")]
+    at = open_page()
+    titles = []
+    for view in VIEWS:
+        open_view(at, view)
+        titles += [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
+                   for c in at.get("plotly_chart")]
     assert len(titles) >= 7
     assert all("synthetic replica" in t for t in titles), titles
 
 
 def test_questions_reveal_after_a_prediction():
-    at = open_page()
-    at.text_input(key="jsp_q_levels_guess").input("smaller").run()
-    at.button(key="jsp_q_levels_reveal").click().run()
+    at = open_view(open_page(), "levels")
+    at.text_input(key="jsp_levels_q_guess").input("smaller").run()
+    at.button(key="jsp_levels_q_reveal").click().run()
     assert any("Larger" in s.value for s in at.success)
 
 
@@ -216,9 +258,11 @@ def test_original_format_file_is_offered_and_works(tmp_path, monkeypatch):
     assert_clean(at, "original")
     assert not any("could not be used" in e.value for e in at.error)
     # Same pupils as the replica, so the same lme4 numbers; labelled as the original file.
-    check_three_level(at)
+    check_three_level(open_view(at, "levels"))
     assert any("JSP (original file)" in c.value for c in at.caption)
-    for key in ("jsp_sep_schools_original", "jsp_pool_drawn_original"):
+    for view, key in (("separate", "jsp_sep_schools_original"),
+                      ("pooling", "jsp_pool_drawn_original")):
+        open_view(at, view)
         slider = at.slider(key=key)
         slider.set_value(slider.min).run()
         assert_clean(at, key)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import APP
+from app_pages import APP, lesson_views, open_view
 
 PAGE = "pages/why_multilevel.py"
 REFERENCE = pd.read_csv(Path(__file__).parent / "reference" / "lme4_reference.csv",
@@ -33,6 +33,14 @@ def open_page() -> AppTest:
     at.run()
     at.switch_page(PAGE).run()
     assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def view(at: AppTest, name: str) -> AppTest:
+    """Open the tab (view) whose label starts with ``name``; only the open one runs."""
+    key, labels = lesson_views(PAGE)
+    open_view(at, PAGE, next(label for label in labels if label.startswith(name)))
+    ok(at)
     return at
 
 
@@ -54,29 +62,40 @@ def page():
 
 
 def test_default_page_shows_lme4_numbers(page):
+    fonts = []
     study = frame_with_index(page, "MixedLM")
     row = study.loc[[i for i in study.index if "MixedLM" in i][0]]
     assert row["estimate"] == pytest.approx(lme4("why_classic_study_reml", "fixef", "formal"),
                                             rel=1e-3)
     assert row["SE"] == pytest.approx(lme4("why_classic_study_reml", "se", "formal"), rel=1e-3)
+    fonts += figure_fonts(page)
     tau00, sigma2 = lme4("why_icc_empty_reml", "tau00"), lme4("why_icc_empty_reml", "sigma2")
+    view(page, "3")
+    fonts += figure_fonts(page)
     shown_icc = next(m for m in page.metric if m.label == "ICC, MixedLM").value
     assert float(shown_icc) == pytest.approx(tau00 / (tau00 + sigma2), abs=5e-4)
-    hsb = frame_with_index(page, "meanses")
+    hsb = frame_with_index(view(page, "5"), "meanses")
+    fonts += figure_fonts(page)
     for term in ("Intercept", "ses", "sector", "meanses"):
         assert hsb.loc[term, "MixedLM: estimate"] == pytest.approx(
             lme4("hsb82_coded_ri_reml", "fixef", term), rel=1e-3)
         assert hsb.loc[term, "MixedLM: SE"] == pytest.approx(
             lme4("hsb82_coded_ri_reml", "se", term), rel=1e-3)
+    for name in ("2", "4"):
+        fonts += figure_fonts(view(page, name))
     # Every figure uses the projector font.
-    # (Read the spec directly: app_pages.chart_traces cannot decode 2-D customdata.)
-    for chart in page.get("plotly_chart"):
-        layout = json.loads(chart.proto.spec)["layout"]
-        assert layout["font"]["size"] >= 18
+    assert len(fonts) >= 5 and min(fonts) >= 18, fonts  # the rates chart waits for a run
+
+
+def figure_fonts(at: AppTest) -> list[float]:
+    """Font size of each chart on screen (read from the spec: app_pages.chart_traces cannot
+    decode 2-D customdata)."""
+    return [json.loads(chart.proto.spec)["layout"]["font"]["size"]
+            for chart in at.get("plotly_chart")]
 
 
 def test_random_slope_toggle_matches_lme4():
-    at = open_page()
+    at = view(open_page(), "5")
     at.toggle(key="why_hsb_slope").set_value(True).run()
     ok(at)
     hsb = frame_with_index(at, "meanses")
@@ -87,7 +106,7 @@ def test_random_slope_toggle_matches_lme4():
 
 def test_run_many_studies_shows_rates():
     at = open_page()
-    at.button(key="why_run_many").click().run()
+    at.button(key="why_classic_run_button").click().run()
     ok(at)
     rates = frame_with_index(at, "OLS on pupils", "rejection rate")
     rate = {name.split(" (")[0].split(",")[0]: value
@@ -96,37 +115,64 @@ def test_run_many_studies_shows_rates():
     assert 0.02 <= rate["MixedLM"] <= 0.09  # 500 studies: about +-3 Monte Carlo SE
     assert 0.02 <= rate["OLS on class means"] <= 0.09
     # Changing a slider marks the shown run as stale rather than silently mismatching.
-    at.slider(key="why_icc").set_value(0.0).run()
+    at.slider(key="why_classic_icc").set_value(0.0).run()
     ok(at)
     assert any("settings changed" in i.value for i in at.info)
 
 
+# (view, key): extreme values.
 SLIDER_EXTREMES = {
-    "why_teachers": (2, 50), "why_pupils": (2, 50), "why_icc": (0.0, 0.9),
-    "why_precision_icc": (0.0, 0.9), "why_icc_seen": (0.0, 0.9),
-    "why_school_share": (0.0, 0.5), "why_class_share": (0.0, 0.4),
-    "why_schools": (5, 60), "why_classes": (1, 4), "why_sample_pupils": (2, 30),
+    ("1", "why_classic_teachers"): (2, 50), ("1", "why_classic_pupils"): (2, 50),
+    ("1", "why_classic_icc"): (0.0, 0.9), ("2", "why_precision_icc"): (0.0, 0.9),
+    ("3", "why_icc_seen"): (0.0, 0.9),
+    ("4", "why_sampling_school_share"): (0.0, 0.5), ("4", "why_sampling_class_share"): (0.0, 0.4),
+    ("4", "why_sampling_schools"): (5, 60), ("4", "why_sampling_classes"): (1, 4),
+    ("4", "why_sampling_pupils"): (2, 30),
 }
-SELECT_EXTREMES = {"why_n_studies": (100, 2000), "why_total": (120, 960)}
+SELECT_EXTREMES = {("1", "why_classic_n_studies"): (100, 2000),
+                   ("2", "why_precision_total"): (120, 960)}
+BUTTONS = {("1", "why_classic_new_button"), ("3", "why_icc_new_button"),
+           ("1", "why_classic_run_button")}
+QUESTIONS = {("1", "why_classic_q"), ("2", "why_precision_q"), ("5", "why_hsb_q")}
 
 
 @pytest.mark.parametrize("end", [0, 1], ids=["minimum", "maximum"])
 def test_every_control_at_its_extremes(end):
     at = open_page()
-    for key, values in SLIDER_EXTREMES.items():
-        at.slider(key=key).set_value(values[end]).run()
-        ok(at)
-    for key, values in SELECT_EXTREMES.items():
-        at.select_slider(key=key).set_value(values[end]).run()
-        ok(at)
-    at.toggle(key="why_hsb_slope").set_value(bool(end)).run()
-    ok(at)
-    for key in ("why_new_study", "why_icc_new", "why_run_many"):
-        at.button(key=key).click().run()
-        ok(at)
-    assert len(at.get("plotly_chart")) == 6
-    for question in ("why_q_classic", "why_q_precision", "why_q_advantages"):
-        at.text_input(key=f"{question}_guess").set_value("a guess").run()
-        at.button(key=f"{question}_reveal").click().run()
-        ok(at)
-    assert len(at.success) >= 3
+    charts = 0
+    for name in "12345":
+        view(at, name)
+        for (where, key), values in SLIDER_EXTREMES.items():
+            if where == name:
+                at.slider(key=key).set_value(values[end]).run()
+                ok(at)
+        for (where, key), values in SELECT_EXTREMES.items():
+            if where == name:
+                at.select_slider(key=key).set_value(values[end]).run()
+                ok(at)
+        if name == "5":
+            at.toggle(key="why_hsb_slope").set_value(bool(end)).run()
+            ok(at)
+        for where, key in sorted(BUTTONS):
+            if where == name:
+                at.button(key=key).click().run()
+                ok(at)
+        charts += len(at.get("plotly_chart"))
+        for where, question in QUESTIONS:
+            if where == name:
+                at.text_input(key=f"{question}_guess").set_value("a guess").run()
+                at.button(key=f"{question}_reveal").click().run()
+                ok(at)
+                assert at.success, question
+    assert charts == 6
+
+
+def test_a_closed_view_keeps_its_settings():
+    at = view(open_page(), "4")
+    at.slider(key="why_sampling_schools").set_value(33).run()
+    view(at, "1")
+    at.slider(key="why_classic_icc").set_value(0.5).run()
+    view(at, "4")
+    assert at.slider(key="why_sampling_schools").value == 33
+    view(at, "1")
+    assert at.slider(key="why_classic_icc").value == 0.5
