@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from hlmlab.plots import FONT, PALETTE, POOLED_COLOUR, jitter_offsets
+from hlmlab.plots import FONT, PALETTE, POOLED_COLOUR, jitter_offsets, light_layout
 
 __all__ = [
     "ANALYSIS_COLOURS",
@@ -29,17 +29,15 @@ BETWEEN_COLOUR, WITHIN_COLOUR = PALETTE[3], PALETTE[5]
 
 
 def _style(fig: go.Figure, title: str, height: int, **layout) -> go.Figure:
-    settings = {
+    fig.update_layout(**light_layout(**{
         "title": {"text": title, "font": {"size": 22}},
         "font": FONT,
-        "template": "plotly_white",
         "height": height,
         "margin": {"l": 80, "r": 30, "t": 70, "b": 70},
         "legend": {"font": {"size": 16}},
         "hoverlabel": {"font_size": 16},
-    }
-    settings.update(layout)
-    fig.update_layout(**settings)
+        **layout,
+    }))
     return fig
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from hlmlab.plots import FONT, PALETTE, POOLED_COLOUR
+from hlmlab.plots import FONT, LIGHT_LAYOUT, PALETTE, POOLED_COLOUR
 
 __all__ = [
     "ar1_figure",
@@ -30,11 +30,11 @@ SLOPE_COLOURS = {"pooled": POOLED_COLOUR, "within": ORANGE, "between": GREEN,
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = 560) -> go.Figure:
     fig.update_layout(
+        **LIGHT_LAYOUT,
         title={"text": title, "font": {"size": 22}},
         font=FONT,
         xaxis_title=x_title,
         yaxis_title=y_title,
-        template="plotly_white",
         height=height,
         margin={"l": 80, "r": 20, "t": 70, "b": 60},
         legend={"font": {"size": 16}},

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from hlmlab.plots import FONT, PALETTE, POOLED_COLOUR
+from hlmlab.plots import AXIS_STYLE, FONT, LIGHT_LAYOUT, PALETTE, POOLED_COLOUR
 
 __all__ = [
     "LIGHT_LAYOUT",
@@ -39,13 +39,6 @@ POSITION_STYLES = {
 LEVEL_COLOURS = {"school": BLUE, "pupil": ORANGE, "occasion": GREEN}
 
 
-# plotly_white's look, set directly: a named template is deep-copied and validated every
-# time a figure is built and again when Streamlit sends it (about 20-50 ms a figure here), which
-# a slider's 250 ms budget cannot afford for three figures.
-_AXIS = {"gridcolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "linecolor": "#EBF0F8",
-         "showgrid": True, "zeroline": True, "automargin": True}
-LIGHT_LAYOUT = {"template": "none", "paper_bgcolor": "white", "plot_bgcolor": "white",
-                "colorway": list(PALETTE), "xaxis": _AXIS, "yaxis": _AXIS}
 
 
 def light(fig: go.Figure) -> go.Figure:
@@ -63,8 +56,8 @@ def _layout(title: str, x_title: str = "", y_title: str = "", height: int = 560,
         **LIGHT_LAYOUT,
         "title": {"text": title, "font": {"size": 22}},
         "font": FONT,
-        "xaxis": {**_AXIS, "title": {"text": x_title}},
-        "yaxis": {**_AXIS, "title": {"text": y_title}},
+        "xaxis": {**AXIS_STYLE, "title": {"text": x_title}},
+        "yaxis": {**AXIS_STYLE, "title": {"text": y_title}},
         "height": height,
         "margin": {"l": 80, "r": 20, "t": 70, "b": 60},
         "legend": {"font": {"size": 16}},

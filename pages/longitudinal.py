@@ -10,11 +10,13 @@ from hlmlab import longitudinal, report
 from hlmlab import plots_longitudinal as lplots
 from hlmlab.lessons import load_lesson
 from pages._widgets import (
+    View,
     show_chart,
     show_choice_question,
     show_code_tabs,
     show_diagnostics,
     show_lesson_section,
+    show_views,
 )
 
 LESSON = load_lesson("longitudinal")
@@ -114,7 +116,6 @@ def simulated_note(text: str) -> None:
 
 st.title("Longitudinal data: reading, age and growth")
 show_lesson_section(LESSON["intro"])
-show_lesson_section(LESSON["part1"])
 
 
 @st.fragment
@@ -125,24 +126,24 @@ def reading_lab():
     columns = st.columns(3)
     with columns[0]:
         n_children = st.slider("Number of children", 10, longitudinal.MAX_CHILDREN, 40, 10,
-                               key="long_n_children")
+                               key="long_p1_children")
         entry_spread = st.slider("Spread of entry ages (± years around 7)", 0.2, 3.0, 1.5, 0.1,
-                                 key="long_entry_spread")
-        noise = st.slider("Measurement error (SD, points)", 0.0, 8.0, 2.0, 0.5, key="long_noise")
+                                 key="long_p1_entry_spread")
+        noise = st.slider("Measurement error (SD, points)", 0.0, 8.0, 2.0, 0.5, key="long_p1_noise")
     with columns[1]:
         growth = st.slider("Within-child growth (points per year)", 0.0, 12.0, 6.0, 0.5,
-                           key="long_growth")
+                           key="long_p1_growth")
         cohort = st.slider("Between-child (cohort) effect of entry age (points per year)",
-                           -15.0, 10.0, -9.0, 0.5, key="long_cohort",
+                           -15.0, 10.0, -9.0, 0.5, key="long_p1_cohort",
                            help="0 removes the confound: then children who entered older "
                                 "read exactly as their age predicts.")
     with columns[2]:
         sd_level = st.slider("Children differ in level (SD, points)", 0.0, 10.0, 4.0, 0.5,
-                             key="long_sd_level")
+                             key="long_p1_sd_level")
         sd_growth = st.slider("Children differ in growth (SD, points per year)", 0.0, 4.0, 1.0,
-                              0.25, key="long_sd_growth")
+                              0.25, key="long_p1_sd_growth")
     settings = (n_children, entry_spread, growth, cohort, sd_level, sd_growth, noise)
-    revealed = bool(st.session_state.get("long_q_explain_shown"))
+    revealed = bool(st.session_state.get("long_p1_q_shown"))
     # The decomposition is shown only after the reveal; before it the pooled line suffices.
     comparison = reading_fits(*settings, revealed)
 
@@ -150,7 +151,7 @@ def reading_lab():
     with chart_col:
         chart = st.empty()
         show_child_lines = st.toggle("Show each child's line from the multilevel model",
-                                     key="long_child_model_lines")
+                                     key="long_p1_child_model_lines")
     # The random-slope fit takes a second or two with two measurements per child. When it is
     # not cached yet, draw the chart at once without it, then again when it is ready, so the
     # chart answers the slider immediately.
@@ -179,7 +180,7 @@ def reading_lab():
         if growth_fit is not None:
             show_diagnostics(growth_fit.messages)
 
-    revealed = show_choice_question(LESSON["question-explanations"], key="long_q_explain")
+    revealed = show_choice_question(LESSON["question-explanations"], key="long_p1_q")
     if not revealed:
         st.caption("The within- and between-child slopes appear once you have chosen an "
                    "explanation and revealed the answer.")
@@ -211,10 +212,9 @@ def reading_lab():
             show_code_tabs(comparison.person_mean)
 
 
-reading_lab()
-
-st.divider()
-show_lesson_section(LESSON["part2"])
+def view_reading():
+    show_lesson_section(LESSON["part1"])
+    reading_lab()
 
 
 @st.fragment
@@ -223,11 +223,11 @@ def growth_lab():
     simulated_note("60 simulated children (seeded); occasions go missing completely at random.")
     columns = st.columns(3)
     n_occasions = columns[0].slider("Planned occasions", 2, longitudinal.MAX_OCCASIONS, 5,
-                                    key="long_occasions")
+                                    key="long_p2_occasions")
     missing = columns[1].slider("Share of occasions missing at random", 0.0, 0.6, 0.2, 0.05,
-                                key="long_missing")
+                                key="long_p2_missing")
     irregular = columns[2].slider("Irregular timing (0 = on the yearly grid, 1 = up to half a "
-                                  "year off)", 0.0, 1.0, 0.0, 0.1, key="long_irregular")
+                                  "year off)", 0.0, 1.0, 0.0, 0.1, key="long_p2_irregular")
     settings = (60, n_occasions, round(missing, 2), round(irregular, 2))
     metrics = st.columns(3)
     chart_col, table_col = st.columns([3, 2])
@@ -262,89 +262,100 @@ def growth_lab():
     show_lesson_section(LESSON["part2-notes"])
 
 
-growth_lab()
+def view_growth():
+    show_lesson_section(LESSON["part2"])
+    growth_lab()
 
-st.divider()
-st.header("Real growth data")
-oxboys_tab, egsingle_tab = st.tabs(["Oxford boys: a growth spurt", "Chicago pupils: three levels"])
-with oxboys_tab:
-    show_lesson_section(LESSON["oxboys"])
-    oxboys, ox_linear, ox_quadratic = oxboys_fits()
-    grid = np.linspace(oxboys["age"].min(), oxboys["age"].max(), 60)
-    curves = {}
-    if ox_linear.usable:
-        curves["Straight line (random slope)"] = (
-            grid, ox_linear.fixed["Intercept"] + ox_linear.fixed["age"] * grid, lplots.ORANGE, "dash")
-    if ox_quadratic.usable:
-        f = ox_quadratic.fixed
-        curves["Quadratic: + age²"] = (grid, f["Intercept"] + f["age"] * grid + f["age2"] * grid**2,
-                                       lplots.BLUE, "solid")
-    show_chart(lplots.trajectories_figure(
-        oxboys, "Subject", "age", "height", curves,
-        "Oxford boys' heights (nlme::Oxboys, real data)", "Age (centred, scaled)", "Height (cm)"),
-        key="long_oxboys_chart")
-    show_diagnostics(ox_quadratic.messages)
-    left, right = st.columns(2)
-    with left:
-        st.latex(report.model_latex(ox_quadratic))
-        st.dataframe(report.fixed_effects_table(ox_quadratic), width="stretch")
-    with right:
-        st.dataframe(pd.DataFrame({
-            "straight line": [ox_linear.variance["sigma2"], ox_linear.aic],
-            "quadratic": [ox_quadratic.variance["sigma2"], ox_quadratic.aic],
-        }, index=["residual variance sigma2", "AIC (REML)"]), width="stretch",
-            column_config={"straight line": NUMBER, "quadratic": NUMBER})
-        st.caption("The residual variance drops when the curve can bend. (AICs of REML fits "
-                   "with different fixed effects are not strictly comparable; refit with ML "
-                   "to test the quadratic term formally.)")
-    show_code_tabs(ox_quadratic)
 
-with egsingle_tab:
-    show_lesson_section(LESSON["egsingle"])
-    if st.toggle("Fit the Chicago data (7230 measurements; a few seconds the first time)",
-                 key="long_egsingle_on"):
-        eg, eg_children, eg_schools = egsingle_fits()
-        rng = np.random.default_rng(EGSINGLE_SEED)
-        sample_ids = rng.choice(eg["childid"].unique(), EGSINGLE_SAMPLE, replace=False)
-        grid = np.linspace(eg["year"].min(), eg["year"].max(), 2)
+def view_real_data():
+    oxboys_tab, egsingle_tab = st.tabs(["Oxford boys: a growth spurt", "Chicago pupils: three levels"])
+    with oxboys_tab:
+        show_lesson_section(LESSON["oxboys"])
+        oxboys, ox_linear, ox_quadratic = oxboys_fits()
+        grid = np.linspace(oxboys["age"].min(), oxboys["age"].max(), 60)
         curves = {}
-        if eg_children.usable:
-            curves["Average child (two-level growth model)"] = (
-                grid, eg_children.fixed["Intercept"] + eg_children.fixed["year"] * grid,
-                lplots.BLUE, "solid")
+        if ox_linear.usable:
+            curves["Straight line (random slope)"] = (
+                grid, ox_linear.fixed["Intercept"] + ox_linear.fixed["age"] * grid, lplots.ORANGE, "dash")
+        if ox_quadratic.usable:
+            f = ox_quadratic.fixed
+            curves["Quadratic: + age²"] = (grid, f["Intercept"] + f["age"] * grid + f["age2"] * grid**2,
+                                           lplots.BLUE, "solid")
         show_chart(lplots.trajectories_figure(
-            eg[eg["childid"].isin(sample_ids)], "childid", "year", "math", curves,
-            f"{EGSINGLE_SAMPLE} of 1721 Chicago pupils (mlmRev::egsingle, real data)",
-            "Study year (centred)", "Math score"),
-            key="long_egsingle_chart")
-        show_diagnostics(eg_children.messages + eg_schools.messages)
+            oxboys, "Subject", "age", "height", curves,
+            "Oxford boys' heights (nlme::Oxboys, real data)", "Age (centred, scaled)", "Height (cm)"),
+            key="long_oxboys_chart")
+        show_diagnostics(ox_quadratic.messages)
         left, right = st.columns(2)
         with left:
-            st.markdown("**Children: `math ~ year + (year | childid)`**")
-            st.dataframe(report.variance_table(eg_children), width="stretch",
-                         column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+            st.latex(report.model_latex(ox_quadratic))
+            st.dataframe(report.fixed_effects_table(ox_quadratic), width="stretch")
         with right:
-            st.markdown("**Schools: `math ~ year + (year | schoolid)`**")
-            st.dataframe(report.variance_table(eg_schools), width="stretch",
-                         column_config={"value": st.column_config.NumberColumn(format="%.4g")})
-        show_code_tabs(eg_children)
+            st.dataframe(pd.DataFrame({
+                "straight line": [ox_linear.variance["sigma2"], ox_linear.aic],
+                "quadratic": [ox_quadratic.variance["sigma2"], ox_quadratic.aic],
+            }, index=["residual variance sigma2", "AIC (REML)"]), width="stretch",
+                column_config={"straight line": NUMBER, "quadratic": NUMBER})
+            st.caption("The residual variance drops when the curve can bend. (AICs of REML fits "
+                       "with different fixed effects are not strictly comparable; refit with ML "
+                       "to test the quadratic term formally.)")
+        show_code_tabs(ox_quadratic)
 
-st.divider()
-show_lesson_section(LESSON["autocorrelation"])
-summary = ar1_summary()
-show_chart(lplots.ar1_figure(summary, "Ignoring autocorrelation: reported vs actual SE"),
-                key="long_ar1_chart")
-rho = st.select_slider("Error correlation rho", options=sorted(summary["rho"].unique()),
-                       value=sorted(summary["rho"].unique())[-1], key="long_rho")
-shown = summary[summary["rho"] == rho].assign(model=lambda d: d["model"].map(lplots.MODEL_LABELS))
-st.dataframe(
-    shown.set_index("model")[["actual_sd", "mean_reported_se", "ratio", "coverage"]].rename(
-        columns={"actual_sd": "actual SD of the estimate", "mean_reported_se": "mean reported SE",
-                 "ratio": "reported / actual", "coverage": "95 % intervals holding the truth"}),
-    width="stretch",
-    column_config={"actual SD of the estimate": NUMBER, "mean reported SE": NUMBER,
-                   "reported / actual": NUMBER,
-                   "95 % intervals holding the truth": st.column_config.NumberColumn(format="%.2f")},
-)
-st.caption("Simulated data (seeded, precomputed by `python -m hlmlab.longitudinal`; "
-           "see data/README.md).")
+    with egsingle_tab:
+        show_lesson_section(LESSON["egsingle"])
+        if st.toggle("Fit the Chicago data (7230 measurements; a few seconds the first time)",
+                     key="long_real_egsingle_on"):
+            eg, eg_children, eg_schools = egsingle_fits()
+            rng = np.random.default_rng(EGSINGLE_SEED)
+            sample_ids = rng.choice(eg["childid"].unique(), EGSINGLE_SAMPLE, replace=False)
+            grid = np.linspace(eg["year"].min(), eg["year"].max(), 2)
+            curves = {}
+            if eg_children.usable:
+                curves["Average child (two-level growth model)"] = (
+                    grid, eg_children.fixed["Intercept"] + eg_children.fixed["year"] * grid,
+                    lplots.BLUE, "solid")
+            show_chart(lplots.trajectories_figure(
+                eg[eg["childid"].isin(sample_ids)], "childid", "year", "math", curves,
+                f"{EGSINGLE_SAMPLE} of 1721 Chicago pupils (mlmRev::egsingle, real data)",
+                "Study year (centred)", "Math score"),
+                key="long_egsingle_chart")
+            show_diagnostics(eg_children.messages + eg_schools.messages)
+            left, right = st.columns(2)
+            with left:
+                st.markdown("**Children: `math ~ year + (year | childid)`**")
+                st.dataframe(report.variance_table(eg_children), width="stretch",
+                             column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+            with right:
+                st.markdown("**Schools: `math ~ year + (year | schoolid)`**")
+                st.dataframe(report.variance_table(eg_schools), width="stretch",
+                             column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+            show_code_tabs(eg_children)
+
+
+def view_autocorrelation():
+    show_lesson_section(LESSON["autocorrelation"])
+    summary = ar1_summary()
+    show_chart(lplots.ar1_figure(summary, "Ignoring autocorrelation: reported vs actual SE"),
+               key="long_ar1_chart")
+    rho = st.select_slider("Error correlation rho", options=sorted(summary["rho"].unique()),
+                           value=sorted(summary["rho"].unique())[-1], key="long_ar1_rho")
+    shown = summary[summary["rho"] == rho].assign(model=lambda d: d["model"].map(lplots.MODEL_LABELS))
+    st.dataframe(
+        shown.set_index("model")[["actual_sd", "mean_reported_se", "ratio", "coverage"]].rename(
+            columns={"actual_sd": "actual SD of the estimate", "mean_reported_se": "mean reported SE",
+                     "ratio": "reported / actual", "coverage": "95 % intervals holding the truth"}),
+        width="stretch",
+        column_config={"actual SD of the estimate": NUMBER, "mean reported SE": NUMBER,
+                       "reported / actual": NUMBER,
+                       "95 % intervals holding the truth": st.column_config.NumberColumn(format="%.2f")},
+    )
+    st.caption("Simulated data (seeded, precomputed by `python -m hlmlab.longitudinal`; "
+               "see data/README.md).")
+
+
+show_views([
+    View("1 · Reading and age", view_reading, "long_p1_"),
+    View("2 · Growth curves, unbalanced", view_growth, "long_p2_"),
+    View("3 · Real growth data", view_real_data, "long_real_"),
+    View("4 · Autocorrelated errors", view_autocorrelation, "long_ar1_"),
+], key="long_view")

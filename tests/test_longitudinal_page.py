@@ -11,22 +11,25 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages import open_view
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGE = "pages/longitudinal.py"
 TIMEOUT = 180
 
 PART1 = {
-    "long_n_children": (10, 200),
-    "long_entry_spread": (0.2, 3.0),
-    "long_noise": (0.0, 8.0),
-    "long_growth": (0.0, 12.0),
-    "long_cohort": (-15.0, 10.0),
-    "long_sd_level": (0.0, 10.0),
-    "long_sd_growth": (0.0, 4.0),
+    "long_p1_children": (10, 200),
+    "long_p1_entry_spread": (0.2, 3.0),
+    "long_p1_noise": (0.0, 8.0),
+    "long_p1_growth": (0.0, 12.0),
+    "long_p1_cohort": (-15.0, 10.0),
+    "long_p1_sd_level": (0.0, 10.0),
+    "long_p1_sd_growth": (0.0, 4.0),
 }
 PART2 = {
-    "long_occasions": (2, 8),
-    "long_missing": (0.0, 0.6),
-    "long_irregular": (0.0, 1.0),
+    "long_p2_occasions": (2, 8),
+    "long_p2_missing": (0.0, 0.6),
+    "long_p2_irregular": (0.0, 1.0),
 }
 
 
@@ -34,7 +37,7 @@ PART2 = {
 def page():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
-    at.switch_page("pages/longitudinal.py").run()
+    at.switch_page(PAGE).run()
     assert not at.exception
     return at
 
@@ -50,34 +53,53 @@ def test_page_loads_labelled_as_simulated(page):
     assert "Longitudinal" in page.title[0].value
     shown = texts(page)
     assert "Simulated data" in shown and "hypothetical" in shown.lower()
-    assert {s.key for s in page.slider} >= set(PART1) | set(PART2)
-    charts = [c for c in page.get("plotly_chart")]
-    assert len(charts) >= 3
+    assert {s.key for s in page.slider} >= set(PART1)
+    charts = len(page.get("plotly_chart"))
+    open_view(page, PAGE, "2 · Growth curves, unbalanced")
+    assert "Simulated data" in texts(page)
+    assert {s.key for s in page.slider} >= set(PART2)
+    charts += len(page.get("plotly_chart"))
+    assert charts >= 2
+    for view in ("3 · Real growth data", "4 · Autocorrelated errors"):
+        open_view(page, PAGE, view)
+        assert not page.exception, view
+        charts += len(page.get("plotly_chart"))
+    assert charts >= 4
+
+
+def test_part1_settings_survive_a_visit_to_part2(page):
+    page.slider(key="long_p1_cohort").set_value(0.0).run()
+    open_view(page, PAGE, "2 · Growth curves, unbalanced")
+    page.slider(key="long_p2_missing").set_value(0.4).run()
+    open_view(page, PAGE, "1 · Reading and age")
+    assert page.slider(key="long_p1_cohort").value == 0.0
+    open_view(page, PAGE, "2 · Growth curves, unbalanced")
+    assert page.slider(key="long_p2_missing").value == 0.4
 
 
 def test_reveal_needs_a_choice_then_locks_it_and_shows_the_slopes(page):
-    radio = page.radio(key="long_q_explain_pick")
+    radio = page.radio(key="long_p1_q_pick")
     assert radio.value is None
-    assert page.button(key="long_q_explain_reveal").disabled
+    assert page.button(key="long_p1_q_reveal").disabled
     assert "Separating within from between" not in [s.value for s in page.subheader]
     radio.set_value(radio.options[1]).run()
-    assert not page.button(key="long_q_explain_reveal").disabled
-    page.button(key="long_q_explain_reveal").click().run()
+    assert not page.button(key="long_p1_q_reveal").disabled
+    page.button(key="long_p1_q_reveal").click().run()
     assert not page.exception
-    assert page.radio(key="long_q_explain_pick").disabled
+    assert page.radio(key="long_p1_q_pick").disabled
     assert "Separating within from between" in [s.value for s in page.subheader]
     assert any("cohort" in s.value.lower() for s in page.success)
     # The slopes table appears; with the confound removed the page says they coincide.
-    page.slider(key="long_cohort").set_value(0.0).run()
+    page.slider(key="long_p1_cohort").set_value(0.0).run()
     assert not page.exception
     assert any("cohort effect is 0" in s.value for s in page.success)
 
 
 @pytest.mark.parametrize("end", [0, 1])
 def test_part1_sliders_at_their_extremes(page, end):
-    page.radio(key="long_q_explain_pick").set_value(page.radio(key="long_q_explain_pick").options[0]).run()
-    page.button(key="long_q_explain_reveal").click().run()
-    page.toggle(key="long_child_model_lines").set_value(True).run()
+    page.radio(key="long_p1_q_pick").set_value(page.radio(key="long_p1_q_pick").options[0]).run()
+    page.button(key="long_p1_q_reveal").click().run()
+    page.toggle(key="long_p1_child_model_lines").set_value(True).run()
     for key, values in PART1.items():
         page.slider(key=key).set_value(values[end]).run()
         assert not page.exception, (key, values[end])
@@ -97,19 +119,22 @@ def test_part1_each_slider_alone_at_each_extreme(page):
     (2, 0.0, 0.0), (2, 0.6, 1.0), (8, 0.0, 1.0), (8, 0.6, 0.0), (8, 0.6, 1.0), (2, 0.6, 0.0),
 ])
 def test_part2_corners(page, occasions, missing, irregular):
-    page.slider(key="long_occasions").set_value(occasions)
-    page.slider(key="long_missing").set_value(missing)
-    page.slider(key="long_irregular").set_value(irregular).run()
+    open_view(page, PAGE, "2 · Growth curves, unbalanced")
+    page.slider(key="long_p2_occasions").set_value(occasions)
+    page.slider(key="long_p2_missing").set_value(missing)
+    page.slider(key="long_p2_irregular").set_value(irregular).run()
     assert not page.exception
     metric_labels = [m.label for m in page.metric]
     assert "Children a complete-case analysis must drop" in metric_labels
 
 
 def test_real_data_and_autocorrelation_controls(page):
-    page.toggle(key="long_egsingle_on").set_value(True).run()
+    open_view(page, PAGE, "3 · Real growth data")
+    page.toggle(key="long_real_egsingle_on").set_value(True).run()
     assert not page.exception
     assert any("egsingle" in str(c.value) for c in page.markdown)
-    rho = page.select_slider(key="long_rho")
+    open_view(page, PAGE, "4 · Autocorrelated errors")
+    rho = page.select_slider(key="long_ar1_rho")
     for value in rho.options:
         rho.set_value(float(value)).run()
         assert not page.exception
