@@ -21,6 +21,7 @@ from pages._widgets import (
 
 LESSON = load_lesson("longitudinal")
 NUMBER = st.column_config.NumberColumn(format="%.3f")
+QUICK_FIT_CHILDREN = 100  # up to here Part 1's growth model fits within a slider's budget
 EGSINGLE_SAMPLE = 60  # children drawn in the egsingle chart (all are fitted)
 EGSINGLE_SEED = 7
 
@@ -56,12 +57,11 @@ def reading_chart(settings: tuple, revealed: bool, with_growth: bool, show_child
 
 
 @st.cache_resource(show_spinner=False, max_entries=1024)
-def growth_chart(settings: tuple, with_mixed: bool):
-    """Part 2's chart, with or without the MixedLM average curve."""
-    result = growth_fits(*settings, fit=with_mixed)
+def growth_chart(settings: tuple):
+    """Part 2's chart with the MixedLM average curve."""
+    result = growth_fits(*settings)
     counts = result.data.groupby("child")["wave"].nunique()
-    return lplots.growth_figure(result.data, counts.index[counts == settings[1]],
-                                result.mixed if with_mixed else None,
+    return lplots.growth_figure(result.data, counts.index[counts == settings[1]], result.mixed,
                                 "Simulated growth: complete children and the rest")
 
 
@@ -72,15 +72,9 @@ def reading_growth_done() -> set:
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
-def growth_fits(n_children, n_occasions, missing_share, irregular, fit=True):
+def growth_fits(n_children, n_occasions, missing_share, irregular):
     data = longitudinal.simulate_growth(n_children, n_occasions, missing_share, irregular)
-    return longitudinal.growth_comparison(data, fit)
-
-
-@st.cache_resource
-def growth_mixed_done() -> set:
-    """Part 2 settings whose MixedLM fit is already cached (shared by all sessions)."""
-    return set()
+    return longitudinal.growth_comparison(data)
 
 
 @st.cache_data(show_spinner="Fitting the Oxford boys' growth curves…")
@@ -152,10 +146,10 @@ def reading_lab():
         chart = st.empty()
         show_child_lines = st.toggle("Show each child's line from the multilevel model",
                                      key="long_p1_child_model_lines")
-    # The random-slope fit takes a second or two with two measurements per child. When it is
-    # not cached yet, draw the chart at once without it, then again when it is ready, so the
-    # chart answers the slider immediately.
-    if settings not in reading_growth_done():
+    # The random-slope fit takes 40-90 ms for up to a hundred children, but up to half a
+    # second for more (or on the boundary). Only then is the chart drawn at once without it,
+    # and again when it is ready: drawing twice costs the browser more than a short fit.
+    if settings not in reading_growth_done() and n_children > QUICK_FIT_CHILDREN:
         show_chart(reading_chart(settings, revealed, False, False), where=chart)
         with side_col:
             with st.spinner("Fitting the multilevel growth model…"):
@@ -231,16 +225,8 @@ def growth_lab():
     settings = (60, n_occasions, round(missing, 2), round(irregular, 2))
     metrics = st.columns(3)
     chart_col, table_col = st.columns([3, 2])
-    chart = chart_col.empty()
-    if settings not in growth_mixed_done():
-        # Complete cases take milliseconds: show them while MixedLM is being fitted.
-        show_chart(growth_chart(settings, False), where=chart)
-        with table_col:
-            with st.spinner("Fitting MixedLM to every observation…"):
-                result = growth_fits(*settings)
-        growth_mixed_done().add(settings)
-    else:
-        result = growth_fits(*settings)
+    # 60 children: MixedLM takes 60-120 ms, less than a second chart redraw would cost.
+    result = growth_fits(*settings)
     cc = result.complete_case
     metrics[0].metric("Children a complete-case analysis must drop",
                       f"{cc['children_dropped']} of {cc['children_planned']}")
@@ -248,7 +234,7 @@ def growth_lab():
     mixed = result.mixed
     metrics[2].metric("Measurements MixedLM uses",
                       f"{mixed.n_obs} of {cc['rows_available']}" if mixed is not None else "none")
-    show_chart(growth_chart(settings, True), key="long_growth_chart", where=chart)
+    show_chart(growth_chart(settings), key="long_growth_chart", where=chart_col)
     with table_col:
         st.dataframe(result.table(), width="stretch",
                      column_config={c: NUMBER for c in result.table().columns})

@@ -71,6 +71,34 @@ def hsb82_analyses(random_slope: bool):
     return table, fit, designs.explain_hsb82_standard_errors(table, fit)
 
 
+# Figures are shared as objects across sessions (cache_resource), as on the other lesson
+# pages: a rerun whose fits are cached then builds nothing, it only sends.
+@st.cache_resource(show_spinner=False, max_entries=512)
+def classic_figure(teachers: int, pupils: int, icc: float, seed: int):
+    data = classic_study(teachers, pupils, icc, seed)[0]
+    return plots_designs.classic_study_figure(
+        data, f"{2 * teachers} classes × {pupils} pupils, ICC {icc:.2f} (study #{seed})")
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def precision_figure(total: int, icc: float):
+    return plots_designs.precision_figure(precision_table(total, icc), total, icc)
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def icc_figures(icc: float, seed: int):
+    data, fit, (_, low, high) = icc_sample(icc, seed)
+    return (plots_designs.grouped_scores_figure(data, f"20 classes of 15 pupils, true ICC {icc:.2f}"),
+            plots_designs.variance_partition_figure(icc, fit.icc, low, high))
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def sampling_figure(*settings):
+    comparison = sampling(*settings)[0]
+    return plots_designs.sampling_figure(comparison.means, comparison.population_mean,
+                                         comparison.sample_size)
+
+
 def number_formats(frame: pd.DataFrame, digits: str = "%.3f", ints=("df",)) -> dict:
     return {c: st.column_config.NumberColumn(format="%d" if c in ints else digits)
             for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
@@ -95,10 +123,7 @@ def section_classic():
     data, table, fit, (closed_beta, closed_se) = classic_study(teachers, pupils, icc, seed)
     left, right = st.columns([3, 2])
     with left:
-        show_chart(
-            plots_designs.classic_study_figure(
-                data, f"{2 * teachers} classes × {pupils} pupils, ICC {icc:.2f} (study #{seed})"),
-            key="why_classic_chart")
+        show_chart(classic_figure(teachers, pupils, icc, seed), key="why_classic_chart")
         st.caption(SIMULATED)
     with right:
         st.markdown("**Formal minus informal, three analyses of the same pupils**")
@@ -162,7 +187,7 @@ def section_precision():
     total = c1.select_slider("Total number of pupils", TOTAL_PUPILS, value=240, key="why_precision_total")
     icc = c2.slider("ICC", 0.0, 0.9, 0.2, 0.05, key="why_precision_icc")
     table = precision_table(total, icc)
-    show_chart(plots_designs.precision_figure(table, total, icc), key="why_precision_chart")
+    show_chart(precision_figure(total, icc), key="why_precision_chart")
     shown = table.set_index("label").rename(columns={
         "teachers": "teachers J", "pupils_per_teacher": "pupils per teacher n",
         "design_effect": "design effect 1+(n−1)ICC", "deff_simulated": "design effect, simulated",
@@ -186,15 +211,13 @@ def section_icc():
     if c2.button("New sample", icon=":material/casino:", key="why_icc_new_button", width="stretch"):
         st.session_state["why_icc_seed"] += 1
     data, fit, (estimate, low, high) = icc_sample(icc, st.session_state["why_icc_seed"])
+    scores_figure, partition_figure = icc_figures(icc, st.session_state["why_icc_seed"])
     left, right = st.columns([3, 2])
     with left:
-        show_chart(plots_designs.grouped_scores_figure(data, f"20 classes of 15 pupils, true "
-                                                                  f"ICC {icc:.2f}"),
-                        key="why_icc_chart")
+        show_chart(scores_figure, key="why_icc_chart")
         st.caption(SIMULATED.replace(", with no true style effect", ""))
     with right:
-        show_chart(plots_designs.variance_partition_figure(icc, fit.icc, low, high),
-                        key="why_icc_partition_chart")
+        show_chart(partition_figure, key="why_icc_partition_chart")
         m1, m2 = st.columns(2)
         m1.metric("ICC, MixedLM", f"{fit.icc:.3f}")
         m2.metric("95% interval", f"{low:.2f} to {high:.2f}")
@@ -218,9 +241,8 @@ def section_sampling():
     comparison, sample, fit, error = sampling(school_share, class_share, schools, classes, pupils)
     left, right = st.columns([3, 2])
     with left:
-        show_chart(plots_designs.sampling_figure(comparison.means, comparison.population_mean,
-                                                      comparison.sample_size),
-                        key="why_sampling_chart")
+        show_chart(sampling_figure(school_share, class_share, schools, classes, pupils),
+                   key="why_sampling_chart")
         st.caption(":material/science: A simulated population of 36,000 pupils (300 schools × 4 classes × 30).")
     with right:
         summary = comparison.summary.set_index("design").rename(columns={
