@@ -278,17 +278,30 @@ class ReadingComparison:
 
 
 def _child_lines(data: pd.DataFrame, person: str, x: str, y: str) -> pd.DataFrame:
-    """Each person's own OLS line (with two points, the line through them)."""
-    def line(part: pd.DataFrame) -> pd.Series:
-        xs, ys = part[x].to_numpy(float), part[y].to_numpy(float)
-        if len(xs) < 2 or np.ptp(xs) == 0:
-            slope, intercept = np.nan, float(np.mean(ys))
-        else:
-            slope, intercept = np.polyfit(xs, ys, 1)
-        return pd.Series({"intercept": intercept, "slope": slope, "x_min": xs.min(), "x_max": xs.max()})
+    """Each person's own OLS line (with two points, the line through them).
 
-    rows = {label: line(part) for label, part in data.groupby(person, sort=True)}
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    A person measured once, or always at the same x, gets no slope (NaN) and their mean as
+    intercept. Computed from grouped sums, not a fit per person (one fit each cost ~1.5 ms).
+    """
+    xs = data[x].to_numpy(float)
+    ys = data[y].to_numpy(float)
+    grouped = pd.DataFrame({"x": xs, "y": ys, "key": data[person].to_numpy()}).groupby(
+        "key", sort=True)
+    n = grouped["x"].count()
+    x_mean, y_mean = grouped["x"].mean(), grouped["y"].mean()
+    centred = pd.DataFrame({"key": data[person].to_numpy(),
+                            "dx": xs - data[person].map(x_mean).to_numpy(float),
+                            "dy": ys - data[person].map(y_mean).to_numpy(float)})
+    centred["sxx"] = centred["dx"] ** 2
+    centred["sxy"] = centred["dx"] * centred["dy"]
+    sums = centred.groupby("key", sort=True)[["sxx", "sxy"]].sum()
+    x_min, x_max = grouped["x"].min(), grouped["x"].max()
+    # A slope needs two different x values; np.ptp == 0 means all at one point.
+    has_slope = (n >= 2) & (x_max > x_min)
+    slope = (sums["sxy"] / sums["sxx"]).where(has_slope)
+    intercept = (y_mean - slope * x_mean).where(has_slope, y_mean)
+    table = pd.DataFrame({"intercept": intercept, "slope": slope, "x_min": x_min,
+                          "x_max": x_max})
     table.index.name = person
     return table
 
