@@ -1008,6 +1008,28 @@ class ThreeLevelFit:
         """True when the estimates may be shown as fine."""
         return self.converged and not any(m.severity == "error" for m in self.messages)
 
+    def partition(self, model: str, names: Mapping[str, str] | None = None) -> pd.DataFrame:
+        """The variance split by level: one row each for group, subgroup and residual.
+
+        Parameters
+        ----------
+        model : the model's label (a column of its own, so partitions of several models
+            can be stacked, as :func:`hlmlab.plots_schools.variance_partition_figure` draws).
+        names : level labels to show, keyed by ``group``, ``subgroup`` and ``"residual"``
+            (default: the column names and "residual").
+
+        Returns
+        -------
+        DataFrame with columns ``model, level, variance, share``.
+        """
+        names = {self.group: self.group, self.subgroup: self.subgroup, "residual": "residual",
+                 **(names or {})}
+        return pd.DataFrame([
+            {"model": model, "level": names[key], "variance": float(self.variance[key]),
+             "share": float(self.shares[key])}
+            for key in (self.group, self.subgroup, "residual")
+        ])
+
 
 def design_matrix(frame: pd.DataFrame, covariates: Sequence[str], categorical: Sequence[str]):
     """Intercept, numeric covariates and treatment-coded dummies (first level as reference).

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from hlmlab import longitudinal, report
+from hlmlab import longitudinal, plots_schools, report
 from hlmlab import plots_longitudinal as lplots
 from hlmlab.lessons import load_lesson
 from pages._widgets import (
@@ -89,12 +89,22 @@ def oxboys_fits():
 
 @st.cache_data(show_spinner="Fitting 7230 measurements of 1721 pupils (a few seconds, once)…")
 def egsingle_fits():
-    from hlmlab.models import fit_multilevel
+    from hlmlab.models import fit_multilevel, fit_three_level
 
     data = longitudinal.load_egsingle()
     children = fit_multilevel(data, "math", "year", "childid")
     schools = fit_multilevel(data, "math", "year", "schoolid")
-    return data, children, schools
+    three = fit_three_level(data, "math", "schoolid", "childid", covariates=("year",))
+    return data, children, schools, three
+
+
+@st.cache_resource(show_spinner=False)
+def egsingle_partition_figure():
+    three = egsingle_fits()[3]
+    levels = {"schoolid": "school", "childid": "pupil", "residual": "occasion"}
+    return plots_schools.variance_partition_figure(
+        three.partition("Three levels", levels),
+        "Chicago pupils: where the variance lies (egsingle, real data)")
 
 
 @st.cache_data(show_spinner=False)
@@ -291,7 +301,7 @@ def view_real_data():
         show_lesson_section(LESSON["egsingle"])
         if st.toggle("Fit the Chicago data (7230 measurements; a few seconds the first time)",
                      key="long_real_egsingle_on"):
-            eg, eg_children, eg_schools = egsingle_fits()
+            eg, eg_children, eg_schools, eg_three = egsingle_fits()
             rng = np.random.default_rng(EGSINGLE_SEED)
             sample_ids = rng.choice(eg["childid"].unique(), EGSINGLE_SAMPLE, replace=False)
             grid = np.linspace(eg["year"].min(), eg["year"].max(), 2)
@@ -316,6 +326,22 @@ def view_real_data():
                 st.dataframe(report.variance_table(eg_schools), width="stretch",
                              column_config={"value": st.column_config.NumberColumn(format="%.4g")})
             show_code_tabs(eg_children)
+            show_lesson_section(LESSON["egsingle-three-levels"])
+            show_diagnostics(eg_three.messages)
+            left, right = st.columns([3, 2])
+            with left:
+                show_chart(egsingle_partition_figure(), key="long_egsingle_levels_chart")
+            with right:
+                shown = pd.DataFrame({
+                    "value": [eg_three.variance["schoolid"], eg_three.variance["childid"],
+                              eg_three.variance["residual"], eg_three.loglik],
+                }, index=["school variance", "pupil variance", "occasion (residual) variance",
+                          "REML log-likelihood"])
+                st.dataframe(shown, width="stretch",
+                             column_config={"value": st.column_config.NumberColumn(format="%.4f")})
+                st.dataframe(pd.DataFrame({"estimate": eg_three.fixed, "SE": eg_three.fixed_se}),
+                             width="stretch", column_config={"estimate": NUMBER, "SE": NUMBER})
+            show_code_tabs(eg_three)
 
 
 def view_autocorrelation():

@@ -133,8 +133,31 @@ def test_real_data_and_autocorrelation_controls(page):
     page.toggle(key="long_real_egsingle_on").set_value(True).run()
     assert not page.exception
     assert any("egsingle" in str(c.value) for c in page.markdown)
+    check_egsingle_three_levels(page)
     open_view(page, PAGE, "4 · Autocorrelated errors")
     rho = page.select_slider(key="long_ar1_rho")
     for value in rho.options:
         rho.set_value(float(value)).run()
         assert not page.exception
+
+
+def check_egsingle_three_levels(page):
+    """The three-level egsingle numbers on screen equal lme4's (case egsingle_three_level_reml
+    of tests/reference/lme4_reference.csv; relative 1e-3)."""
+    import pandas as pd
+
+    reference = pd.read_csv(Path(__file__).parent / "reference" / "lme4_reference.csv",
+                            keep_default_na=False)
+    ref = reference[reference["case"] == "egsingle_three_level_reml"].set_index(
+        ["quantity", "term"])["value"]
+    shown = next(f.value["value"] for f in page.dataframe if "pupil variance" in f.value.index)
+    assert shown["school variance"] == pytest.approx(ref["var_group", ""], rel=1e-3)
+    assert shown["pupil variance"] == pytest.approx(ref["var_subgroup", ""], rel=1e-3)
+    assert shown["occasion (residual) variance"] == pytest.approx(ref["sigma2", ""], rel=1e-3)
+    assert shown["REML log-likelihood"] == pytest.approx(ref["loglik", ""], rel=1e-3)
+    fixed = next(f.value for f in page.dataframe if list(f.value.columns) == ["estimate", "SE"]
+                 and "year" in f.value.index and len(f.value) == 2)
+    for term in ("Intercept", "year"):
+        assert fixed.loc[term, "estimate"] == pytest.approx(ref["fixef", term], rel=1e-3)
+        assert fixed.loc[term, "SE"] == pytest.approx(ref["se", term], rel=1e-3)
+    assert page.get("plotly_chart")  # the variance partition is drawn

@@ -175,3 +175,20 @@ def test_aic_bic_follow_lme4_parameter_count(nels):
     # 2 fixed effects + 3 covariance parameters + sigma = 6, as lme4 counts (df in logLik).
     assert fit.aic == pytest.approx(-2 * fit.loglik + 12)
     assert fit.bic == pytest.approx(-2 * fit.loglik + 6 * np.log(fit.n_obs))
+
+
+def test_three_level_partition_splits_the_total_variance():
+    from hlmlab import datasets
+    from hlmlab.models import fit_three_level
+
+    jsp = datasets.load_jsp_replica()
+    fit = fit_three_level(jsp, "math", "school", "pupil", categorical=("year",))
+    part = fit.partition("Three levels", {"school": "school", "pupil": "pupil",
+                                          "residual": "occasion"})
+    assert list(part["level"]) == ["school", "pupil", "occasion"]
+    assert set(part["model"]) == {"Three levels"}
+    total = fit.variance["school"] + fit.variance["pupil"] + fit.variance["residual"]
+    np.testing.assert_allclose(part["variance"], [fit.variance["school"], fit.variance["pupil"],
+                                                  fit.variance["residual"]])
+    np.testing.assert_allclose(part["share"], part["variance"] / total, rtol=1e-12)
+    assert part["share"].sum() == pytest.approx(1.0)
