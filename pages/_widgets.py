@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -58,6 +61,120 @@ def _warm_up_and_freeze() -> None:
     models.warm_up()
     gc.collect()
     gc.freeze()
+
+
+# --------------------------------------------------------------------------- prefetch
+
+_PREFETCH_THREAD = "hlmlab-prefetch"
+_SCRIPT_THREAD = "ScriptRunner.scriptThread"  # Streamlit's name for a running page script
+
+
+class _Prefetcher:
+    """One background thread that warms the shared caches while no page script runs.
+
+    A student who moves a slider one step usually moves it again: computing the next
+    step's fits now turns that press from a fit (60-200 ms here) into a cache hit. Tasks
+    run only while no script is running, newest first, at most ``capacity`` waiting, so a
+    busy server (a lecture hall of students) does no speculative work at all. A task is a
+    call of the page's own cached functions, so what it computes is exactly what a later
+    press would have computed, shared by every session.
+    """
+
+    def __init__(self, capacity: int = 8):
+        self._tasks: deque = deque(maxlen=capacity)
+        self._wake = threading.Condition()
+        threading.Thread(target=self._run, name=_PREFETCH_THREAD, daemon=True).start()
+
+    def add(self, task: Callable, argument) -> None:
+        with self._wake:
+            if (task, argument) not in self._tasks:
+                self._tasks.append((task, argument))
+                self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._tasks:
+                    self._wake.wait()
+                task, argument = self._tasks.pop()
+            while _a_script_is_running():
+                time.sleep(0.01)
+            try:
+                task(argument)
+            except Exception:  # noqa: BLE001  the page reports it if a student asks for it
+                pass
+
+
+def _a_script_is_running() -> bool:
+    return any(t.name == _SCRIPT_THREAD for t in threading.enumerate())
+
+
+class _NoContextWarning(logging.Filter):
+    """Cached functions called by the prefetch thread have no script context, and say so."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return threading.current_thread().name != _PREFETCH_THREAD
+
+
+@st.cache_resource(show_spinner=False)
+def _prefetcher() -> _Prefetcher:
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        _NoContextWarning())
+    return _Prefetcher()
+
+
+@dataclass(frozen=True)
+class SliderRange:
+    """A slider's ``min``, ``max`` and ``step``, to put values on its grid."""
+
+    low: float
+    high: float
+    step: float
+
+    def snap(self, value: float) -> float:
+        """``value`` on the slider's grid, rounded so equal settings make equal cache keys."""
+        snapped = self.low + round((value - self.low) / self.step) * self.step
+        return type(self.step)(round(snapped, 10))
+
+
+def snap_all(values: Sequence[float], ranges: Sequence[SliderRange]) -> tuple:
+    """Each slider value on its slider's grid (see :meth:`SliderRange.snap`)."""
+    return tuple(r.snap(v) for v, r in zip(values, ranges))
+
+
+def prefetch_next_steps(key: str, values: tuple, ranges: Sequence[SliderRange],
+                        warm: Callable[[tuple], object]) -> None:
+    """After a slider press, warm the caches for that slider's next step, in the background.
+
+    Parameters
+    ----------
+    key : session-state key under which the panel's last values are kept.
+    values : the panel's slider values, on their grids (:func:`snap_all`).
+    ranges : each slider's range, in the same order.
+    warm : called (in the background, when the server is idle) with a neighbouring values
+        tuple; it calls the page's cached functions for those values.
+    """
+    previous = st.session_state.get(key)
+    st.session_state[key] = values
+    for neighbour in next_steps(values, previous, ranges):
+        _prefetcher().add(warm, neighbour)
+
+
+def next_steps(values: tuple, previous: tuple | None, ranges: Sequence[SliderRange]) -> list:
+    """The settings one step away along each slider that moved from ``previous`` to
+    ``values``: back, then onward (the likeliest next press, so the one to run first)."""
+    if previous is None or len(previous) != len(values):
+        return []
+    out = []
+    for position, (now, before, grid) in enumerate(zip(values, previous, ranges)):
+        if now == before:
+            continue
+        onward = 1 if now > before else -1
+        for direction in (-onward, onward):
+            value = grid.snap(now + direction * grid.step)
+            if grid.low <= value <= grid.high and value != now:
+                out.append(values[:position] + (value,) + values[position + 1:])
+    return out
 
 
 _SEVERITY = {"error": st.error, "warning": st.warning, "teaching": st.info, "info": st.caption}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -10,17 +12,28 @@ from hlmlab import longitudinal, plots_schools, report
 from hlmlab import plots_longitudinal as lplots
 from hlmlab.lessons import load_lesson
 from pages._widgets import (
+    SliderRange,
     View,
+    prefetch_next_steps,
     show_chart,
     show_choice_question,
     show_code_tabs,
     show_diagnostics,
     show_lesson_section,
     show_views,
+    snap_all,
 )
 
 LESSON = load_lesson("longitudinal")
 NUMBER = st.column_config.NumberColumn(format="%.3f")
+READING_SLIDERS = ("children", "spread", "growth", "cohort", "sd_level", "sd_growth", "noise")
+READING_RANGES = (SliderRange(10, longitudinal.MAX_CHILDREN, 10), SliderRange(0.2, 3.0, 0.1),
+                  SliderRange(0.0, 12.0, 0.5), SliderRange(-15.0, 10.0, 0.5),
+                  SliderRange(0.0, 10.0, 0.5), SliderRange(0.0, 4.0, 0.25),
+                  SliderRange(0.0, 8.0, 0.5))
+GROWTH_CHILDREN = 60
+GROWTH_RANGES = (SliderRange(2, longitudinal.MAX_OCCASIONS, 1), SliderRange(0.0, 0.6, 0.05),
+                 SliderRange(0.0, 1.0, 0.1))
 QUICK_FIT_CHILDREN = 100  # up to here Part 1's growth model fits within a slider's budget
 EGSINGLE_SAMPLE = 60  # children drawn in the egsingle chart (all are fitted)
 EGSINGLE_SEED = 7
@@ -65,10 +78,21 @@ def growth_chart(settings: tuple):
                                 "Simulated growth: complete children and the rest")
 
 
+def warm_reading(settings: tuple, revealed: bool, show_child_lines: bool) -> None:
+    """Part 1's fits and chart for ``settings`` (the prefetcher's task)."""
+    reading_chart(settings, revealed, True, show_child_lines)
+    reading_growth_done().add(settings)
+
+
 @st.cache_resource
 def reading_growth_done() -> set:
     """Slider settings whose growth-model fit is already cached (shared by all sessions)."""
     return set()
+
+
+def warm_growth(values: tuple) -> None:
+    """Part 2's fits and chart for the slider ``values`` (the prefetcher's task)."""
+    growth_chart((GROWTH_CHILDREN, *values))
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
@@ -128,25 +152,31 @@ def reading_lab():
     simulated_note("These children are hypothetical, as in the course deck: generated "
                    "(seeded) from the slider values, not measured.")
     columns = st.columns(3)
+    r = dict(zip(READING_SLIDERS, READING_RANGES))
     with columns[0]:
-        n_children = st.slider("Number of children", 10, longitudinal.MAX_CHILDREN, 40, 10,
-                               key="long_p1_children")
-        entry_spread = st.slider("Spread of entry ages (± years around 7)", 0.2, 3.0, 1.5, 0.1,
+        n_children = st.slider("Number of children", r["children"].low, r["children"].high, 40,
+                               r["children"].step, key="long_p1_children")
+        entry_spread = st.slider("Spread of entry ages (± years around 7)", r["spread"].low,
+                                 r["spread"].high, 1.5, r["spread"].step,
                                  key="long_p1_entry_spread")
-        noise = st.slider("Measurement error (SD, points)", 0.0, 8.0, 2.0, 0.5, key="long_p1_noise")
+        noise = st.slider("Measurement error (SD, points)", r["noise"].low, r["noise"].high,
+                          2.0, r["noise"].step, key="long_p1_noise")
     with columns[1]:
-        growth = st.slider("Within-child growth (points per year)", 0.0, 12.0, 6.0, 0.5,
-                           key="long_p1_growth")
+        growth = st.slider("Within-child growth (points per year)", r["growth"].low,
+                           r["growth"].high, 6.0, r["growth"].step, key="long_p1_growth")
         cohort = st.slider("Between-child (cohort) effect of entry age (points per year)",
-                           -15.0, 10.0, -9.0, 0.5, key="long_p1_cohort",
+                           r["cohort"].low, r["cohort"].high, -9.0, r["cohort"].step,
+                           key="long_p1_cohort",
                            help="0 removes the confound: then children who entered older "
                                 "read exactly as their age predicts.")
     with columns[2]:
-        sd_level = st.slider("Children differ in level (SD, points)", 0.0, 10.0, 4.0, 0.5,
-                             key="long_p1_sd_level")
-        sd_growth = st.slider("Children differ in growth (SD, points per year)", 0.0, 4.0, 1.0,
-                              0.25, key="long_p1_sd_growth")
-    settings = (n_children, entry_spread, growth, cohort, sd_level, sd_growth, noise)
+        sd_level = st.slider("Children differ in level (SD, points)", r["sd_level"].low,
+                             r["sd_level"].high, 4.0, r["sd_level"].step, key="long_p1_sd_level")
+        sd_growth = st.slider("Children differ in growth (SD, points per year)",
+                              r["sd_growth"].low, r["sd_growth"].high, 1.0, r["sd_growth"].step,
+                              key="long_p1_sd_growth")
+    settings = snap_all((n_children, entry_spread, growth, cohort, sd_level, sd_growth, noise),
+                        READING_RANGES)
     revealed = bool(st.session_state.get("long_p1_q_shown"))
     # The decomposition is shown only after the reveal; before it the pooled line suffices.
     comparison = reading_fits(*settings, revealed)
@@ -169,6 +199,8 @@ def reading_lab():
         growth_fit, growth_error = reading_growth_fit(*settings)
     show_chart(reading_chart(settings, revealed, True, show_child_lines),
                key="long_reading_chart", where=chart)
+    prefetch_next_steps("long_p1_last", settings, READING_RANGES,
+                        partial(warm_reading, revealed=revealed, show_child_lines=show_child_lines))
 
     with side_col:
         slopes = comparison.slopes()
@@ -224,15 +256,21 @@ def view_reading():
 @st.fragment
 def growth_lab():
     """Part 2: complete cases against every observation."""
-    simulated_note("60 simulated children (seeded); occasions go missing completely at random.")
+    simulated_note(f"{GROWTH_CHILDREN} simulated children (seeded); occasions go missing "
+                   "completely at random.")
     columns = st.columns(3)
-    n_occasions = columns[0].slider("Planned occasions", 2, longitudinal.MAX_OCCASIONS, 5,
+    occasions_range, missing_range, irregular_range = GROWTH_RANGES
+    n_occasions = columns[0].slider("Planned occasions", occasions_range.low,
+                                    occasions_range.high, 5, occasions_range.step,
                                     key="long_p2_occasions")
-    missing = columns[1].slider("Share of occasions missing at random", 0.0, 0.6, 0.2, 0.05,
-                                key="long_p2_missing")
+    missing = columns[1].slider("Share of occasions missing at random", missing_range.low,
+                                missing_range.high, 0.2, missing_range.step, key="long_p2_missing")
     irregular = columns[2].slider("Irregular timing (0 = on the yearly grid, 1 = up to half a "
-                                  "year off)", 0.0, 1.0, 0.0, 0.1, key="long_p2_irregular")
-    settings = (60, n_occasions, round(missing, 2), round(irregular, 2))
+                                  "year off)", irregular_range.low, irregular_range.high, 0.0,
+                                  irregular_range.step, key="long_p2_irregular")
+    values = snap_all((n_occasions, missing, irregular), GROWTH_RANGES)
+    settings = (GROWTH_CHILDREN, *values)
+    prefetch_next_steps("long_p2_last", values, GROWTH_RANGES, warm_growth)
     metrics = st.columns(3)
     chart_col, table_col = st.columns([3, 2])
     # 60 children: MixedLM takes 60-120 ms, less than a second chart redraw would cost.

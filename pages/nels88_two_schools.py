@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -10,6 +11,8 @@ from hlmlab import datasets, models, plots, report
 from hlmlab.lessons import load_lesson
 from hlmlab.urlstate import UrlSettings
 from pages._widgets import (
+    SliderRange,
+    prefetch_next_steps,
     show_chart,
     show_code_tabs,
     show_fit_summary,
@@ -26,6 +29,7 @@ SCHOOL_SETS = ("The deck's two schools", "All schools", "Choose schools")
 FAMILIES = {"Pooled": "pooled", "Per school": "per_group", "Multilevel": "multilevel"}
 MODELS = ("Random intercept", "Random intercept and slope")
 MAX_PER_SCHOOL = 70
+PER_SCHOOL_RANGE = SliderRange(2, MAX_PER_SCHOOL, 1)
 SUBSAMPLE_SEED = 88
 
 
@@ -53,6 +57,19 @@ def fit_selection(label: str, path: str, stamp: float, schools: tuple, per_schoo
         return models.compare_pooling(chosen, OUTCOME, PREDICTOR, GROUP, random_slope, reml), ""
     except models.ModelDataError as exc:
         return None, str(exc)
+
+
+def wanted_families(families) -> tuple:
+    return tuple(FAMILIES[f] for f in (families or []))
+
+
+def warm_selection(key: tuple, jitter: float, families: tuple, values: tuple) -> None:
+    """The fits and chart of ``key`` with another students-per-school value (the
+    prefetcher's task)."""
+    label, path, stamp, schools, _, random_slope, reml = key
+    changed = (label, path, stamp, schools, values[0], random_slope, reml)
+    fit_selection(*changed)
+    chart(*changed, jitter, families, 4)
 
 
 def school_styles(school_ids: list) -> dict:
@@ -143,7 +160,8 @@ def lab():
             schools = st.multiselect("Schools to show and fit", school_ids,
                                      default=defaults["schools"], key="nels_schools")
         per_school = st.slider("Students per school (at most; a seeded random subsample)",
-                               2, MAX_PER_SCHOOL, defaults["per_school"], key="nels_per_school")
+                               PER_SCHOOL_RANGE.low, PER_SCHOOL_RANGE.high,
+                               defaults["per_school"], key="nels_per_school")
     with controls[1]:
         families = []
         if step_number >= 4:
@@ -165,13 +183,17 @@ def lab():
     per_school = min(per_school, int(all_data[all_data[GROUP].isin(schools)]
                                      .groupby(GROUP).size().max()))
     key = (source_label, source_path, stamp, schools, per_school, random_slope, reml)
+    if step_number >= 4:
+        jitter = st.session_state.get("nels_jitter", defaults["jitter"])
+        prefetch_next_steps("nels_last", (per_school,), (PER_SCHOOL_RANGE,),
+                            partial(warm_selection, key, jitter, wanted_families(families)))
     comparison, error = None, ""
     if step_number >= 4:
         with st.spinner("Fitting the models…"):
             comparison, error = fit_selection(*key)
     if error:
         st.warning(error)
-    wanted = tuple(FAMILIES[f] for f in (families or []))
+    wanted = wanted_families(families)
     if step_number < 4 or comparison is None:
         chart_panel(key, wanted)
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -9,13 +11,16 @@ from hlmlab import datasets, designs, plots_designs
 from hlmlab.lessons import load_lesson
 from hlmlab.models import ModelDataError, fit_multilevel
 from pages._widgets import (
+    SliderRange,
     View,
+    prefetch_next_steps,
     show_chart,
     show_code_tabs,
     show_diagnostics,
     show_lesson_section,
     show_question,
     show_views,
+    snap_all,
 )
 
 LESSON = load_lesson("why_multilevel")
@@ -27,6 +32,11 @@ SIMULATED = ":material/science: Simulated pupils: made up by the app, with no tr
 
 
 # --------------------------------------------------------------------------- cached work
+
+CLASSIC_RANGES = (SliderRange(2, 50, 1), SliderRange(2, 50, 1), SliderRange(0.0, 0.9, 0.05))
+ICC_RANGE = SliderRange(0.0, 0.9, 0.05)
+SAMPLING_RANGES = (SliderRange(0.0, 0.5, 0.05), SliderRange(0.0, 0.4, 0.05), SliderRange(5, 60, 1),
+                   SliderRange(1, 4, 1), SliderRange(2, 30, 1))
 
 
 @st.cache_data(show_spinner="Fitting the three analyses…", max_entries=512)
@@ -99,6 +109,19 @@ def sampling_figure(*settings):
                                          comparison.sample_size)
 
 
+def warm_classic(settings: tuple, seed: int) -> None:
+    """Section 1's fits and chart for ``(teachers, pupils, icc)`` (the prefetcher's task)."""
+    classic_figure(*settings, seed)
+
+
+def warm_icc(settings: tuple, seed: int) -> None:
+    icc_figures(settings[0], seed)
+
+
+def warm_sampling(settings: tuple) -> None:
+    sampling_figure(*settings)
+
+
 def number_formats(frame: pd.DataFrame, digits: str = "%.3f", ints=("df",)) -> dict:
     return {c: st.column_config.NumberColumn(format="%d" if c in ints else digits)
             for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
@@ -111,14 +134,21 @@ def number_formats(frame: pd.DataFrame, digits: str = "%.3f", ints=("df",)) -> d
 def section_classic():
     show_lesson_section(LESSON["classic"])
     c1, c2, c3, c4 = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
-    teachers = c1.slider("Teachers per style", 2, 50, 10, key="why_classic_teachers")
-    pupils = c2.slider("Pupils per class", 2, 50, 20, key="why_classic_pupils")
-    icc = c3.slider("ICC (between-class share of variance)", 0.0, 0.9, 0.2, 0.05, key="why_classic_icc")
+    teachers_range, pupils_range, icc_range = CLASSIC_RANGES
+    teachers = c1.slider("Teachers per style", teachers_range.low, teachers_range.high, 10,
+                         key="why_classic_teachers")
+    pupils = c2.slider("Pupils per class", pupils_range.low, pupils_range.high, 20,
+                       key="why_classic_pupils")
+    icc = c3.slider("ICC (between-class share of variance)", icc_range.low, icc_range.high, 0.2,
+                    icc_range.step, key="why_classic_icc")
+    teachers, pupils, icc = snap_all((teachers, pupils, icc), CLASSIC_RANGES)
     seed_key = "why_study_seed"
     st.session_state.setdefault(seed_key, CLASSIC_SEED)
     if c4.button("New study", icon=":material/casino:", key="why_classic_new_button", width="stretch"):
         st.session_state[seed_key] += 1
     seed = st.session_state[seed_key]
+    prefetch_next_steps("why_classic_last", (teachers, pupils, icc), CLASSIC_RANGES,
+                        partial(warm_classic, seed=seed))
 
     data, table, fit, (closed_beta, closed_se) = classic_study(teachers, pupils, icc, seed)
     left, right = st.columns([3, 2])
@@ -206,10 +236,13 @@ def section_precision():
 def section_icc():
     show_lesson_section(LESSON["icc"])
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-    icc = c1.slider("ICC", 0.0, 0.9, 0.3, 0.05, key="why_icc_seen")
+    icc = ICC_RANGE.snap(c1.slider("ICC", ICC_RANGE.low, ICC_RANGE.high, 0.3, ICC_RANGE.step,
+                                   key="why_icc_seen"))
     st.session_state.setdefault("why_icc_seed", ICC_SEED)
     if c2.button("New sample", icon=":material/casino:", key="why_icc_new_button", width="stretch"):
         st.session_state["why_icc_seed"] += 1
+    prefetch_next_steps("why_icc_last", (icc,), (ICC_RANGE,),
+                        partial(warm_icc, seed=st.session_state["why_icc_seed"]))
     data, fit, (estimate, low, high) = icc_sample(icc, st.session_state["why_icc_seed"])
     scores_figure, partition_figure = icc_figures(icc, st.session_state["why_icc_seed"])
     left, right = st.columns([3, 2])
@@ -233,11 +266,20 @@ def section_icc():
 def section_sampling():
     show_lesson_section(LESSON["sampling"])
     c1, c2, c3, c4, c5 = st.columns(5)
-    school_share = c1.slider("School share of variance", 0.0, 0.5, 0.15, 0.05, key="why_sampling_school_share")
-    class_share = c2.slider("Class share of variance", 0.0, 0.4, 0.10, 0.05, key="why_sampling_class_share")
-    schools = c3.slider("Schools sampled", 5, 60, 20, key="why_sampling_schools")
-    classes = c4.slider("Classes per school", 1, 4, 2, key="why_sampling_classes")
-    pupils = c5.slider("Pupils per class", 2, 30, 10, key="why_sampling_pupils")
+    school_r, class_r, schools_r, classes_r, pupils_r = SAMPLING_RANGES
+    school_share = c1.slider("School share of variance", school_r.low, school_r.high, 0.15,
+                             school_r.step, key="why_sampling_school_share")
+    class_share = c2.slider("Class share of variance", class_r.low, class_r.high, 0.10,
+                            class_r.step, key="why_sampling_class_share")
+    schools = c3.slider("Schools sampled", schools_r.low, schools_r.high, 20,
+                        key="why_sampling_schools")
+    classes = c4.slider("Classes per school", classes_r.low, classes_r.high, 2,
+                        key="why_sampling_classes")
+    pupils = c5.slider("Pupils per class", pupils_r.low, pupils_r.high, 10,
+                       key="why_sampling_pupils")
+    settings = snap_all((school_share, class_share, schools, classes, pupils), SAMPLING_RANGES)
+    school_share, class_share, schools, classes, pupils = settings
+    prefetch_next_steps("why_sampling_last", settings, SAMPLING_RANGES, warm_sampling)
     comparison, sample, fit, error = sampling(school_share, class_share, schools, classes, pupils)
     left, right = st.columns([3, 2])
     with left:

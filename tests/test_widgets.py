@@ -1,0 +1,67 @@
+"""The page helpers that hold logic of their own: slider grids, next steps, the prefetcher."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from pages._widgets import SliderRange, _Prefetcher, next_steps, snap_all
+
+
+def test_snap_puts_values_on_the_slider_grid():
+    icc = SliderRange(0.0, 0.9, 0.05)
+    assert 0.1 + 0.2 != 0.3  # the float sum a naive cache key would use
+    assert icc.snap(0.1 + 0.2) == 0.3
+    assert icc.snap(0.9) == 0.9 and icc.snap(0.0) == 0.0
+    assert SliderRange(0.2, 3.0, 0.1).snap(1.5) == 1.5
+    children = SliderRange(10, 200, 10)
+    assert children.snap(40) == 40 and isinstance(children.snap(40), int)
+    assert snap_all((40, 0.30000000000000004), (children, icc)) == (40, 0.3)
+
+
+def test_next_steps_follow_the_moved_slider_onward_last():
+    ranges = (SliderRange(2, 50, 1), SliderRange(0.0, 0.9, 0.05))
+    # The second slider moved up: back to 0.25 first, then on to 0.35 (run first: LIFO).
+    assert next_steps((10, 0.3), (10, 0.25), ranges) == [(10, 0.25), (10, 0.35)]
+    # Moved down to the minimum: only the step back up stays in range.
+    assert next_steps((2, 0.3), (3, 0.3), ranges) == [(3, 0.3)]
+    assert next_steps((10, 0.3), None, ranges) == []  # first run: nothing moved
+    assert next_steps((10, 0.3), (10, 0.3), ranges) == []
+
+
+def test_prefetcher_waits_for_running_scripts_then_runs_newest_first():
+    done = []
+    release = threading.Event()
+    # A stand-in for a page script that is running: the prefetcher must not start meanwhile.
+    script = threading.Thread(target=release.wait, name="ScriptRunner.scriptThread")
+    script.start()
+    try:
+        prefetcher = _Prefetcher()
+        prefetcher.add(done.append, "older")
+        prefetcher.add(done.append, "newer")
+        time.sleep(0.2)
+        assert done == []
+    finally:
+        release.set()
+        script.join()
+    deadline = time.monotonic() + 5
+    while len(done) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert done == ["newer", "older"]
+
+
+def test_prefetcher_survives_a_failing_task():
+    done = []
+    prefetcher = _Prefetcher()
+
+    def fails(_):
+        raise ValueError("no fit")
+
+    prefetcher.add(fails, 1)
+    prefetcher.add(done.append, 2)
+    deadline = time.monotonic() + 5
+    while not done and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert done == [2]
