@@ -266,3 +266,14 @@ def test_original_format_file_is_offered_and_works(tmp_path, monkeypatch):
         slider = at.slider(key=key)
         slider.set_value(slider.min).run()
         assert_clean(at, key)
+
+
+@pytest.mark.parametrize(("view", "heading"), [("4 · Ranking schools", "Ranking"),
+                                               ("no such tab", "Level 1")])
+def test_the_url_opens_a_view_and_ignores_an_unknown_one(view, heading):
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["jsp_view"] = view
+    at.run()
+    at.switch_page(PAGE).run()
+    assert_clean(at, view)
+    assert any(heading in s.value for s in at.subheader), [s.value for s in at.subheader]
