@@ -9,22 +9,31 @@ between them, which keeps the figures light to send and redraw. Every trace carr
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Collection, Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from hlmlab.plots import AXIS_STYLE, FONT, LIGHT_LAYOUT, PALETTE, POOLED_COLOUR
+from hlmlab import models
+from hlmlab.plots import (AXIS_STYLE, FONT, LIGHT_LAYOUT, PALETTE, POOLED_COLOUR, group_styles,
+                          lines_figure)
+from hlmlab.schools import SchoolDataSpec, SchoolLines
 
 __all__ = [
     "LIGHT_LAYOUT",
     "caterpillar_figure",
+    "intake_lines_figure",
     "light",
+    "per_school_lines_figure",
+    "pooling_lines_figure",
     "pupil_trajectories_figure",
     "r2_histogram",
     "rank_slope_figure",
+    "ranking_figures",
     "school_lines_figure",
+    "school_trajectories_figure",
+    "slope_pairs_figure",
     "slope_scatter_figure",
     "variance_partition_figure",
 ]
@@ -37,8 +46,9 @@ POSITION_STYLES = {
     "below": {"colour": VERMILLION, "symbol": "triangle-down", "label": "Interval below the average"},
 }
 LEVEL_COLOURS = {"school": BLUE, "pupil": ORANGE, "occasion": GREEN}
-
-
+# Colours and markers of the within-school lines, fixed whichever years a school has.
+OCCASION_STYLES = group_styles(["year 0", "year 1", "year 2"])
+ALL_PUPILS_STYLES = group_styles(["all pupils"])
 
 
 def light(fig: go.Figure) -> go.Figure:
@@ -317,3 +327,143 @@ def variance_partition_figure(partition: pd.DataFrame, title: str) -> go.Figure:
                      xaxis={"range": [0, 1], "tickformat": ".0%"},
                      yaxis={"autorange": "reversed", "automargin": True})
     return go.Figure(data=data, layout=layout)
+
+
+# --------------------------------------------------------------------------- the lesson's views
+# Each takes a school data spec and ``source``, the data's label that every title carries
+# (e.g. "JSP (synthetic replica)"), and assembles one of the page's charts.
+
+
+def school_trajectories_figure(data: pd.DataFrame, spec: SchoolDataSpec, school,
+                               source: str) -> tuple[go.Figure, str]:
+    """One school's pupils over the occasions (:func:`pupil_trajectories_figure`).
+
+    Returns
+    -------
+    (figure, caption) : the caption counts the school's pupils and scores.
+    """
+    rows = data[data[spec.group] == school]
+    figure = pupil_trajectories_figure(
+        rows, spec.subgroup, spec.occasion, spec.outcome,
+        f"School {school}: each pupil's math over the years · {source}",
+        spec.occasion_label, spec.outcome_label)
+    return figure, f"{source}. {rows[spec.subgroup].nunique()} pupils, {len(rows)} scores."
+
+
+def intake_lines_figure(rows: pd.DataFrame, fit: models.PerGroupFit, lines: pd.DataFrame,
+                        spec: SchoolDataSpec, school, source: str) -> tuple[go.Figure, str]:
+    """One school's outcome against intake with an OLS line per occasion.
+
+    Parameters
+    ----------
+    rows, fit, lines : from :func:`hlmlab.schools.intake_lines_by_occasion`.
+
+    Returns
+    -------
+    (figure, caption) : the caption says what the lines are and adds the fit's messages
+        (e.g. a year with too few pupils for a line).
+    """
+    years = spec.occasion is not None
+    figure = lines_figure(
+        rows, spec.outcome, spec.intake, "occasion", lines,
+        OCCASION_STYLES if years else ALL_PUPILS_STYLES,
+        title=f"School {school}: score against intake · {source}",
+        x_title=spec.intake_label, y_title=spec.outcome_label)
+    caption = (f"{source}. Lines: ordinary least squares "
+               + ("in each year of this school." if years else "in this school.")
+               + "".join(f" {m}" for m in fit.messages))
+    return light(figure), caption
+
+
+def per_school_lines_figure(school_lines: SchoolLines, spec: SchoolDataSpec, regression: str,
+                            source: str) -> go.Figure:
+    """Every school's own line (:func:`school_lines_figure`), over the school means when
+    those were regressed.
+
+    Parameters
+    ----------
+    school_lines : from :func:`hlmlab.schools.school_lines`.
+    regression : the regression's name, the start of the title.
+    """
+    means = school_lines.school_means
+    return school_lines_figure(
+        school_lines.lines, f"{regression}: one line per school · {source}",
+        spec.axis_label(school_lines.predictor), ("Mean " if means else "") + spec.outcome_label,
+        points=school_lines.rows if means else None, x=school_lines.predictor, y=spec.outcome,
+        group=spec.group)
+
+
+def pooling_lines_figure(data: pd.DataFrame, spec: SchoolDataSpec, lines: pd.DataFrame,
+                         predictor: str, drawn: int, families: Collection[str],
+                         source: str) -> go.Figure:
+    """Pooled, per-school and multilevel lines with the pupils of the first ``drawn`` schools.
+
+    Parameters
+    ----------
+    data : every school's rows.
+    lines : from :func:`hlmlab.models.compare_pooling` (fitted to every school).
+    predictor : the lines' predictor; occasions (whole numbers) are jittered sideways.
+    drawn : how many schools, in label order, have their points and lines drawn.
+    families : the families drawn: any of ``"pooled"``, ``"per_group"``, ``"multilevel"``.
+        The one pooled line is drawn whichever schools are.
+
+    Returns
+    -------
+    plotly Figure from :func:`hlmlab.plots.lines_figure`; a school keeps its colour
+    whatever is drawn.
+    """
+    school_ids = sorted(data[spec.group].unique().tolist())
+    shown = school_ids[:drawn]
+    lines = lines[lines["family"].isin(list(families))
+                  & (lines["group"].isin(shown) | (lines["family"] == "pooled"))]
+    figure = lines_figure(
+        data[data[spec.group].isin(shown)], spec.outcome, predictor, spec.group, lines,
+        group_styles(school_ids), jitter=0.15 if predictor == spec.occasion else 0.0,
+        title=f"Pooled, per-school and multilevel lines · {source}",
+        x_title=spec.axis_label(predictor), y_title=spec.outcome_label)
+    return light(figure)
+
+
+def ranking_figures(ranking: pd.DataFrame, changes: pd.DataFrame | None, spec: SchoolDataSpec,
+                    at_occasion: int | None, adjusted: bool,
+                    source: str) -> tuple[go.Figure, go.Figure]:
+    """The caterpillar plot of a ranking and its slope chart against the raw-mean ranks.
+
+    Parameters
+    ----------
+    ranking : from :func:`hlmlab.schools.rank_schools`, with raw means.
+    changes : from :func:`hlmlab.schools.rank_changes`, or None; its first three schools
+        (those that move most with the intake adjustment) are highlighted.
+    at_occasion : the occasion ranked on (JSP: the year), for the axis; None for all rows.
+    adjusted : whether the ranking is adjusted for intake, for the titles.
+
+    Returns
+    -------
+    (caterpillar, slope) : :func:`caterpillar_figure` and :func:`rank_slope_figure`.
+    """
+    which = "adjusted for intake" if adjusted else "not adjusted"
+    outcome_words = spec.outcome_label + (f", year {at_occasion}" if at_occasion is not None
+                                          else "")
+    movers = changes.index[:3].tolist() if changes is not None else []
+    caterpillar = caterpillar_figure(
+        ranking, f"School effects, {which}, 95% intervals · {source}",
+        f"School effect on {outcome_words}")
+    slope = rank_slope_figure(
+        ranking["naive_rank"], ranking["rank"], f"Raw mean vs model · {source}",
+        "by raw mean", f"model, {which}", highlight=movers)
+    return caterpillar, slope
+
+
+def slope_pairs_figure(pairs: pd.DataFrame, fit: models.MultilevelFit | None, predictor: str,
+                       source: str) -> go.Figure:
+    """Each school's own OLS slope against its multilevel slope (:func:`slope_scatter_figure`).
+
+    Parameters
+    ----------
+    pairs : from :func:`hlmlab.schools.slope_pairs`.
+    fit : the multilevel fit; its average slope of ``predictor`` is drawn when it is usable.
+    """
+    return slope_scatter_figure(
+        pairs, f"Each school's slope: own OLS vs multilevel · {source}",
+        "Separate OLS slope", "Multilevel slope",
+        fit.fixed[predictor] if fit is not None and fit.usable else None)

@@ -26,18 +26,31 @@ __all__ = [
     "DATASETS",
     "LevelComparison",
     "SchoolDataSpec",
+    "SchoolLines",
     "coefficient_spread",
     "compare_levels",
+    "compare_sampled_slopes",
+    "compare_school_levels",
     "fit_ranking_model",
+    "intake_lines_by_occasion",
     "occasion_dummies",
+    "occasion_effect_se",
     "per_school_regressions",
+    "pupils_per_school",
     "r2_summary",
     "rank_changes",
+    "rank_changes_for_display",
     "rank_schools",
+    "ranking_for_display",
     "ranking_summary",
+    "rows_at_occasion",
     "sample_schools",
+    "school_lines",
     "school_means_by_occasion",
+    "school_rankings",
     "slope_pairs",
+    "slope_pairs_summary",
+    "three_level_tables",
 ]
 
 Z95 = 1.959963984540054  # the standard normal 97.5% quantile
@@ -55,6 +68,7 @@ class SchoolDataSpec:
     occasion : the repeated-measures column (JSP's ``year``), or None.
     subgroup : the pupil column (nested in the school), or None when each row is a pupil.
     outcome_label, intake_label, occasion_label : words for axes and captions.
+    lines_predictor : the predictor of the pooled, per-school and multilevel lines.
     """
 
     key: str
@@ -67,6 +81,19 @@ class SchoolDataSpec:
     intake_label: str
     occasion_label: str = ""
 
+    @property
+    def lines_predictor(self) -> str:
+        """The predictor of the lesson's pooled, per-school and multilevel lines: the occasion
+        (growth over the years) where the data have one, else the intake."""
+        return self.occasion or self.intake
+
+    def axis_label(self, column: str) -> str:
+        """The words for ``column`` on an axis: its label in this spec, else its name."""
+        labels = {self.outcome: self.outcome_label, self.intake: self.intake_label}
+        if self.occasion is not None:
+            labels[self.occasion] = self.occasion_label
+        return labels.get(column, column)
+
 
 DATASETS: Mapping[str, SchoolDataSpec] = {
     "jsp": SchoolDataSpec("jsp", "math", "school", "raven", "year", "pupil", "Math score (1-40)",
@@ -74,6 +101,57 @@ DATASETS: Mapping[str, SchoolDataSpec] = {
     "exam": SchoolDataSpec("exam", "normexam", "school", "standLRT", None, None,
                            "Normalised exam score at 16", "London Reading Test at 11 (standardised)"),
 }
+
+
+def rows_at_occasion(data: pd.DataFrame, spec: SchoolDataSpec, value: int | None) -> pd.DataFrame:
+    """The rows of one occasion (e.g. JSP's year 2), keeping ``data.attrs`` (the source's
+    label); all of ``data`` when ``value`` is None or the data have no occasions."""
+    if spec.occasion is None or value is None:
+        return data
+    rows = data[data[spec.occasion] == value]
+    rows.attrs = dict(data.attrs)
+    return rows
+
+
+def pupils_per_school(data: pd.DataFrame, spec: SchoolDataSpec) -> pd.Series:
+    """Number of pupils in each school (each row is a pupil where there is no pupil column)."""
+    if spec.subgroup:
+        return data.groupby(spec.group)[spec.subgroup].nunique()
+    return data.groupby(spec.group).size()
+
+
+def _lines_across(rows: pd.DataFrame, predictor: str, fit: models.PerGroupFit) -> pd.DataFrame:
+    """Every group's line drawn over the whole range of ``predictor``, so the lines of groups
+    seen over a narrower range still compare side by side."""
+    x = rows[predictor].astype(float)
+    return models.fitted_lines({"per_group": fit}, {"all": (float(x.min()), float(x.max()))})
+
+
+# --------------------------------------------------------------------------- level 1: one school
+
+
+def intake_lines_by_occasion(data: pd.DataFrame, spec: SchoolDataSpec,
+                             school) -> tuple[pd.DataFrame, models.PerGroupFit, pd.DataFrame]:
+    """One school's OLS line of the outcome on intake in each occasion.
+
+    Parameters
+    ----------
+    data : every school's rows.
+    spec : what the columns mean.
+    school : the school's label in ``spec.group``.
+
+    Returns
+    -------
+    (rows, fit, lines) : the school's rows with a column ``occasion`` naming the line each
+        row belongs to (``"year 0"``, ``"year 1"``, ... or, without occasions, ``"all
+        pupils"``), the :class:`hlmlab.models.PerGroupFit` grouped by that column, and its
+        lines over the school's whole intake range.
+    """
+    rows = data[data[spec.group] == school]
+    rows = rows.assign(occasion=[f"year {y}" for y in rows[spec.occasion]]
+                       if spec.occasion is not None else "all pupils")
+    fit = models.fit_per_group(rows, spec.outcome, spec.intake, "occasion")
+    return rows, fit, _lines_across(rows, spec.intake, fit)
 
 
 # --------------------------------------------------------------------------- level 2: per school
@@ -109,14 +187,17 @@ def per_school_regressions(data: pd.DataFrame, outcome: str, predictor: str, gro
 
 
 def r2_summary(r2: pd.Series, band: tuple[float, float] = R2_BAND) -> dict:
-    """How many per-school R² lie in ``band`` (inclusive), with quantiles; NaNs are left out."""
-    values = pd.Series(r2, dtype=float).dropna()
+    """How many per-school R² lie in ``band`` (inclusive), with quantiles; NaNs are left out
+    and counted as ``undefined`` (a line through two points fits exactly)."""
+    everything = pd.Series(r2, dtype=float)
+    values = everything.dropna()
     low, high = band
     inside = int(((values >= low) & (values <= high)).sum())
     quantiles = values.quantile([0.1, 0.25, 0.5, 0.75, 0.9]) if len(values) else pd.Series(
         np.nan, index=[0.1, 0.25, 0.5, 0.75, 0.9])
     return {
         "n": int(len(values)),
+        "undefined": int(everything.isna().sum()),
         "in_band": inside,
         "share_in_band": inside / len(values) if len(values) else float("nan"),
         "below_band": int((values < low).sum()),
@@ -133,6 +214,52 @@ def coefficient_spread(per_group: models.PerGroupFit) -> pd.DataFrame:
                                   "75%": "Q3"})
     table.index.name = "coefficient"
     return table
+
+
+@dataclass(frozen=True)
+class SchoolLines:
+    """Every school's own OLS line, as the between-schools view draws them.
+
+    Attributes
+    ----------
+    rows : the rows regressed: each school's mean per occasion, or the pupils' rows.
+    fit : :class:`hlmlab.models.PerGroupFit` (``table`` has ``n, intercept, slope, r2``).
+    lines : each school's line over the predictor's whole range (``family, group, x, y``).
+    predictor : the predictor's column.
+    school_means : True when ``rows`` are school means.
+    spread : :func:`coefficient_spread` of ``fit``.
+    """
+
+    rows: pd.DataFrame
+    fit: models.PerGroupFit
+    lines: pd.DataFrame
+    predictor: str
+    school_means: bool
+    spread: pd.DataFrame
+
+
+def school_lines(data: pd.DataFrame, spec: SchoolDataSpec, predictor: str,
+                 school_means: bool = False, at_occasion: int | None = None) -> SchoolLines:
+    """One OLS line per school of the outcome on ``predictor``.
+
+    Parameters
+    ----------
+    data : every school's rows.
+    spec : what the columns mean.
+    predictor : the predictor's column (JSP: ``year`` or ``raven``).
+    school_means : regress each school's mean per value of the predictor (see
+        :func:`per_school_regressions`), not the pupils' scores.
+    at_occasion : only the rows of this occasion (JSP: ``2`` for Raven at the end of junior
+        school, where every pupil has one score); None for all rows.
+
+    Returns
+    -------
+    SchoolLines
+    """
+    rows, fit = per_school_regressions(rows_at_occasion(data, spec, at_occasion), spec.outcome,
+                                       predictor, spec.group, on_school_means=school_means)
+    return SchoolLines(rows, fit, _lines_across(rows, predictor, fit), predictor, school_means,
+                       coefficient_spread(fit))
 
 
 # --------------------------------------------------------------------------- ranking
@@ -240,6 +367,64 @@ def rank_changes(adjusted: pd.DataFrame, unadjusted: pd.DataFrame) -> pd.DataFra
     return table.sort_values(["moved", "rank_adjusted"], ascending=[False, True], kind="stable")
 
 
+def school_rankings(data: pd.DataFrame, spec: SchoolDataSpec, at_occasion: int | None,
+                    random_slope: bool) -> tuple[dict[str, tuple[models.MultilevelFit,
+                                                                 pd.DataFrame | None]],
+                                                 pd.DataFrame | None]:
+    """Rank the schools with and without the intake adjustment.
+
+    Parameters
+    ----------
+    data : every school's rows.
+    spec : what the columns mean.
+    at_occasion : rank on this occasion's scores only (JSP: a year); None for all rows.
+    random_slope : the adjusted model's intake slope varies by school.
+
+    Returns
+    -------
+    (rankings, changes) : ``rankings["adjusted"]`` and ``rankings["unadjusted"]`` are each
+        ``(fit, table)``: the :func:`fit_ranking_model` fit and its :func:`rank_schools`
+        table (with the raw means), or None when the fit is not usable, since a ranking
+        from an untrustworthy fit would mislead. ``changes`` is :func:`rank_changes` of the
+        two tables, None unless both exist.
+    """
+    rows = rows_at_occasion(data, spec, at_occasion)
+    raw = rows.groupby(spec.group)[spec.outcome].mean()
+    fits = {"adjusted": fit_ranking_model(rows, spec.outcome, spec.group, spec.intake,
+                                          random_slope),
+            "unadjusted": fit_ranking_model(rows, spec.outcome, spec.group, None)}
+    rankings = {name: (fit, rank_schools(fit, raw) if fit.usable else None)
+                for name, fit in fits.items()}
+    adjusted, unadjusted = rankings["adjusted"][1], rankings["unadjusted"][1]
+    changes = None
+    if adjusted is not None and unadjusted is not None:
+        changes = rank_changes(adjusted, unadjusted)
+    return rankings, changes
+
+
+RANKING_COLUMNS = {
+    "n": "n", "raw_mean": "raw mean", "naive_rank": "rank by raw mean",
+    "effect": "effect (mode)", "lower": "95% lower", "upper": "95% upper", "rank": "rank",
+    "rank_low": "rank range from", "rank_high": "rank range to",
+}
+RANK_CHANGE_COLUMNS = {
+    "rank_unadjusted": "rank, not adjusted", "rank_adjusted": "rank, adjusted",
+    "change": "places moved up", "moved": "places moved",
+}
+
+
+def ranking_for_display(ranking: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`rank_schools` table (with raw means) as students read it: the columns of
+    ``RANKING_COLUMNS`` in that order, under their words."""
+    return ranking[list(RANKING_COLUMNS)].rename(columns=RANKING_COLUMNS)
+
+
+def rank_changes_for_display(changes: pd.DataFrame, top: int = 8) -> pd.DataFrame:
+    """The ``top`` rows of a :func:`rank_changes` table (the schools that move most), with
+    the column names of ``RANK_CHANGE_COLUMNS``."""
+    return changes.head(top).rename(columns=RANK_CHANGE_COLUMNS)
+
+
 # --------------------------------------------------------------------------- separate vs multilevel
 
 
@@ -290,6 +475,45 @@ def slope_pairs(comparison: models.PoolingComparison) -> pd.DataFrame:
     }).dropna(subset=["ols_slope", "multilevel_slope"])
     pairs["gap"] = pairs["multilevel_slope"] - pairs["ols_slope"]
     return pairs
+
+
+def compare_sampled_slopes(data: pd.DataFrame, spec: SchoolDataSpec, n_schools: int,
+                           per_school: int, seed: int = 0
+                           ) -> tuple[models.PoolingComparison | None, pd.DataFrame | None, str, str]:
+    """Separate and multilevel (random intercept and slope) lines in a seeded sample.
+
+    The lines are of the outcome on ``spec.lines_predictor``: JSP's growth over the years of
+    whole pupils, the Exam's score on the reading test.
+
+    Parameters
+    ----------
+    data : every school's rows.
+    spec : what the columns mean.
+    n_schools, per_school, seed : the sample, as in :func:`sample_schools`.
+
+    Returns
+    -------
+    (comparison, pairs, predictor, error) : the :func:`hlmlab.models.compare_pooling` result
+        and its :func:`slope_pairs`, the predictor, and ``""``; or, when the sample cannot
+        be fitted at all, ``(None, None, predictor, reason)``.
+    """
+    predictor = spec.lines_predictor
+    chosen = sample_schools(data, spec.group, n_schools, per_school, seed=seed,
+                            subgroup=spec.subgroup)
+    try:
+        comparison = models.compare_pooling(chosen, spec.outcome, predictor, spec.group, True)
+    except models.ModelDataError as exc:
+        return None, None, predictor, str(exc)
+    return comparison, slope_pairs(comparison), predictor, ""
+
+
+def slope_pairs_summary(pairs: pd.DataFrame) -> dict:
+    """What a student reads off the slope scatter: ``median_gap`` (median of
+    ``|multilevel - own slope|``), ``ols_sd`` and ``multilevel_sd`` (the spread of the two
+    kinds of slope; partial pooling makes the second smaller)."""
+    return {"median_gap": float(pairs["gap"].abs().median()),
+            "ols_sd": float(pairs["ols_slope"].std()),
+            "multilevel_sd": float(pairs["multilevel_slope"].std())}
 
 
 # --------------------------------------------------------------------------- three levels
@@ -394,6 +618,58 @@ def compare_levels(data: pd.DataFrame, outcome: str, group: str, subgroup: str, 
                                   "share": value / total if total > 0 else np.nan})
     return LevelComparison(three, no_school, no_pupil, pooled, tuple(terms), table,
                            pd.DataFrame(partition))
+
+
+def compare_school_levels(data: pd.DataFrame, spec: SchoolDataSpec, reml: bool = True,
+                          with_intake: bool = False) -> tuple[LevelComparison | None, str]:
+    """:func:`compare_levels` on a school data set, the intake optionally a covariate.
+
+    Returns
+    -------
+    (comparison, error) : the comparison and ``""``, or None and the reason the models
+        cannot be fitted (said to the student instead of raised).
+    """
+    try:
+        return compare_levels(data, spec.outcome, spec.group, spec.subgroup, spec.occasion,
+                              (spec.intake,) if with_intake else (), reml), ""
+    except models.ModelDataError as exc:
+        return None, str(exc)
+
+
+def three_level_tables(three: models.ThreeLevelFit) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The three-level model as two tables.
+
+    Returns
+    -------
+    (summary, fixed) : ``summary`` indexed by ``school variance, pupil variance, occasion
+        (residual) variance, [REML ]log-likelihood, records, pupils, schools`` with the
+        number in ``value`` and as shown in ``shown`` (four decimals, counts whole, both with
+        thousands separators); ``fixed`` indexed by term with ``estimate, SE``.
+    """
+    estimates = [three.variance[three.group], three.variance[three.subgroup],
+                 three.variance["residual"], three.loglik]
+    counts = [three.n_obs, three.n_subgroups, three.n_groups]
+    summary = pd.DataFrame(
+        {"value": estimates + counts},
+        index=["school variance", "pupil variance", "occasion (residual) variance",
+               ("REML " if three.reml else "") + "log-likelihood", "records", "pupils",
+               "schools"])
+    summary["shown"] = ([f"{v:,.4f}" for v in summary["value"].iloc[:len(estimates)]]
+                        + [f"{int(v):,d}" for v in summary["value"].iloc[len(estimates):]])
+    return summary, pd.DataFrame({"estimate": three.fixed, "SE": three.fixed_se})
+
+
+def occasion_effect_se(comparison: LevelComparison) -> pd.DataFrame:
+    """How ignoring a level changes the standard error of the last occasion term (JSP:
+    ``year[2]``, year 2 against year 0).
+
+    Returns
+    -------
+    DataFrame indexed by model, the three-level model first: ``SE`` and ``ratio`` (the SE
+    over the three-level model's).
+    """
+    se = comparison.table[f"{comparison.occasion_terms[-1]} SE"]
+    return pd.DataFrame({"SE": se, "ratio": se / se.iloc[0]})
 
 
 def _row(fixed, se, terms, school, pupil, residual, loglik) -> dict:

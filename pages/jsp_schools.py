@@ -8,10 +8,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from hlmlab import datasets, models, plots, plots_schools, report, schools
+from hlmlab import datasets, models, plots_schools, report, schools
 from hlmlab.lessons import load_lesson
 from pages._widgets import (
+    SliderRange,
     View,
+    prefetch_next_steps,
     show_chart,
     show_code_tabs,
     show_diagnostics,
@@ -27,10 +29,13 @@ EXAM_LABEL = "Exam (real: mlmRev::Exam, London schools)"
 SAMPLE_SEED = 1988
 DRAWN_SCHOOLS = 6
 LEVEL1_VIEWS = ("Math across the years (one line per pupil)", "Math against Raven ability")
+JSP, EXAM = schools.DATASETS["jsp"], schools.DATASETS["exam"]
+# Each regression per school: (predictor, on the school means, only that year).
 REGRESSIONS = {
-    "jsp": ("School mean math on year (the deck's R²)", "Pupils' math on year",
-            "Pupils' math on Raven ability (year 2)"),
-    "exam": ("Pupils' exam score on the reading test",),
+    "jsp": {"School mean math on year (the deck's R²)": (JSP.occasion, True, None),
+            "Pupils' math on year": (JSP.occasion, False, None),
+            "Pupils' math on Raven ability (year 2)": (JSP.intake, False, 2)},
+    "exam": {"Pupils' exam score on the reading test": (EXAM.intake, False, None)},
 }
 MODELS = ("Random intercept", "Random intercept and slope")
 FAMILIES = {"Pooled": "pooled", "Per school": "per_group", "Multilevel": "multilevel"}
@@ -40,7 +45,7 @@ FAMILIES = {"Pooled": "pooled", "Per school": "per_group", "Multilevel": "multil
 
 
 def spec_of(label: str) -> schools.SchoolDataSpec:
-    return schools.DATASETS["exam" if label == EXAM_LABEL else "jsp"]
+    return EXAM if label == EXAM_LABEL else JSP
 
 
 @st.cache_data(show_spinner="Loading the data…", max_entries=16)
@@ -53,168 +58,84 @@ def load_source(label: str, path: str, stamp: float) -> pd.DataFrame:
     return datasets.load_jsp(label, Path(path).parent)
 
 
-def year_rows(data: pd.DataFrame, spec, year: int | None) -> pd.DataFrame:
-    if spec.occasion is None or year is None:
-        return data
-    rows = data[data[spec.occasion] == year]
-    rows.attrs = dict(data.attrs)
-    return rows
+def source_of(data: pd.DataFrame, label: str) -> str:
+    """The data's label, as every chart title and caption names it."""
+    return data.attrs.get("label", label)
 
 
 @st.cache_data(show_spinner="Fitting a line per school…", max_entries=64)
-def level2(label: str, path: str, stamp: float, regression: str):
-    data, spec = load_source(label, path, stamp), spec_of(label)
-    if spec.key == "exam":
-        rows, fit = schools.per_school_regressions(data, spec.outcome, spec.intake, spec.group)
-        predictor = spec.intake
-    elif regression == REGRESSIONS["jsp"][2]:
-        rows, fit = schools.per_school_regressions(year_rows(data, spec, 2), spec.outcome,
-                                                   spec.intake, spec.group)
-        predictor = spec.intake
-    else:
-        on_means = regression == REGRESSIONS["jsp"][0]
-        rows, fit = schools.per_school_regressions(data, spec.outcome, spec.occasion, spec.group,
-                                                   on_school_means=on_means)
-        predictor = spec.occasion
-    x = rows[predictor].astype(float)
-    ranges = {"all": (float(x.min()), float(x.max()))}
-    lines = models.fitted_lines({"per_group": fit}, ranges)
-    return rows, fit, lines, predictor, schools.coefficient_spread(fit)
+def level2(label: str, path: str, stamp: float, regression: str) -> schools.SchoolLines:
+    spec = spec_of(label)
+    return schools.school_lines(load_source(label, path, stamp), spec,
+                                *REGRESSIONS[spec.key][regression])
 
 
 @st.cache_data(show_spinner="Fitting pooled, per-school and multilevel lines…", max_entries=64)
 def pooling(label: str, path: str, stamp: float, random_slope: bool):
     data, spec = load_source(label, path, stamp), spec_of(label)
-    predictor = spec.intake if spec.key == "exam" else spec.occasion
-    return models.compare_pooling(data, spec.outcome, predictor, spec.group, random_slope), predictor
+    return models.compare_pooling(data, spec.outcome, spec.lines_predictor, spec.group,
+                                  random_slope), spec.lines_predictor
 
 
 @st.cache_data(show_spinner="Fitting the school-effects models…", max_entries=256)
 def ranking(label: str, path: str, stamp: float, year: int | None, random_slope: bool):
-    data, spec = load_source(label, path, stamp), spec_of(label)
-    rows = year_rows(data, spec, year)
-    raw = rows.groupby(spec.group)[spec.outcome].mean()
-    adjusted = schools.fit_ranking_model(rows, spec.outcome, spec.group, spec.intake, random_slope)
-    unadjusted = schools.fit_ranking_model(rows, spec.outcome, spec.group, None)
-    out = {}
-    for name, fit in (("adjusted", adjusted), ("unadjusted", unadjusted)):
-        table = schools.rank_schools(fit, raw) if fit.usable else None
-        out[name] = (fit, table)
-    changes = None
-    if out["adjusted"][1] is not None and out["unadjusted"][1] is not None:
-        changes = schools.rank_changes(out["adjusted"][1], out["unadjusted"][1])
-    return out, changes
+    return schools.school_rankings(load_source(label, path, stamp), spec_of(label), year,
+                                   random_slope)
 
 
 @st.cache_data(show_spinner="Fitting separate and multilevel slopes…", max_entries=2048)
 def separate(label: str, path: str, stamp: float, n_schools: int, per_school: int):
     """JSP: growth (math on year) of whole pupils; Exam: exam score on the reading test.
     Returns ``(comparison, slope pairs, predictor, error)``."""
-    data, spec = load_source(label, path, stamp), spec_of(label)
-    predictor = spec.occasion or spec.intake
-    chosen = schools.sample_schools(data, spec.group, n_schools, per_school, seed=SAMPLE_SEED,
-                                    subgroup=spec.subgroup)
-    try:
-        comparison = models.compare_pooling(chosen, spec.outcome, predictor, spec.group, True)
-    except models.ModelDataError as exc:
-        return None, None, predictor, str(exc)
-    return comparison, schools.slope_pairs(comparison), predictor, ""
-
-
-@st.cache_resource(show_spinner=False, max_entries=2048)
-def separate_figure(label: str, path: str, stamp: float, n_schools: int, per_school: int):
-    comparison, pairs, predictor, _ = separate(label, path, stamp, n_schools, per_school)
-    fit = comparison.multilevel
-    return plots_schools.slope_scatter_figure(
-        pairs, f"Each school's slope: own OLS vs multilevel · {load_source(label, path, stamp).attrs.get('label', label)}",
-        "Separate OLS slope", "Multilevel slope",
-        fit.fixed[predictor] if fit is not None and fit.usable else None)
+    return schools.compare_sampled_slopes(load_source(label, path, stamp), spec_of(label),
+                                          n_schools, per_school, seed=SAMPLE_SEED)
 
 
 @st.cache_data(show_spinner="Fitting the three-level model and the two two-level models…",
                max_entries=16)
 def levels(label: str, path: str, stamp: float, reml: bool, with_intake: bool):
-    data, spec = load_source(label, path, stamp), spec_of(label)
-    try:
-        return schools.compare_levels(data, spec.outcome, spec.group, spec.subgroup,
-                                      spec.occasion, (spec.intake,) if with_intake else (),
-                                      reml), ""
-    except models.ModelDataError as exc:
-        return None, str(exc)
+    return schools.compare_school_levels(load_source(label, path, stamp), spec_of(label), reml,
+                                         with_intake)
 
 
 # Figures are shared as objects (cache_resource): a dict would be validated again by
 # st.plotly_chart on every rerun, as costly as building the figure (about 0.1 s).
+@st.cache_resource(show_spinner=False, max_entries=2048)
+def separate_figure(label: str, path: str, stamp: float, n_schools: int, per_school: int):
+    comparison, pairs, predictor, _ = separate(label, path, stamp, n_schools, per_school)
+    return plots_schools.slope_pairs_figure(pairs, comparison.multilevel, predictor,
+                                            source_of(load_source(label, path, stamp), label))
+
+
 @st.cache_resource(show_spinner=False, max_entries=512)
 def level1_figure(label: str, path: str, stamp: float, school, mode: str):
     """One school's figure (cached: redraws send it without rebuilding)."""
     data, spec = load_source(label, path, stamp), spec_of(label)
-    title_label = data.attrs.get("label", label)
-    rows = data[data[spec.group] == school]
+    source = source_of(data, label)
     if spec.occasion is not None and mode == LEVEL1_VIEWS[0]:
-        figure = plots_schools.pupil_trajectories_figure(
-            rows, spec.subgroup, spec.occasion, spec.outcome,
-            f"School {school}: each pupil's math over the years · {title_label}",
-            spec.occasion_label, spec.outcome_label)
-        return figure, (f"{title_label}. {rows[spec.subgroup].nunique()} pupils, "
-                                  f"{len(rows)} scores.")
-    years = spec.occasion is not None
-    rows = rows.assign(occasion=[f"year {y}" for y in rows[spec.occasion]] if years
-                       else "all pupils")
-    styles = plots.group_styles(["year 0", "year 1", "year 2"] if years else ["all pupils"])
-    fit = models.fit_per_group(rows, spec.outcome, spec.intake, "occasion")
-    x = rows[spec.intake].astype(float)
-    lines = models.fitted_lines({"per_group": fit}, {"all": (float(x.min()), float(x.max()))})
-    figure = plots.lines_figure(
-        rows, spec.outcome, spec.intake, "occasion", lines, styles,
-        title=f"School {school}: score against intake · {title_label}",
-        x_title=spec.intake_label, y_title=spec.outcome_label)
-    caption = (f"{title_label}. Lines: ordinary least squares "
-               + ("in each year of this school." if years else "in this school.")
-               + "".join(f" {m}" for m in fit.messages))
-    return plots_schools.light(figure), caption
+        return plots_schools.school_trajectories_figure(data, spec, school, source)
+    return plots_schools.intake_lines_figure(
+        *schools.intake_lines_by_occasion(data, spec, school), spec, school, source)
 
 
 @st.cache_resource(show_spinner=False, max_entries=1024)
 def pooling_figure(label: str, path: str, stamp: float, random_slope: bool, drawn: int,
                    families: tuple):
-    data, spec = load_source(label, path, stamp), spec_of(label)
+    data = load_source(label, path, stamp)
     comparison, predictor = pooling(label, path, stamp, random_slope)
-    school_ids = sorted(data[spec.group].unique().tolist())
-    shown = school_ids[:drawn]
-    lines = comparison.lines
-    lines = lines[lines["family"].isin([FAMILIES[f] for f in families])
-                  & (lines["group"].isin(shown) | (lines["family"] == "pooled"))]
-    figure = plots.lines_figure(
-        data[data[spec.group].isin(shown)], spec.outcome, predictor, spec.group, lines,
-        plots.group_styles(school_ids), jitter=0.15 if predictor == spec.occasion else 0.0,
-        title=f"Pooled, per-school and multilevel lines · {data.attrs.get('label', label)}",
-        x_title=X_TITLES.get(predictor, predictor), y_title=spec.outcome_label)
-    return plots_schools.light(figure)
+    return plots_schools.pooling_lines_figure(data, spec_of(label), comparison.lines, predictor,
+                                              drawn, [FAMILIES[f] for f in families],
+                                              source_of(data, label))
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
 def ranking_figures(label: str, path: str, stamp: float, year, random_slope: bool, adjust: bool):
-    data, spec = load_source(label, path, stamp), spec_of(label)
-    title_label = data.attrs.get("label", label)
     fits, changes = ranking(label, path, stamp, year, random_slope)
     table = fits["adjusted" if adjust else "unadjusted"][1]
     if table is None:
         return None, None
-    which = "adjusted for intake" if adjust else "not adjusted"
-    outcome_words = spec.outcome_label + (f", year {year}" if year is not None else "")
-    movers = changes.index[:3].tolist() if changes is not None else []
-    caterpillar = plots_schools.caterpillar_figure(
-        table, f"School effects, {which}, 95% intervals · {title_label}",
-        f"School effect on {outcome_words}")
-    slope = plots_schools.rank_slope_figure(
-        table["naive_rank"], table["rank"], f"Raw mean vs model · {title_label}",
-        "by raw mean", f"model, {which}", highlight=movers)
-    return caterpillar, slope
-
-
-X_TITLES = {"year": "Junior school year", "raven": schools.DATASETS["jsp"].intake_label,
-            "standLRT": schools.DATASETS["exam"].intake_label}
+    return plots_schools.ranking_figures(table, changes, spec_of(label), year, adjust,
+                                         source_of(load_source(label, path, stamp), label))
 
 
 # --------------------------------------------------------------------------- page setup
@@ -243,7 +164,7 @@ SPEC = spec_of(source_label)
 # Controls whose options depend on the data get a key per source, so switching sources never
 # carries a value that the new data do not have.
 SUFFIX = {datasets.JSP_REPLICA_LABEL: "replica", EXAM_LABEL: "exam"}.get(source_label, "original")
-LABEL = data.attrs.get("label", source_label)
+LABEL = source_of(data, source_label)
 show_source_note(data, LESSON["replica-note"].body)
 SCHOOL_IDS = sorted(data[SPEC.group].unique().tolist())
 
@@ -270,29 +191,25 @@ def view_level1():
 @st.fragment
 def view_level2():
     show_lesson_section(LESSON["level2"])
-    regression = st.radio("Regression per school", REGRESSIONS[SPEC.key], key=f"jsp_level2_regression_{SUFFIX}",
-                          horizontal=True)
-    rows, fit, lines, predictor, spread = level2(*KEY, regression)
-    on_means = regression == REGRESSIONS["jsp"][0]
-    summary = schools.r2_summary(fit.table["r2"])
+    regression = st.radio("Regression per school", tuple(REGRESSIONS[SPEC.key]),
+                          key=f"jsp_level2_regression_{SUFFIX}", horizontal=True)
+    per_school = level2(*KEY, regression)
+    summary = schools.r2_summary(per_school.fit.table["r2"])
     left, right = st.columns([3, 2])
     with left:
-        points = rows if on_means else None
-        show_chart(plots_schools.school_lines_figure(
-            lines, f"{regression}: one line per school · {LABEL}", X_TITLES.get(predictor, predictor),
-            ("Mean " if on_means else "") + SPEC.outcome_label, points=points, x=predictor,
-            y=SPEC.outcome, group=SPEC.group), "jsp_level2_lines")
+        show_chart(plots_schools.per_school_lines_figure(per_school, SPEC, regression, LABEL),
+                   "jsp_level2_lines")
     with right:
-        show_chart(plots_schools.r2_histogram(fit.table["r2"], schools.R2_BAND,
+        show_chart(plots_schools.r2_histogram(per_school.fit.table["r2"], schools.R2_BAND,
                                          f"R² of each school's line · {LABEL}"), "jsp_level2_r2")
         m1, m2, m3 = st.columns(3)
         m1.metric("Schools with R² in .6-.9", f"{summary['in_band']} of {summary['n']}")
         m2.metric("Median R²", f"{summary['quantiles']['q50']:.2f}")
         m3.metric("Middle half", f"{summary['quantiles']['q25']:.2f}-{summary['quantiles']['q75']:.2f}")
     st.markdown("**Spread of the schools' own lines**")
-    st.dataframe(spread, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.2f") for c in spread})
-    skipped = int(fit.table["r2"].isna().sum())
+    st.dataframe(per_school.spread, width="stretch", column_config={
+        c: st.column_config.NumberColumn(format="%.2f") for c in per_school.spread})
+    skipped = summary["undefined"]
     st.caption(f"{LABEL}. " + (f"{skipped} school(s) have no R²: a line through two points "
                                "fits exactly, so it says nothing. " if skipped else "")
                + "R² is that of each school's own OLS line.")
@@ -367,17 +284,10 @@ def view_ranking():
         show_chart(slope, "jsp_rank_slope")
     if changes is not None:
         st.markdown("**Schools that move most when the intake adjustment is added**")
-        st.dataframe(changes.head(8).rename(columns={
-            "rank_unadjusted": "rank, not adjusted", "rank_adjusted": "rank, adjusted",
-            "change": "places moved up", "moved": "places moved"}), width="stretch")
-    shown = table[["n", "raw_mean", "naive_rank", "effect", "lower", "upper", "rank", "rank_low",
-                   "rank_high"]].rename(columns={
-        "raw_mean": "raw mean", "naive_rank": "rank by raw mean", "effect": "effect (mode)",
-        "lower": "95% lower", "upper": "95% upper", "rank_low": "rank range from",
-        "rank_high": "rank range to"})
+        st.dataframe(schools.rank_changes_for_display(changes), width="stretch")
     with st.expander("Every school: effect, interval, rank and plausible rank range",
                      icon=":material/table:"):
-        st.dataframe(shown, width="stretch",
+        st.dataframe(schools.ranking_for_display(table), width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%.2f")
                                     for c in ("raw mean", "effect (mode)", "95% lower", "95% upper")})
     st.caption(f"{LABEL}. Effects are lme4-style conditional modes ± 1.96 conditional SDs; rank "
@@ -398,16 +308,24 @@ def view_ranking():
 # --------------------------------------------------------------------------- 5. separate
 
 
+def warm_separate(values: tuple) -> None:
+    """The fits and chart for another (schools kept, pupils per school) (the prefetcher's
+    task)."""
+    separate_figure(*KEY, *values)
+
+
 @st.fragment
 def view_separate():
     show_lesson_section(LESSON["separate"])
-    sizes = (data.groupby(SPEC.group)[SPEC.subgroup].nunique() if SPEC.subgroup
-             else data.groupby(SPEC.group).size())
+    sizes = schools.pupils_per_school(data, SPEC)
     c1, c2 = st.columns(2)
     n_schools = c1.slider("Schools kept (a seeded random choice)", 2, len(sizes), len(sizes),
                           key=f"jsp_sep_schools_{SUFFIX}")
     per_school = c2.slider("Pupils per school (at most; a seeded random subsample)", 2,
                            int(sizes.max()), int(sizes.max()), key=f"jsp_sep_pupils_{SUFFIX}")
+    prefetch_next_steps(f"jsp_sep_last_{SUFFIX}", (n_schools, per_school),
+                        (SliderRange(2, len(sizes), 1), SliderRange(2, int(sizes.max()), 1)),
+                        warm_separate)
     comparison, pairs, predictor, error = separate(*KEY, n_schools, per_school)
     if comparison is None:
         st.warning(f"No fit: {error}")
@@ -417,20 +335,20 @@ def view_separate():
         st.warning(f"No multilevel fit: {comparison.error}")
     elif fit is not None:
         show_diagnostics(fit.messages)
-    predictor_words = X_TITLES.get(predictor, predictor).lower()
-    outcome_words = SPEC.outcome_label
     left, right = st.columns([3, 2])
     with left:
         show_chart(separate_figure(*KEY, n_schools, per_school), "jsp_sep_chart")
     with right:
         if len(pairs):
-            st.metric("Median |multilevel − own slope|", f"{pairs['gap'].abs().median():.3f}")
+            summary = schools.slope_pairs_summary(pairs)
+            st.metric("Median |multilevel − own slope|", f"{summary['median_gap']:.3f}")
             st.metric("Spread (SD) of own slopes / multilevel slopes",
-                      f"{pairs['ols_slope'].std():.3f} / {pairs['multilevel_slope'].std():.3f}")
+                      f"{summary['ols_sd']:.3f} / {summary['multilevel_sd']:.3f}")
         else:
             st.info("No school has a slope of its own here (a line needs three records with two "
                     "different values of the predictor), so there is nothing to compare.")
-        st.caption(f"{LABEL}. {outcome_words} against {predictor_words}; "
+        st.caption(f"{LABEL}. {SPEC.outcome_label} against "
+                   f"{SPEC.axis_label(predictor).lower()}; "
                    f"{len(comparison.per_group.table)} schools, at most {per_school} pupils each"
                    + (" (all of a pupil's years)" if SPEC.subgroup else "") + ". "
                    "The multilevel model has a random intercept and slope.")
@@ -463,26 +381,16 @@ def view_levels():
             comparison.partition, f"Where the variance lies · {LABEL}"), "jsp_levels_chart")
     with right:
         st.markdown("**The three-level model**")
-        shown = pd.DataFrame({
-            "value": [three.variance[SPEC.group], three.variance[SPEC.subgroup],
-                      three.variance["residual"], three.loglik, three.n_obs,
-                      three.n_subgroups, three.n_groups]},
-            index=["school variance", "pupil variance", "occasion (residual) variance",
-                   ("REML " if reml else "") + "log-likelihood", "records", "pupils", "schools"])
-        shown["shown"] = [f"{v:,.4f}" if i < 4 else f"{int(v):,d}"
-                          for i, v in enumerate(shown["value"])]
-        st.dataframe(shown[["shown"]], width="stretch", column_config={"shown": "value"})
-        fixed = pd.DataFrame({"estimate": three.fixed, "SE": three.fixed_se})
+        summary, fixed = schools.three_level_tables(three)
+        st.dataframe(summary[["shown"]], width="stretch", column_config={"shown": "value"})
         st.dataframe(fixed, width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%.4f") for c in fixed})
     table = comparison.table
-    term = comparison.occasion_terms[-1]
-    se = table[f"{term} SE"]
-    st.markdown(f"**What ignoring a level does to the year effect ({term})**")
-    m = st.columns(3)
-    base = se.iloc[0]
-    for column, (model, value) in zip(m, list(se.items())[1:]):
-        column.metric(model, f"SE {value:.3f}", f"{value / base:.2f} × the three-level SE",
+    st.markdown("**What ignoring a level does to the year effect "
+                f"({comparison.occasion_terms[-1]})**")
+    se = schools.occasion_effect_se(comparison).iloc[1:]
+    for column, (model, row) in zip(st.columns(3), se.iterrows()):
+        column.metric(model, f"SE {row['SE']:.3f}", f"{row['ratio']:.2f} × the three-level SE",
                       delta_color="off")
     st.dataframe(table, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table})

@@ -21,12 +21,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hlmlab import datasets, models, plots_schools, schools
+from hlmlab import datasets, models, plots, plots_schools, schools
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 VALUES = pd.read_csv(REFERENCE_DIR / "lme4_reference.csv", keep_default_na=False)
 RANEF = pd.read_csv(REFERENCE_DIR / "lme4_ranef.csv", dtype={"group": str})
 RTOL = 1e-3
+JSP, EXAM = schools.DATASETS["jsp"], schools.DATASETS["exam"]
+SOURCE = "JSP (synthetic replica)"
 
 # lme4 on the replica (see the module docstring): (fixef, se) of factor(year)2, variances, logLik.
 LME4_IGNORE_PUPIL = {"year2": 5.36187150002448, "year2_se": 0.305654342704,
@@ -45,6 +47,71 @@ def lme4(case: str, quantity: str, term: str = "") -> float:
 @pytest.fixture(scope="module")
 def replica():
     return datasets.load_jsp_replica()
+
+
+# --------------------------------------------------------------------------- specs and rows
+
+
+def test_spec_names_the_lines_predictor_and_the_axes():
+    assert (JSP.lines_predictor, EXAM.lines_predictor) == ("year", "standLRT")
+    assert JSP.axis_label("year") == "Junior school year"
+    assert JSP.axis_label("raven") == "Raven ability at entry"
+    assert JSP.axis_label("math") == "Math score (1-40)"
+    assert EXAM.axis_label("standLRT") == "London Reading Test at 11 (standardised)"
+    assert EXAM.axis_label("year") == "year"  # not a column of the Exam: its own name
+
+
+def test_rows_at_occasion_keeps_the_source_label():
+    frame = pd.DataFrame({"school": [1, 1, 2], "year": [0, 2, 2], "math": [10, 20, 30]})
+    frame.attrs["label"] = SOURCE
+    year2 = schools.rows_at_occasion(frame, JSP, 2)
+    assert year2["math"].tolist() == [20, 30]
+    assert year2.attrs["label"] == SOURCE
+    assert schools.rows_at_occasion(frame, JSP, None) is frame
+    assert schools.rows_at_occasion(frame, EXAM, 2) is frame  # no occasions: every row
+
+
+def test_pupils_per_school_counts_pupils_not_records():
+    frame = pd.DataFrame({"school": [1, 1, 1, 2], "pupil": [1, 1, 2, 3]})
+    assert schools.pupils_per_school(frame, JSP).to_dict() == {1: 2, 2: 1}
+    assert schools.pupils_per_school(frame, EXAM).to_dict() == {1: 3, 2: 1}  # a row a pupil
+
+
+# --------------------------------------------------------------------------- level 1
+
+
+def one_school_by_year() -> pd.DataFrame:
+    """School 1: year 0 on the line 1 + 0.4 raven, year 1 on 4 + 0.4 raven over a narrower
+    range, year 2 two pupils (no line). School 2 reaches intakes school 1 does not."""
+    return pd.DataFrame({
+        "school": [1] * 8 + [2] * 2,
+        "year": [0, 0, 0, 1, 1, 1, 2, 2, 0, 0],
+        "raven": [10, 20, 30, 15, 20, 25, 12, 14, 0, 100],
+        "math": [5, 9, 13, 10, 12, 14, 8, 9, 1, 40],
+    })
+
+
+def test_intake_lines_by_occasion_by_hand():
+    rows, fit, lines = schools.intake_lines_by_occasion(one_school_by_year(), JSP, 1)
+    assert len(rows) == 8 and (rows["school"] == 1).all()
+    assert rows["occasion"].tolist() == ["year 0"] * 3 + ["year 1"] * 3 + ["year 2"] * 2
+    assert fit.table.loc["year 0", "slope"] == pytest.approx(0.4)
+    assert fit.table.loc["year 1", "intercept"] == pytest.approx(4.0)
+    assert np.isnan(fit.table.loc["year 2", "slope"]) and len(fit.messages) == 1
+    # Each line spans the school's whole intake range (10-30), not its year's, nor the data's.
+    year1 = lines[lines["group"] == "year 1"]
+    assert year1["x"].tolist() == [10.0, 30.0]
+    assert year1["y"].tolist() == pytest.approx([8.0, 16.0])
+    assert set(lines["group"]) == {"year 0", "year 1"}
+
+
+def test_intake_lines_without_occasions_are_one_line():
+    rows, fit, lines = schools.intake_lines_by_occasion(
+        pd.DataFrame({"school": [1, 1, 1], "standLRT": [-1.0, 0.0, 1.0],
+                      "normexam": [-0.5, 0.0, 0.5]}), EXAM, 1)
+    assert set(rows["occasion"]) == {"all pupils"}
+    assert fit.table.loc["all pupils", "slope"] == pytest.approx(0.5)
+    assert lines["x"].tolist() == [-1.0, 1.0]
 
 
 # --------------------------------------------------------------------------- level 2
@@ -90,6 +157,7 @@ def test_the_deck_r2_comes_from_school_means_not_pupils(replica):
 def test_r2_summary_counts_the_band_inclusively():
     summary = schools.r2_summary(pd.Series([0.1, 0.6, 0.75, 0.9, 0.95, np.nan]))
     assert (summary["n"], summary["in_band"], summary["below_band"], summary["above_band"]) == (5, 3, 1, 1)
+    assert summary["undefined"] == 1
     assert summary["share_in_band"] == pytest.approx(0.6)
 
 
@@ -100,6 +168,42 @@ def test_coefficient_spread_matches_the_per_school_lines(replica):
     assert spread.loc["slope", "schools"] == len(slopes)
     assert spread.loc["slope", "SD"] == pytest.approx(slopes.std())
     assert spread.loc["intercept", "median"] == pytest.approx(fit.table["intercept"].dropna().median())
+
+
+def yearly_math() -> pd.DataFrame:
+    # As in test_r2_of_school_means_on_year_by_hand: school 1's yearly means 10, 12, 17,
+    # school 2's (two years only) 21, 26.
+    return pd.DataFrame({
+        "school": [1] * 6 + [2] * 4,
+        "year": [0, 0, 1, 1, 2, 2, 0, 0, 1, 1],
+        "math": [9, 11, 11, 13, 16, 18, 20, 22, 25, 27],
+    })
+
+
+def test_school_lines_on_the_school_means_by_hand():
+    lines = schools.school_lines(yearly_math(), JSP, "year", school_means=True)
+    assert lines.school_means and lines.predictor == "year"
+    assert lines.rows.loc[lines.rows["school"] == 2, "math"].tolist() == [21, 26]
+    assert lines.fit.table.loc[1, "slope"] == pytest.approx(3.5)
+    assert set(lines.lines["group"]) == {1}  # two means are no line
+    assert lines.lines["y"].tolist() == pytest.approx([13 - 3.5, 13 + 3.5])  # mean 13 at year 1
+    pd.testing.assert_frame_equal(lines.spread, schools.coefficient_spread(lines.fit))
+    pupils = schools.school_lines(yearly_math(), JSP, "year")
+    assert not pupils.school_means and len(pupils.rows) == 10
+    assert pupils.fit.table.loc[1, "r2"] == pytest.approx(24.5 * 2 / (26 * 2 + 6))
+    # School 2, seen in years 0-1, is drawn over all three years: 21 + 5 x year.
+    school2 = pupils.lines[pupils.lines["group"] == 2]
+    assert school2["x"].tolist() == [0.0, 2.0] and school2["y"].tolist() == pytest.approx([21, 31])
+
+
+def test_school_lines_at_one_occasion(replica):
+    lines = schools.school_lines(replica, JSP, "raven", at_occasion=2)
+    year2 = replica[replica["year"] == 2]
+    assert len(lines.rows) == len(year2) == lines.fit.table["n"].sum()
+    school1 = year2[year2["school"] == 1]
+    assert lines.fit.table.loc[1, "slope"] == pytest.approx(
+        np.polyfit(school1["raven"], school1["math"], 1)[0])
+    assert lines.lines["x"].min() == year2["raven"].min()
 
 
 # --------------------------------------------------------------------------- ranking
@@ -184,6 +288,57 @@ def test_rank_changes_sign_and_order():
     assert changes.loc["B", "moved"] == 0
 
 
+def test_school_rankings_with_and_without_intake_match_lme4(replica):
+    rankings, changes = schools.school_rankings(replica, JSP, 0, random_slope=False)
+    case = "jsp_year0_raven_ri_reml"
+    adjusted_fit, adjusted = rankings["adjusted"]
+    unadjusted_fit, unadjusted = rankings["unadjusted"]
+    assert adjusted_fit.variance["tau00"] == pytest.approx(lme4(case, "tau00"), rel=RTOL)
+    assert adjusted_fit.fixed["raven"] == pytest.approx(lme4(case, "fixef", "raven"), rel=RTOL)
+    assert list(unadjusted_fit.fixed.index) == ["Intercept"]
+    year0 = replica[replica["year"] == 0]
+    assert adjusted["n"].sum() == lme4(case, "n_obs") == len(year0)
+    raw = year0.groupby("school")["math"].mean()
+    np.testing.assert_allclose(adjusted["raw_mean"], raw.loc[adjusted.index])
+    np.testing.assert_allclose(unadjusted["raw_mean"], raw.loc[unadjusted.index])
+    pd.testing.assert_frame_equal(changes, schools.rank_changes(adjusted, unadjusted))
+
+
+def test_no_ranking_from_an_unusable_fit(replica, monkeypatch):
+    fit_model = schools.fit_ranking_model
+    unusable = types.SimpleNamespace(usable=False)
+
+    def fit_or_fail(data, outcome, group, intake, random_slope=False):
+        return unusable if intake else fit_model(data, outcome, group, intake, random_slope)
+
+    monkeypatch.setattr(schools, "fit_ranking_model", fit_or_fail)
+    rankings, changes = schools.school_rankings(replica, JSP, 2, random_slope=True)
+    assert rankings["adjusted"] == (unusable, None) and changes is None
+    year2 = replica[replica["year"] == 2]
+    assert len(rankings["unadjusted"][1]) == year2["school"].nunique()
+
+
+def test_ranking_tables_for_display():
+    table = schools.rank_schools(fake_fit([2.0, -3.0, 0.5, 0.0], [0.5, 1.0, 1.0, 0.2]),
+                                 raw_means=pd.Series({"A": 20, "B": 30, "C": 25, "D": 10}))
+    shown = schools.ranking_for_display(table)
+    assert list(shown.columns) == ["n", "raw mean", "rank by raw mean", "effect (mode)",
+                                   "95% lower", "95% upper", "rank", "rank range from",
+                                   "rank range to"]
+    assert shown.index.tolist() == ["A", "C", "D", "B"]
+    assert shown["effect (mode)"].tolist() == [2.0, 0.5, 0.0, -3.0]
+    assert shown.loc["B", "rank by raw mean"] == 1 and shown.loc["A", "95% lower"] == table.loc["A", "lower"]
+    labels = list("ABCDEFGHIJ")
+    changes = schools.rank_changes(pd.DataFrame({"rank": range(1, 11)}, index=labels),
+                                   pd.DataFrame({"rank": range(10, 0, -1)}, index=labels))
+    moved = schools.rank_changes_for_display(changes)
+    assert list(moved.columns) == ["rank, not adjusted", "rank, adjusted", "places moved up",
+                                   "places moved"]
+    assert len(moved) == 8 and moved.index[:2].tolist() == ["A", "J"]
+    assert moved.loc["A"].tolist() == [10, 1, 9, 9]
+    assert len(schools.rank_changes_for_display(changes, top=3)) == 3
+
+
 # --------------------------------------------------------------------------- separate vs multilevel
 
 
@@ -227,6 +382,32 @@ def test_multilevel_slopes_approach_own_slopes_as_schools_grow():
         pairs = schools.slope_pairs(models.compare_pooling(chosen, "normexam", "standLRT", "school"))
         gaps.append(pairs["gap"].abs().median())
     assert gaps[1] < gaps[0] / 2
+
+
+def test_compare_sampled_slopes_is_the_sample_s_pooling_comparison(replica):
+    comparison, pairs, predictor, error = schools.compare_sampled_slopes(replica, JSP, 12, 30,
+                                                                         seed=2)
+    assert (predictor, error) == ("year", "")
+    chosen = schools.sample_schools(replica, "school", 12, 30, seed=2, subgroup="pupil")
+    assert comparison.per_group.table.index.tolist() == sorted(chosen["school"].unique())
+    direct = models.compare_pooling(chosen, "math", "year", "school", random_slope=True)
+    assert comparison.multilevel.random_slope
+    assert comparison.multilevel.variance["tau11"] == pytest.approx(direct.multilevel.variance["tau11"])
+    pd.testing.assert_frame_equal(pairs, schools.slope_pairs(direct))
+
+
+def test_compare_sampled_slopes_explains_what_cannot_be_fitted(replica):
+    comparison, pairs, predictor, error = schools.compare_sampled_slopes(
+        replica[replica["year"] == 0], JSP, 5, 5)
+    assert comparison is None and pairs is None and predictor == "year"
+    assert "'year'" in error and "two different values" in error
+
+
+def test_slope_pairs_summary_by_hand():
+    pairs = pd.DataFrame({"ols_slope": [0.0, 2.0, 4.0], "multilevel_slope": [1.0, 2.0, 3.0],
+                          "gap": [1.0, 0.0, -1.0]})
+    assert schools.slope_pairs_summary(pairs) == {"median_gap": 1.0, "ols_sd": 2.0,
+                                                  "multilevel_sd": 1.0}
 
 
 # --------------------------------------------------------------------------- three levels
@@ -286,6 +467,51 @@ def test_pupil_labels_are_nested_in_schools(replica):
 def test_compare_levels_needs_two_occasions(replica):
     with pytest.raises(models.ModelDataError):
         schools.compare_levels(replica[replica["year"] == 0], "math", "school", "pupil", "year")
+    comparison, error = schools.compare_school_levels(replica[replica["year"] == 0], JSP)
+    assert comparison is None and "at least two values of 'year'" in error
+
+
+def test_compare_school_levels_with_intake_by_ml(replica):
+    comparison, error = schools.compare_school_levels(replica, JSP, reml=False, with_intake=True)
+    three = comparison.three_level
+    assert error == "" and not three.reml
+    assert list(three.fixed.index) == ["Intercept", "raven", "year[1]", "year[2]"]
+    assert "raven estimate" not in comparison.table  # the table follows the occasion terms
+    summary, _ = schools.three_level_tables(three)
+    assert "log-likelihood" in summary.index and "REML log-likelihood" not in summary.index
+    assert summary.loc["log-likelihood", "value"] == three.loglik
+
+
+def test_three_level_tables_match_lme4(levels, replica):
+    case = "jsp_three_level_reml"
+    summary, fixed = schools.three_level_tables(levels.three_level)
+    assert summary.index.tolist() == ["school variance", "pupil variance",
+                                      "occasion (residual) variance", "REML log-likelihood",
+                                      "records", "pupils", "schools"]
+    for row, quantity in (("school variance", "var_group"), ("pupil variance", "var_subgroup"),
+                          ("occasion (residual) variance", "sigma2"),
+                          ("REML log-likelihood", "loglik")):
+        assert summary.loc[row, "value"] == pytest.approx(lme4(case, quantity), rel=RTOL)
+        assert summary.loc[row, "shown"] == f"{summary.loc[row, 'value']:,.4f}"
+    assert summary.loc["REML log-likelihood", "shown"].startswith("-10,01")
+    assert summary.loc["records":, "shown"].tolist() == [
+        f"{len(replica):,d}", f"{replica['pupil'].nunique():,d}", str(replica["school"].nunique())]
+    assert summary.loc["records", "shown"] == "3,236"
+    assert list(fixed.columns) == ["estimate", "SE"]
+    for term in ("Intercept", "year[1]", "year[2]"):
+        assert fixed.loc[term, "SE"] == pytest.approx(lme4(case, "se", term), rel=RTOL)
+
+
+def test_occasion_effect_se_against_lme4(levels):
+    se = schools.occasion_effect_se(levels)
+    assert se.index.tolist() == levels.table.index.tolist()
+    three = lme4("jsp_three_level_reml", "se", "year[2]")
+    assert se["SE"].iloc[0] == pytest.approx(three, rel=RTOL)
+    assert se["ratio"].iloc[0] == 1.0
+    no_pupil = se.loc[schools.MODEL_NAMES["ignore_pupil"], "ratio"]
+    assert no_pupil == pytest.approx(LME4_IGNORE_PUPIL["year2_se"] / three, rel=2 * RTOL)
+    assert se.loc[schools.MODEL_NAMES["ignore_school"], "ratio"] == pytest.approx(
+        LME4_IGNORE_SCHOOL["year2_se"] / three, rel=2 * RTOL)
 
 
 # --------------------------------------------------------------------------- figures
@@ -347,3 +573,102 @@ def test_trajectory_and_lines_figures(replica):
                                             y="math", group="school", highlight=1)
     assert [t.meta for t in fig.data] == ["points", "school lines", "highlight:1"]
     assert sum(v is None for v in fig.data[1].y) == lines["group"].nunique()
+
+
+def test_school_trajectories_figure_and_caption(replica):
+    figure, caption = plots_schools.school_trajectories_figure(replica, JSP, 3, SOURCE)
+    school = replica[replica["school"] == 3]
+    assert caption == f"{SOURCE}. {school['pupil'].nunique()} pupils, {len(school)} scores."
+    assert figure.layout.title.text == f"School 3: each pupil's math over the years · {SOURCE}"
+    assert (figure.layout.xaxis.title.text, figure.layout.yaxis.title.text) == (
+        "Junior school year", "Math score (1-40)")
+    assert list(figure.data[1].y) == pytest.approx(school.groupby("year")["math"].mean().tolist())
+
+
+def test_intake_lines_figure_draws_each_year_and_says_what_is_missing():
+    rows, fit, lines = schools.intake_lines_by_occasion(one_school_by_year(), JSP, 1)
+    figure, caption = plots_schools.intake_lines_figure(rows, fit, lines, JSP, 1, SOURCE)
+    by_meta = {t.meta: t for t in figure.data}
+    assert set(by_meta) == {"year 0", "year 1", "year 2", "per_group:year 0", "per_group:year 1"}
+    assert list(by_meta["per_group:year 0"].y) == pytest.approx([5.0, 13.0])
+    # A year's colour is its own whichever years the school has.
+    assert by_meta["year 1"].marker.color == plots.group_styles(["year 0", "year 1"])["year 1"]["colour"]
+    assert figure.layout.title.text == f"School 1: score against intake · {SOURCE}"
+    assert caption == (f"{SOURCE}. Lines: ordinary least squares in each year of this school. "
+                       f"{fit.messages[0]}")
+    exam = pd.DataFrame({"school": [1, 1, 1], "standLRT": [-1.0, 0.0, 1.0], "normexam": [0, 1, 1]})
+    _, caption = plots_schools.intake_lines_figure(
+        *schools.intake_lines_by_occasion(exam, EXAM, 1), EXAM, 1, "Exam")
+    assert caption == "Exam. Lines: ordinary least squares in this school."
+
+
+def test_per_school_lines_figure_titles_and_points():
+    means = schools.school_lines(yearly_math(), JSP, "year", school_means=True)
+    figure = plots_schools.per_school_lines_figure(means, JSP, "School mean math on year", SOURCE)
+    assert [t.meta for t in figure.data] == ["points", "school lines"]
+    assert list(figure.data[0].y) == [10, 12, 17, 21, 26]
+    assert figure.layout.title.text == f"School mean math on year: one line per school · {SOURCE}"
+    assert figure.layout.yaxis.title.text == "Mean Math score (1-40)"
+    assert figure.layout.xaxis.title.text == "Junior school year"
+    pupils = schools.school_lines(yearly_math(), JSP, "year")
+    figure = plots_schools.per_school_lines_figure(pupils, JSP, "Pupils' math on year", SOURCE)
+    assert [t.meta for t in figure.data] == ["school lines"]
+    assert figure.layout.yaxis.title.text == "Math score (1-40)"
+
+
+def test_pooling_lines_figure_draws_the_chosen_schools_and_families(replica):
+    few = replica[replica["school"].isin([1, 2, 3, 4])]
+    comparison = models.compare_pooling(few, "math", "year", "school", random_slope=False)
+    figure = plots_schools.pooling_lines_figure(few, JSP, comparison.lines, "year", 2,
+                                                ["pooled", "multilevel"], SOURCE)
+    metas = [t.meta for t in figure.data]
+    assert metas == ["1", "2", "pooled:all", "multilevel:1", "multilevel:2"]
+    school2 = few[few["school"] == 2]
+    assert len(figure.data[1].x) == len(school2)
+    jitter = np.asarray(figure.data[1].x) - school2["year"].to_numpy()
+    assert 0 < np.abs(jitter).max() <= 0.15  # years jittered sideways
+    assert figure.data[1].marker.color == plots.group_styles([1, 2, 3, 4])[2]["colour"]
+    assert figure.layout.title.text == f"Pooled, per-school and multilevel lines · {SOURCE}"
+    assert figure.layout.xaxis.title.text == "Junior school year"
+    exam = datasets.load_reference("exam")
+    exam = exam[exam["school"].isin(sorted(exam["school"].unique())[:3])]
+    comparison = models.compare_pooling(exam, "normexam", "standLRT", "school", random_slope=False)
+    figure = plots_schools.pooling_lines_figure(exam, EXAM, comparison.lines, "standLRT", 1,
+                                                ["per_group"], "Exam")
+    first = exam[exam["school"] == exam["school"].min()]
+    assert [t.meta for t in figure.data] == [str(first["school"].iloc[0]),
+                                             f"per_group:{first['school'].iloc[0]}"]
+    np.testing.assert_allclose(figure.data[0].x, first["standLRT"])  # no jitter
+    assert figure.layout.xaxis.title.text == "London Reading Test at 11 (standardised)"
+
+
+def test_ranking_figures_titles_and_movers():
+    table = schools.rank_schools(fake_fit([2.0, -3.0, 0.5, 0.0], [0.5, 1.0, 1.0, 0.2]),
+                                 raw_means=pd.Series({"A": 20, "B": 30, "C": 25, "D": 10}))
+    changes = schools.rank_changes(table, table.assign(rank=table["naive_rank"]))
+    caterpillar, slope = plots_schools.ranking_figures(table, changes, JSP, 2, True, SOURCE)
+    assert caterpillar.layout.title.text == (
+        f"School effects, adjusted for intake, 95% intervals · {SOURCE}")
+    assert caterpillar.layout.xaxis.title.text == "School effect on Math score (1-40), year 2"
+    assert slope.layout.title.text == f"Raw mean vs model · {SOURCE}"
+    assert list(slope.layout.xaxis.ticktext) == ["by raw mean", "model, adjusted for intake"]
+    assert [t.meta for t in slope.data] == ["others"] + [f"moved:{s}" for s in changes.index[:3]]
+    caterpillar, slope = plots_schools.ranking_figures(table, None, EXAM, None, False, "Exam")
+    assert caterpillar.layout.xaxis.title.text == "School effect on Normalised exam score at 16"
+    assert "not adjusted" in caterpillar.layout.title.text
+    assert [t.meta for t in slope.data] == ["others"]
+
+
+def test_slope_pairs_figure_draws_the_average_slope_of_a_usable_fit():
+    pairs = pd.DataFrame({"n": [5, 50], "ols_slope": [0.0, 2.0], "multilevel_slope": [0.8, 1.9]},
+                         index=[1, 2])
+    fit = types.SimpleNamespace(usable=True, fixed=pd.Series({"Intercept": 20.0, "year": 1.5}))
+    figure = plots_schools.slope_pairs_figure(pairs, fit, "year", SOURCE)
+    by_meta = {t.meta: t for t in figure.data}
+    assert list(by_meta["average slope"].y) == [1.5, 1.5]
+    assert figure.layout.title.text == f"Each school's slope: own OLS vs multilevel · {SOURCE}"
+    assert (figure.layout.xaxis.title.text, figure.layout.yaxis.title.text) == (
+        "Separate OLS slope", "Multilevel slope")
+    for unusable in (None, types.SimpleNamespace(usable=False, fixed=fit.fixed)):
+        figure = plots_schools.slope_pairs_figure(pairs, unusable, "year", SOURCE)
+        assert [t.meta for t in figure.data] == ["y=x", "schools"]
