@@ -80,7 +80,7 @@ class _Prefetcher:
     press would have computed, shared by every session.
     """
 
-    def __init__(self, capacity: int = 8):
+    def __init__(self, capacity: int = 32):
         self._tasks: deque = deque(maxlen=capacity)
         self._wake = threading.Condition()
         threading.Thread(target=self._run, name=_PREFETCH_THREAD, daemon=True).start()
@@ -162,11 +162,17 @@ def prefetch_next_steps(key: str, values: tuple, ranges: Sequence[SliderRange],
 
 def next_steps(values: tuple, previous: tuple | None, ranges: Sequence[SliderRange]) -> list:
     """The settings one step away along each slider that moved from ``previous`` to
-    ``values``: back, then onward (the likeliest next press, so the one to run first)."""
-    if previous is None or len(previous) != len(values):
+    ``values``: back, then onward (the likeliest next press, so the one to run first).
+
+    With no ``previous`` (a panel's first run) every slider's two neighbours: the first
+    press of any slider then finds its fits ready. A panel's default settings are the same
+    for every student, so across a server's life this is done once, not per student.
+    """
+    if previous is not None and len(previous) != len(values):
         return []
     out = []
-    for position, (now, before, grid) in enumerate(zip(values, previous, ranges)):
+    for position, (now, grid) in enumerate(zip(values, ranges)):
+        before = now - grid.step if previous is None else previous[position]
         if now == before:
             continue
         onward = 1 if now > before else -1

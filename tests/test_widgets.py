@@ -27,7 +27,9 @@ def test_next_steps_follow_the_moved_slider_onward_last():
     assert next_steps((10, 0.3), (10, 0.25), ranges) == [(10, 0.25), (10, 0.35)]
     # Moved down to the minimum: only the step back up stays in range.
     assert next_steps((2, 0.3), (3, 0.3), ranges) == [(3, 0.3)]
-    assert next_steps((10, 0.3), None, ranges) == []  # first run: nothing moved
+    # A first run: both neighbours of every slider.
+    assert next_steps((10, 0.3), None, ranges) == [(9, 0.3), (11, 0.3), (10, 0.25), (10, 0.35)]
+    assert next_steps((2, 0.0), None, ranges) == [(3, 0.0), (2, 0.05)]
     assert next_steps((10, 0.3), (10, 0.3), ranges) == []
 
 
