@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.pages:
         wanted = {p.strip() for p in args.pages.split(",") if p.strip()}
         pages = [p for p in pages if p.stem in wanted]
-    chart_pages = [p for p in pages if "plotly_chart" in p.source()]
+    chart_pages = [p for p in pages if bs.draws_charts(p.source())]
     first = chart_pages[0] if chart_pages else pages[0]
 
     report: dict = {

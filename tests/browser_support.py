@@ -95,6 +95,18 @@ class AppPage:
         return (APP.parent / self.path).read_text(encoding="utf-8")
 
 
+def draws_charts(source: str) -> bool:
+    """Whether a page's source draws a plotly chart: ``st.plotly_chart`` or the pages'
+    shared ``show_chart`` helper (pages/_widgets.py)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "plotly_chart":
+            return True
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "show_chart":
+            return True
+    return False
+
+
 def discover_pages(app_path: Path = APP) -> list[AppPage]:
     """Every ``st.Page(...)`` in the value assigned to ``PAGES`` in app.py, in order.
 

@@ -6,7 +6,7 @@ as soon as it is listed there. Run with ``python -m pytest -q -m browser tests/t
 For each page (and each extra URL in ``EXTRA_QUERIES``):
 
 - ``test_page``: no exception box, no console error, every plotly chart drawn (and at least
-  one where the page's source calls ``st.plotly_chart``); a screenshot of the first screen
+  one where the page's source calls ``st.plotly_chart`` or ``show_chart``); a screenshot of the first screen
   and of the whole page goes to benchmarks/out/.
 - then, once per page, each lesson view (top-level tab) in turn: it must draw cleanly; then
   its first and last ``st.slider`` / ``st.select_slider`` (every one with
@@ -24,7 +24,6 @@ Page-specific knowledge is limited to the small tables below.
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 from pathlib import Path
@@ -42,8 +41,8 @@ pytestmark = pytest.mark.browser
 EXTRA_QUERIES: dict[str, tuple[str, ...]] = {
     "nels88_two_schools": ("?step=4",),
 }
-# Pages that draw a plotly chart although their own source never calls st.plotly_chart (a
-# helper does it). Pages whose source calls it are found on their own.
+# Pages that draw a plotly chart although their own source calls neither st.plotly_chart nor
+# show_chart (another helper does it). Pages whose source calls one are found on their own.
 CHART_PAGES: set[str] = set()
 # (page stem, slider label prefix) of sliders that legitimately redraw no chart when moved.
 SLIDERS_WITHOUT_CHART: set[tuple[str, str]] = {
@@ -84,15 +83,8 @@ def cases() -> list:
     return out
 
 
-def calls_plotly_chart(page: bs.AppPage) -> bool:
-    tree = ast.parse(page.source())
-    return any(
-        isinstance(node, ast.Attribute) and node.attr == "plotly_chart" for node in ast.walk(tree)
-    )
-
-
 def expected_charts(page: bs.AppPage) -> int:
-    return 1 if page.stem in CHART_PAGES or calls_plotly_chart(page) else 0
+    return 1 if page.stem in CHART_PAGES or bs.draws_charts(page.source()) else 0
 
 
 def screenshot_name(page: bs.AppPage, query: str) -> str:
