@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-
 from pages._widgets import SliderRange, _Prefetcher, next_steps, snap_all
 
 
