@@ -313,11 +313,16 @@ def variance_partition_figure(partition: pd.DataFrame, title: str) -> go.Figure:
         data.append({
             "type": "bar", "y": models_order, "x": part["share"], "orientation": "h",
             "meta": level, "name": {"occasion": "occasion (within pupil)"}.get(level, level),
+            # A faint pattern over the solid colour: it tells the levels apart in greyscale
+            # without hiding the text.
             "marker": {"color": LEVEL_COLOURS[level],
-                       "pattern": {"shape": {"school": "", "pupil": "/", "occasion": "."}[level]}},
-            "text": [f"{s:.0%}<br>{v:.1f}" if np.isfinite(s) else ""
+                       "pattern": {"shape": {"school": "", "pupil": "/", "occasion": "."}[level],
+                                   "fillmode": "overlay", "fgopacity": 0.25}},
+            # Three significant digits: JSP variances are tens, egsingle's tenths.
+            "text": [f"{s:.0%}<br>{v:.3g}" if np.isfinite(s) else ""
                      for s, v in zip(part["share"], part["variance"])],
             "textposition": "inside", "insidetextanchor": "middle",
+            "insidetextfont": {"color": "white" if level == "school" else "black"},
             "hovertemplate": f"{level}: %{{x:.1%}}<extra></extra>",
         })
     layout = _layout(title, "Share of the total variance", "",

@@ -128,7 +128,7 @@ def egsingle_partition_figure():
     levels = {"schoolid": "school", "childid": "pupil", "residual": "occasion"}
     return plots_schools.variance_partition_figure(
         three.partition("Three levels", levels),
-        "Chicago pupils: where the variance lies (egsingle, real data)")
+        "Where the variance lies · Chicago pupils (egsingle, real data)")
 
 
 @st.cache_data(show_spinner=False)
@@ -357,19 +357,18 @@ def view_real_data():
             left, right = st.columns(2)
             with left:
                 st.markdown("**Children: `math ~ year + (year | childid)`**")
-                st.dataframe(report.variance_table(eg_children), width="stretch",
-                             column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+                st.dataframe(report.variance_table(eg_children)[["shown"]], width="stretch",
+                             column_config={"shown": "value"})
             with right:
                 st.markdown("**Schools: `math ~ year + (year | schoolid)`**")
-                st.dataframe(report.variance_table(eg_schools), width="stretch",
-                             column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+                st.dataframe(report.variance_table(eg_schools)[["shown"]], width="stretch",
+                             column_config={"shown": "value"})
             show_code_tabs(eg_children)
             show_lesson_section(LESSON["egsingle-three-levels"])
             show_diagnostics(eg_three.messages)
-            left, right = st.columns([3, 2])
+            show_chart(egsingle_partition_figure(), key="long_egsingle_levels_chart")
+            left, right = st.columns(2)
             with left:
-                show_chart(egsingle_partition_figure(), key="long_egsingle_levels_chart")
-            with right:
                 shown = pd.DataFrame({
                     "value": [eg_three.variance["schoolid"], eg_three.variance["childid"],
                               eg_three.variance["residual"], eg_three.loglik],
@@ -377,6 +376,7 @@ def view_real_data():
                           "REML log-likelihood"])
                 st.dataframe(shown, width="stretch",
                              column_config={"value": st.column_config.NumberColumn(format="%.4f")})
+            with right:
                 st.dataframe(pd.DataFrame({"estimate": eg_three.fixed, "SE": eg_three.fixed_se}),
                              width="stretch", column_config={"estimate": NUMBER, "SE": NUMBER})
             show_code_tabs(eg_three)
