@@ -152,29 +152,28 @@ def reading_lab():
     simulated_note("These children are hypothetical, as in the course deck: generated "
                    "(seeded) from the slider values, not measured.")
     columns = st.columns(3)
-    r = dict(zip(READING_SLIDERS, READING_RANGES))
+    grid = dict(zip(READING_SLIDERS, READING_RANGES))
+
+    def slider(label, name, default, key, **extra):
+        return st.slider(label, grid[name].low, grid[name].high, default, grid[name].step,
+                         key=key, **extra)
+
     with columns[0]:
-        n_children = st.slider("Number of children", r["children"].low, r["children"].high, 40,
-                               r["children"].step, key="long_p1_children")
-        entry_spread = st.slider("Spread of entry ages (± years around 7)", r["spread"].low,
-                                 r["spread"].high, 1.5, r["spread"].step,
-                                 key="long_p1_entry_spread")
-        noise = st.slider("Measurement error (SD, points)", r["noise"].low, r["noise"].high,
-                          2.0, r["noise"].step, key="long_p1_noise")
+        n_children = slider("Number of children", "children", 40, "long_p1_children")
+        entry_spread = slider("Spread of entry ages (± years around 7)", "spread", 1.5,
+                              "long_p1_entry_spread")
+        noise = slider("Measurement error (SD, points)", "noise", 2.0, "long_p1_noise")
     with columns[1]:
-        growth = st.slider("Within-child growth (points per year)", r["growth"].low,
-                           r["growth"].high, 6.0, r["growth"].step, key="long_p1_growth")
-        cohort = st.slider("Between-child (cohort) effect of entry age (points per year)",
-                           r["cohort"].low, r["cohort"].high, -9.0, r["cohort"].step,
-                           key="long_p1_cohort",
-                           help="0 removes the confound: then children who entered older "
-                                "read exactly as their age predicts.")
+        growth = slider("Within-child growth (points per year)", "growth", 6.0, "long_p1_growth")
+        cohort = slider("Between-child (cohort) effect of entry age (points per year)", "cohort",
+                        -9.0, "long_p1_cohort",
+                        help="0 removes the confound: then children who entered older read "
+                             "exactly as their age predicts.")
     with columns[2]:
-        sd_level = st.slider("Children differ in level (SD, points)", r["sd_level"].low,
-                             r["sd_level"].high, 4.0, r["sd_level"].step, key="long_p1_sd_level")
-        sd_growth = st.slider("Children differ in growth (SD, points per year)",
-                              r["sd_growth"].low, r["sd_growth"].high, 1.0, r["sd_growth"].step,
-                              key="long_p1_sd_growth")
+        sd_level = slider("Children differ in level (SD, points)", "sd_level", 4.0,
+                          "long_p1_sd_level")
+        sd_growth = slider("Children differ in growth (SD, points per year)", "sd_growth", 1.0,
+                           "long_p1_sd_growth")
     settings = snap_all((n_children, entry_spread, growth, cohort, sd_level, sd_growth, noise),
                         READING_RANGES)
     revealed = bool(st.session_state.get("long_p1_q_shown"))
