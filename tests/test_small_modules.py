@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 
 import pytest
 
@@ -108,3 +109,22 @@ def test_lines_figure_draws_each_group_and_line_with_true_values_on_hover():
         true_x = np.asarray(trace.customdata)[:, 2].astype(float)
         assert np.all(np.abs(np.asarray(trace.x) - true_x) <= 0.3)
     assert plots.jitter_offsets(5, 1).tolist() == plots.jitter_offsets(5, 1).tolist()
+
+
+def test_ready_for_browser_drops_the_template_and_sets_one_revision():
+    import json
+
+    import plotly.io as pio
+
+    from hlmlab import plots
+
+    first = plots.ready_for_browser(go.Figure(data=[{"type": "scatter", "x": [1], "y": [2]}],
+                                              layout=plots.LIGHT_LAYOUT))
+    second = plots.ready_for_browser(go.Figure(data=[{"type": "scatter", "x": [1], "y": [3]}],
+                                               layout=plots.LIGHT_LAYOUT))
+    layout = json.loads(pio.to_json(first, validate=False))["layout"]
+    assert "template" not in layout  # a template object makes plotly.js redraw a copy in full
+    assert layout["plot_bgcolor"] == "white"  # the light look itself stays
+    assert first.layout.datarevision != second.layout.datarevision
+    revision = first.layout.datarevision
+    assert plots.ready_for_browser(first).layout.datarevision == revision  # idempotent
