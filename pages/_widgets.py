@@ -171,7 +171,9 @@ def next_steps(values: tuple, previous: tuple | None, ranges: Sequence[SliderRan
     if previous is not None and len(previous) != len(values):
         return []
     out = []
-    for position, (now, grid) in enumerate(zip(values, ranges)):
+    positions = list(enumerate(zip(values, ranges)))
+    # The task added last runs first: on a first run, the first slider's neighbours.
+    for position, (now, grid) in positions if previous is not None else positions[::-1]:
         before = now - grid.step if previous is None else previous[position]
         if now == before:
             continue

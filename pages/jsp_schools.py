@@ -3,6 +3,7 @@ separate vs multilevel slopes, and three levels."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -238,12 +239,20 @@ def view_pooling():
         show_code_tabs(fit)
 
 
+def warm_pooling_figure(random_slope: bool, families: tuple, values: tuple) -> None:
+    """The chart with another number of schools drawn (the prefetcher's task)."""
+    pooling_figure(*KEY, random_slope, values[0], families)
+
+
 @st.fragment
 def pooling_chart_panel(random_slope: bool, families: tuple, predictor: str):
     """The drawn schools change only the chart: their slider reruns this panel alone."""
-    drawn = st.slider("Schools drawn (all are fitted)", 1, len(SCHOOL_IDS),
+    drawn_range = SliderRange(1, len(SCHOOL_IDS), 1)
+    drawn = st.slider("Schools drawn (all are fitted)", drawn_range.low, drawn_range.high,
                       min(DRAWN_SCHOOLS, len(SCHOOL_IDS)), key=f"jsp_pool_drawn_{SUFFIX}")
     show_chart(pooling_figure(*KEY, random_slope, drawn, families), "jsp_pool_chart")
+    prefetch_next_steps(f"jsp_pool_last_{SUFFIX}", (drawn,), (drawn_range,),
+                        partial(warm_pooling_figure, random_slope, families))
     st.caption(f"{LABEL}. The first {drawn} schools are drawn"
                + (", years jittered sideways for display" if predictor == SPEC.occasion else "")
                + "; every line is fitted to all schools.")

@@ -25,9 +25,9 @@ def test_next_steps_follow_the_moved_slider_onward_last():
     assert next_steps((10, 0.3), (10, 0.25), ranges) == [(10, 0.25), (10, 0.35)]
     # Moved down to the minimum: only the step back up stays in range.
     assert next_steps((2, 0.3), (3, 0.3), ranges) == [(3, 0.3)]
-    # A first run: both neighbours of every slider.
-    assert next_steps((10, 0.3), None, ranges) == [(9, 0.3), (11, 0.3), (10, 0.25), (10, 0.35)]
-    assert next_steps((2, 0.0), None, ranges) == [(3, 0.0), (2, 0.05)]
+    # A first run: both neighbours of every slider, the first slider's last (so run first).
+    assert next_steps((10, 0.3), None, ranges) == [(10, 0.25), (10, 0.35), (9, 0.3), (11, 0.3)]
+    assert next_steps((2, 0.0), None, ranges) == [(2, 0.05), (3, 0.0)]
     assert next_steps((10, 0.3), (10, 0.3), ranges) == []
 
 
