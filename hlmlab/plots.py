@@ -67,9 +67,23 @@ def ready_for_browser(fig: go.Figure) -> go.Figure:
     Idempotent: a figure shared across sessions is changed once.
     """
     if fig.layout.datarevision is None:
+        _fit_title(fig)
         fig.layout.template = None
         fig.layout.datarevision = next(_REVISIONS)
     return fig
+
+
+def _fit_title(fig: go.Figure) -> None:
+    """Titles start at the left edge, and "what · which data" becomes a title with the data
+    as its subtitle: centred one-line titles were cut off at both ends in a half-width
+    column, taking "synthetic replica" with them."""
+    title = fig.layout.title
+    if not title.text:
+        return
+    if " · " in title.text and not title.subtitle.text:
+        main, source = title.text.split(" · ", 1)
+        title.update(text=main, subtitle={"text": source, "font": {"size": 17}})
+    title.update(x=0.0, xanchor="left", xref="paper", automargin=True)
 
 
 def light_layout(**layout) -> dict:

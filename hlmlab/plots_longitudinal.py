@@ -131,7 +131,7 @@ def reading_figure(comparison, growth=None, show_decomposition: bool = False,
                   SLOPE_COLOURS[key], dash, 5)
     fig = _layout(fig, title, "Age (years)", "Reading score")
     # Legend under the plot, so it cannot collide with the colour bar on the right.
-    fig.update_layout(legend={"orientation": "h", "y": -0.2, "x": 0, "font": {"size": 16}},
+    fig.update_layout(legend={"orientation": "h", "y": -0.28, "x": 0, "font": {"size": 16}},
                       margin={"b": 150})
     return fig
 

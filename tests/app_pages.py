@@ -66,3 +66,11 @@ def chart_traces(at, index: int = 0) -> list[dict]:
 
     spec = json.loads(at.get("plotly_chart")[index].proto.spec)
     return [{k: decode(v) for k, v in trace.items()} for trace in spec["data"]], spec["layout"]
+
+
+def chart_title(layout: dict) -> str:
+    """A chart's whole title as a student reads it: its text and subtitle (charts drawn by
+    show_chart carry the data's label as the subtitle)."""
+    title = layout.get("title", {})
+    return " · ".join(part for part in (title.get("text", ""),
+                                        title.get("subtitle", {}).get("text", "")) if part)

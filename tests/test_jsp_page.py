@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import hlmlab.datasets
-from app_pages import APP
+from app_pages import APP, chart_title
 from hlmlab import datasets
 
 PAGE = "pages/jsp_schools.py"
@@ -227,7 +227,7 @@ def test_charts_are_labelled_synthetic_replica():
     titles = []
     for view in VIEWS:
         open_view(at, view)
-        titles += [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
+        titles += [chart_title(json.loads(c.proto.spec)["layout"])
                    for c in at.get("plotly_chart")]
     assert len(titles) >= 7
     assert all("synthetic replica" in t for t in titles), titles

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import APP, chart_traces
+from app_pages import APP, chart_title, chart_traces
 from hlmlab import datasets
 
 PAGE = "pages/nels88_two_schools.py"
@@ -80,7 +80,7 @@ def test_chart_has_points_and_three_line_families_for_the_deck_schools():
         offsets = np.asarray(trace["x"], dtype=float) - true_hours
         assert np.all(np.abs(offsets) <= 0.15 + 1e-9) and np.any(offsets != 0)
         assert sorted(trace["y"]) == sorted(school["math"])
-    assert "synthetic replica" in layout["title"]["text"]
+    assert "synthetic replica" in chart_title(layout)
 
 
 def test_line_family_buttons_filter_the_chart():
@@ -142,7 +142,7 @@ def test_an_original_file_in_data_is_offered_and_used(tmp_path, monkeypatch):
     source.set_value(datasets.NELS88_ORIGINAL_LABEL).run()
     assert not at.exception
     _, layout = chart_traces(at)
-    assert "original file" in layout["title"]["text"]
+    assert "original file" in chart_title(layout)
     assert not any("simulated students" in i.value for i in at.info)
 
 
@@ -157,4 +157,4 @@ def test_a_broken_original_file_falls_back_to_the_replica(tmp_path, monkeypatch)
     assert not at.exception
     assert any("could not be used" in e.value for e in at.error)
     _, layout = chart_traces(at)
-    assert "synthetic replica" in layout["title"]["text"]
+    assert "synthetic replica" in chart_title(layout)

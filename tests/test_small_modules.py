@@ -128,3 +128,13 @@ def test_ready_for_browser_drops_the_template_and_sets_one_revision():
     assert first.layout.datarevision != second.layout.datarevision
     revision = first.layout.datarevision
     assert plots.ready_for_browser(first).layout.datarevision == revision  # idempotent
+
+
+def test_ready_for_browser_keeps_the_data_label_as_a_subtitle():
+    from hlmlab import plots
+
+    fig = plots.ready_for_browser(go.Figure(layout={
+        **plots.LIGHT_LAYOUT, "title": {"text": "Three kinds of lines · JSP (synthetic replica)"}}))
+    assert fig.layout.title.text == "Three kinds of lines"
+    assert fig.layout.title.subtitle.text == "JSP (synthetic replica)"
+    assert (fig.layout.title.x, fig.layout.title.xanchor) == (0.0, "left")
