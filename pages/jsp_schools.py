@@ -319,8 +319,9 @@ def view_ranking():
 
 def warm_separate(values: tuple) -> None:
     """The fits and chart for another (schools kept, pupils per school) (the prefetcher's
-    task)."""
-    separate_figure(*KEY, *values)
+    task). A sample that cannot be fitted has no chart: the page says why instead."""
+    if separate(*KEY, *values)[0] is not None:
+        separate_figure(*KEY, *values)
 
 
 @st.fragment

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from hlmlab import longitudinal, plots_schools, report
+from hlmlab import longitudinal, plots_schools, report, schools
 from hlmlab import plots_longitudinal as lplots
 from hlmlab.lessons import load_lesson
 from pages._widgets import (
@@ -117,9 +117,9 @@ def egsingle_fits():
 
     data = longitudinal.load_egsingle()
     children = fit_multilevel(data, "math", "year", "childid")
-    schools = fit_multilevel(data, "math", "year", "schoolid")
+    by_school = fit_multilevel(data, "math", "year", "schoolid")
     three = fit_three_level(data, "math", "schoolid", "childid", covariates=("year",))
-    return data, children, schools, three
+    return data, children, by_school, three
 
 
 @st.cache_resource(show_spinner=False)
@@ -366,18 +366,11 @@ def view_real_data():
             show_lesson_section(LESSON["egsingle-three-levels"])
             show_diagnostics(eg_three.messages)
             show_chart(egsingle_partition_figure(), key="long_egsingle_levels_chart")
+            summary, fixed = schools.three_level_tables(eg_three)
             left, right = st.columns(2)
-            with left:
-                shown = pd.DataFrame({
-                    "value": [eg_three.variance["schoolid"], eg_three.variance["childid"],
-                              eg_three.variance["residual"], eg_three.loglik],
-                }, index=["school variance", "pupil variance", "occasion (residual) variance",
-                          "REML log-likelihood"])
-                st.dataframe(shown, width="stretch",
-                             column_config={"value": st.column_config.NumberColumn(format="%.4f")})
-            with right:
-                st.dataframe(pd.DataFrame({"estimate": eg_three.fixed, "SE": eg_three.fixed_se}),
-                             width="stretch", column_config={"estimate": NUMBER, "SE": NUMBER})
+            left.dataframe(summary[["shown"]], width="stretch", column_config={"shown": "value"})
+            right.dataframe(fixed, width="stretch",
+                            column_config={"estimate": NUMBER, "SE": NUMBER})
             show_code_tabs(eg_three)
 
 

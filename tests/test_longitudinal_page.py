@@ -150,7 +150,8 @@ def check_egsingle_three_levels(page):
                             keep_default_na=False)
     ref = reference[reference["case"] == "egsingle_three_level_reml"].set_index(
         ["quantity", "term"])["value"]
-    shown = next(f.value["value"] for f in page.dataframe if "pupil variance" in f.value.index)
+    shown = next(f.value["shown"] for f in page.dataframe if "pupil variance" in f.value.index)
+    shown = shown.map(lambda text: float(str(text).replace(",", "")))
     assert shown["school variance"] == pytest.approx(ref["var_group", ""], rel=1e-3)
     assert shown["pupil variance"] == pytest.approx(ref["var_subgroup", ""], rel=1e-3)
     assert shown["occasion (residual) variance"] == pytest.approx(ref["sigma2", ""], rel=1e-3)
