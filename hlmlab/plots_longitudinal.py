@@ -205,7 +205,8 @@ def growth_figure(data: pd.DataFrame, complete_children, mixed=None, title: str 
               mixed.fixed["Intercept"], mixed.fixed["time"],
               "MixedLM (every observation): average growth", "mixed", POOLED_COLOUR, "solid", 6)
     fig = _layout(fig, title, "Years since the first planned occasion", "Score")
-    fig.update_layout(legend={"orientation": "h", "y": -0.18, "font": {"size": 16}})
+    fig.update_layout(legend={"orientation": "h", "y": -0.3, "font": {"size": 16}},
+                      margin={"b": 150})
     return fig
 
 
@@ -235,7 +236,8 @@ def trajectories_figure(data: pd.DataFrame, person: str, x: str, y: str, curves:
         fig.add_trace(go.Scatter(x=grid, y=values, mode="lines", meta=label, name=label,
                                  line={"color": colour, "width": 6, "dash": dash}))
     fig = _layout(fig, title, x_title or x, y_title or y)
-    fig.update_layout(legend={"orientation": "h", "y": -0.18, "font": {"size": 16}})
+    fig.update_layout(legend={"orientation": "h", "y": -0.3, "font": {"size": 16}},
+                      margin={"b": 150})
     return fig
 
 

@@ -75,7 +75,7 @@ def growth_chart(settings: tuple):
     result = growth_fits(*settings)
     counts = result.data.groupby("child")["wave"].nunique()
     return lplots.growth_figure(result.data, counts.index[counts == settings[1]], result.mixed,
-                                "Simulated growth: complete children and the rest")
+                                "Complete children and the rest · simulated growth data")
 
 
 def warm_reading(settings: tuple, revealed: bool, show_child_lines: bool) -> None:
@@ -271,7 +271,6 @@ def growth_lab():
     settings = (GROWTH_CHILDREN, *values)
     prefetch_next_steps("long_p2_last", values, GROWTH_RANGES, warm_growth)
     metrics = st.columns(3)
-    chart_col, table_col = st.columns([3, 2])
     # 60 children: MixedLM takes 60-120 ms, less than a second chart redraw would cost.
     result = growth_fits(*settings)
     cc = result.complete_case
@@ -281,17 +280,17 @@ def growth_lab():
     mixed = result.mixed
     metrics[2].metric("Measurements MixedLM uses",
                       f"{mixed.n_obs} of {cc['rows_available']}" if mixed is not None else "none")
-    show_chart(growth_chart(settings), key="long_growth_chart", where=chart_col)
-    with table_col:
-        st.dataframe(result.table(), width="stretch",
-                     column_config={c: NUMBER for c in result.table().columns})
-        if cc["children_used"] < 2:
-            st.warning("Fewer than two children have every occasion: a complete-case "
-                       "repeated-measures analysis has nothing to estimate from.")
-        if result.error:
-            st.warning(f"No MixedLM fit: {result.error}")
-        if mixed is not None:
-            show_diagnostics(mixed.messages)
+    show_chart(growth_chart(settings), key="long_growth_chart")
+    # Below the chart, full width: beside it the two analyses' column names were cut off.
+    st.dataframe(result.table(), width="stretch",
+                 column_config={c: NUMBER for c in result.table().columns})
+    if cc["children_used"] < 2:
+        st.warning("Fewer than two children have every occasion: a complete-case "
+                   "repeated-measures analysis has nothing to estimate from.")
+    if result.error:
+        st.warning(f"No MixedLM fit: {result.error}")
+    if mixed is not None:
+        show_diagnostics(mixed.messages)
     show_lesson_section(LESSON["part2-notes"])
 
 
