@@ -17,7 +17,7 @@ Starts its own Streamlit server (fresh process: empty caches) and one headless C
 
 For each press, on the page's own clock (performance.now, so no Python overhead counts):
     keydown -> script_finished of the rerun it started       ("finished")
-    keydown -> every redrawn chart's first plotly_afterplot   ("redrawn")
+    keydown -> every redrawn chart's last plotly_afterplot    ("redrawn")
     latency = the later of the two: the page is up to date and the chart shows it.
 A chart's delta reaches the browser before its script ends, so the redraw usually comes
 *before* script_finished; a press whose value draws the same chart (NELS88's "students per
@@ -134,10 +134,14 @@ def measure_press(page, index: int, key: str) -> dict:
         """(since) => {
             const h = window.__hlm;
             const key = h.keys.find((k) => k.t >= since);
-            const first = new Map();
-            for (const a of h.afterplot) if (a.t >= key.t && !first.has(a.chart)) first.set(a.chart, a.t);
-            return {key_t: key.t, redrawn_t: first.size ? Math.max(...first.values()) : null,
-                    charts: first.size, exceptions: document.querySelectorAll('[data-testid="stException"]').length};
+            // A chart's last draw: st.plotly_chart draws a remounted chart twice, the first
+            // time hidden; a student sees the chart when its last draw is done.
+            const last = new Map();
+            let draws = 0;
+            for (const a of h.afterplot) if (a.t >= key.t) { last.set(a.chart, a.t); draws++; }
+            return {key_t: key.t, redrawn_t: last.size ? Math.max(...last.values()) : null,
+                    charts: last.size, draws,
+                    exceptions: document.querySelectorAll('[data-testid="stException"]').length};
         }""",
         since,
     )
@@ -150,6 +154,7 @@ def measure_press(page, index: int, key: str) -> dict:
         "redrawn_ms": redrawn_ms,
         "latency_ms": max(finished_ms, redrawn_ms or 0.0),
         "charts_redrawn": timing["charts"],
+        "draws": timing["draws"],
         "exceptions": timing["exceptions"],
     }
 

@@ -415,7 +415,7 @@ def pooling_lines_figure(data: pd.DataFrame, spec: SchoolDataSpec, lines: pd.Dat
     Returns
     -------
     plotly Figure from :func:`hlmlab.plots.lines_figure`; a school keeps its colour
-    whatever is drawn.
+    whatever is drawn. The legend lists the line families only: hover names a point's school.
     """
     school_ids = sorted(data[spec.group].unique().tolist())
     shown = school_ids[:drawn]
@@ -425,7 +425,7 @@ def pooling_lines_figure(data: pd.DataFrame, spec: SchoolDataSpec, lines: pd.Dat
         data[data[spec.group].isin(shown)], spec.outcome, predictor, spec.group, lines,
         group_styles(school_ids), jitter=0.15 if predictor == spec.occasion else 0.0,
         title=f"Pooled, per-school and multilevel lines · {source}",
-        x_title=spec.axis_label(predictor), y_title=spec.outcome_label)
+        x_title=spec.axis_label(predictor), y_title=spec.outcome_label, group_legend=False)
     return light(figure)
 
 

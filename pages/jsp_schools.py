@@ -9,12 +9,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from hlmlab import datasets, models, plots_schools, report, schools
+from hlmlab import datasets, models, plots, plots_schools, report, schools
 from hlmlab.lessons import load_lesson
 from pages._widgets import (
     SliderRange,
     View,
     prefetch_next_steps,
+    prepare_chart,
     show_chart,
     show_code_tabs,
     show_diagnostics,
@@ -241,21 +242,25 @@ def view_pooling():
 
 def warm_pooling_figure(random_slope: bool, families: tuple, values: tuple) -> None:
     """The chart with another number of schools drawn (the prefetcher's task)."""
-    pooling_figure(*KEY, random_slope, values[0], families)
+    prepare_chart(pooling_figure(*KEY, random_slope, values[0], families))
 
 
 @st.fragment
 def pooling_chart_panel(random_slope: bool, families: tuple, predictor: str):
     """The drawn schools change only the chart: their slider reruns this panel alone."""
-    drawn_range = SliderRange(1, len(SCHOOL_IDS), 1)
+    # At most as many schools as the chart has colour-and-marker pairs: a 13th school
+    # would look exactly like the first.
+    drawn_range = SliderRange(1, min(len(SCHOOL_IDS), plots.DISTINCT_GROUP_STYLES), 1)
     drawn = st.slider("Schools drawn (all are fitted)", drawn_range.low, drawn_range.high,
-                      min(DRAWN_SCHOOLS, len(SCHOOL_IDS)), key=f"jsp_pool_drawn_{SUFFIX}")
+                      min(DRAWN_SCHOOLS, drawn_range.high), key=f"jsp_pool_drawn_{SUFFIX}")
     show_chart(pooling_figure(*KEY, random_slope, drawn, families), "jsp_pool_chart")
     prefetch_next_steps(f"jsp_pool_last_{SUFFIX}", (drawn,), (drawn_range,),
                         partial(warm_pooling_figure, random_slope, families))
     st.caption(f"{LABEL}. The first {drawn} schools are drawn"
                + (", years jittered sideways for display" if predictor == SPEC.occasion else "")
-               + "; every line is fitted to all schools.")
+               + f"; every line is fitted to all {len(SCHOOL_IDS)} schools. At most "
+               f"{drawn_range.high} are drawn, each in its own colour and marker (hover over a "
+               "point for its school and size); the ranking view shows every school.")
 
 
 # --------------------------------------------------------------------------- 4. ranking
@@ -321,7 +326,7 @@ def warm_separate(values: tuple) -> None:
     """The fits and chart for another (schools kept, pupils per school) (the prefetcher's
     task). A sample that cannot be fitted has no chart: the page says why instead."""
     if separate(*KEY, *values)[0] is not None:
-        separate_figure(*KEY, *values)
+        prepare_chart(separate_figure(*KEY, *values))
 
 
 @st.fragment

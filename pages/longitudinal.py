@@ -15,6 +15,7 @@ from pages._widgets import (
     SliderRange,
     View,
     prefetch_next_steps,
+    prepare_chart,
     show_chart,
     show_choice_question,
     show_code_tabs,
@@ -80,7 +81,7 @@ def growth_chart(settings: tuple):
 
 def warm_reading(settings: tuple, revealed: bool, show_child_lines: bool) -> None:
     """Part 1's fits and chart for ``settings`` (the prefetcher's task)."""
-    reading_chart(settings, revealed, True, show_child_lines)
+    prepare_chart(reading_chart(settings, revealed, True, show_child_lines))
     reading_growth_done().add(settings)
 
 
@@ -92,7 +93,7 @@ def reading_growth_done() -> set:
 
 def warm_growth(values: tuple) -> None:
     """Part 2's fits and chart for the slider ``values`` (the prefetcher's task)."""
-    growth_chart((GROWTH_CHILDREN, *values))
+    prepare_chart(growth_chart((GROWTH_CHILDREN, *values)))
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
@@ -189,7 +190,8 @@ def reading_lab():
     # second for more (or on the boundary). Only then is the chart drawn at once without it,
     # and again when it is ready: drawing twice costs the browser more than a short fit.
     if settings not in reading_growth_done() and n_children > QUICK_FIT_CHILDREN:
-        show_chart(reading_chart(settings, revealed, False, False), where=chart)
+        show_chart(reading_chart(settings, revealed, False, False), "long_reading_quick_chart",
+                   where=chart)
         with side_col:
             with st.spinner("Fitting the multilevel growth model…"):
                 growth_fit, growth_error = reading_growth_fit(*settings)

@@ -13,6 +13,7 @@ from hlmlab.urlstate import UrlSettings
 from pages._widgets import (
     SliderRange,
     prefetch_next_steps,
+    prepare_chart,
     show_chart,
     show_code_tabs,
     show_fit_summary,
@@ -69,7 +70,7 @@ def warm_selection(key: tuple, jitter: float, families: tuple, values: tuple) ->
     label, path, stamp, schools, _, random_slope, reml = key
     changed = (label, path, stamp, schools, values[0], random_slope, reml)
     fit_selection(*changed)
-    chart(*changed, jitter, families, 4)
+    prepare_chart(chart(*changed, jitter, families, 4))
 
 
 def school_styles(school_ids: list) -> dict:

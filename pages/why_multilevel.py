@@ -14,6 +14,7 @@ from pages._widgets import (
     SliderRange,
     View,
     prefetch_next_steps,
+    prepare_chart,
     show_chart,
     show_code_tabs,
     show_diagnostics,
@@ -111,15 +112,16 @@ def sampling_figure(*settings):
 
 def warm_classic(settings: tuple, seed: int) -> None:
     """Section 1's fits and chart for ``(teachers, pupils, icc)`` (the prefetcher's task)."""
-    classic_figure(*settings, seed)
+    prepare_chart(classic_figure(*settings, seed))
 
 
 def warm_icc(settings: tuple, seed: int) -> None:
-    icc_figures(settings[0], seed)
+    for figure in icc_figures(settings[0], seed):
+        prepare_chart(figure)
 
 
 def warm_sampling(settings: tuple) -> None:
-    sampling_figure(*settings)
+    prepare_chart(sampling_figure(*settings))
 
 
 def number_formats(frame: pd.DataFrame, digits: str = "%.3f", ints=("df",)) -> dict:

@@ -44,6 +44,25 @@ def open_view(at, page_path: str, label: str):
     return at.run()
 
 
+CHART_ELEMENT = "hlmlab_plotly_chart"  # pages/_widgets.py's chart element
+
+
+def chart_specs(at) -> list[dict]:
+    """Every plotly chart on the page, as the plotly JSON the browser draws, in page order:
+    HLM Lab's chart element (pages/_widgets.show_chart) and any st.plotly_chart."""
+    import json
+
+    specs = []
+    for element in list(at.get("bidi_component")) + list(at.get("plotly_chart")):
+        proto = element.proto
+        if hasattr(proto, "spec"):
+            specs.append(json.loads(proto.spec))
+        elif proto.component_name == CHART_ELEMENT:
+            payload = json.loads(json.loads(proto.json))
+            specs.append(json.loads(payload["figure"]))
+    return specs
+
+
 def chart_traces(at, index: int = 0) -> list[dict]:
     """The traces of the page's ``index``-th plotly chart, arrays decoded to numpy."""
     import base64
@@ -64,7 +83,7 @@ def chart_traces(at, index: int = 0) -> list[dict]:
             return np.asarray(value)
         return value
 
-    spec = json.loads(at.get("plotly_chart")[index].proto.spec)
+    spec = chart_specs(at)[index]
     return [{k: decode(v) for k, v in trace.items()} for trace in spec["data"]], spec["layout"]
 
 

@@ -56,7 +56,8 @@ VIEWPORT = {"width": 1366, "height": 900}  # a common laptop / projector resolut
 SLIDER_THUMB = ('[data-testid="stSlider"] [role="slider"], '
                 '[data-testid="stSlider"] input[type="range"]')
 EXCEPTION = '[data-testid="stException"]'
-PLOTLY_CHART = '[data-testid="stPlotlyChart"]'
+# A chart on the page: HLM Lab's chart element (pages/_plotly_chart.js) or st.plotly_chart.
+PLOTLY_CHART = '[data-testid="hlmChart"], [data-testid="stPlotlyChart"]'
 
 # Field numbers of streamlit/proto: ForwardMsg.script_finished = 6 (an enum, wire type 0) and
 # BackMsg.rerun_script = 11 (a message, wire type 2). tests/test_browser.py checks them
@@ -330,20 +331,23 @@ PAGE_HOOKS = r"""
   }
   window.WebSocket = WatchedWebSocket;
   document.addEventListener("keydown", (e) => hlm.keys.push({t: performance.now(), key: e.key}), true);
-  // Plotly charts: listen to each one's plotly_afterplot as soon as it exists. A chart's div
-  // gets .on() from Plotly.newPlot; attach on every DOM change and at each animation frame
-  // check, so a remounted chart is picked up before its first redraw completes.
-  function attach() {
-    document.querySelectorAll(".js-plotly-plot").forEach((gd) => {
-      if (gd.__hlmWatched || typeof gd.on !== "function") return;
-      gd.__hlmWatched = true;
-      const chart = ++hlm.charts;
-      gd.on("plotly_afterplot", () => hlm.afterplot.push({t: performance.now(), chart}));
-    });
-  }
-  new MutationObserver(attach).observe(document, {childList: true, subtree: true, attributes: true,
-                                                   attributeFilter: ["class"]});
-  setInterval(attach, 50);
+  // Plotly charts: every plotly_afterplot, a new chart's first draw included. plotly.js
+  // gives each chart div its own emit() when it first draws it (Events.init assigns
+  // gd.emit); a setter on the prototype wraps that function as it is assigned. (Listening
+  // with gd.on() after the div appears missed the first draw of a remounted chart.)
+  Object.defineProperty(HTMLElement.prototype, "emit", {
+    configurable: true,
+    set(emit) {
+      const chart = this.__hlmChart || (this.__hlmChart = ++hlm.charts);
+      Object.defineProperty(this, "emit", {
+        configurable: true, writable: true,
+        value: function (name) {
+          if (name === "plotly_afterplot") hlm.afterplot.push({t: performance.now(), chart});
+          return emit.apply(this, arguments);
+        },
+      });
+    },
+  });
 })();
 """.replace("__FINISHED__", str(FORWARD_SCRIPT_FINISHED)).replace("__RERUN__", str(BACK_RERUN_SCRIPT))
 
@@ -356,13 +360,14 @@ IDLE_JS = """
   if (app.getAttribute("data-test-connection-state") !== "CONNECTED") return false;
   if (document.querySelector('[data-stale="true"]')) return false;
   if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stAppSkeleton"]')) return false;
-  for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
+  for (const chart of document.querySelectorAll('__CHART__')) {
     const gd = chart.querySelector(".js-plotly-plot");
     if (!gd || !gd._fullLayout || !gd.querySelector(".main-svg")) return false;
+    if (chart.dataset.drawing === "true") return false;  // a newer figure is being drawn
   }
   return true;
 }
-"""
+""".replace("__CHART__", PLOTLY_CHART)
 
 
 def install_hooks(context) -> None:
@@ -465,9 +470,10 @@ def chart_signature(page) -> list | None:
 
 
 CHARTS_DRAWN_JS = """
-() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
+() => [...document.querySelectorAll('__CHART__')].map((c) => c.querySelector('.js-plotly-plot'))
+      .filter((gd) => gd)
       .filter((gd) => gd._fullLayout && gd.querySelector('.main-svg .infolayer')).length
-"""
+""".replace("__CHART__", PLOTLY_CHART)
 
 
 def charts_drawn(page) -> int:
@@ -489,10 +495,11 @@ def describe_state(page) -> str:
                     connection: app && app.getAttribute("data-test-connection-state"),
                     stale: document.querySelectorAll('[data-stale="true"]').length,
                     skeletons: document.querySelectorAll('[data-testid="stSkeleton"], [data-testid="stAppSkeleton"]').length,
-                    charts: document.querySelectorAll('[data-testid="stPlotlyChart"]').length,
-                    drawn: document.querySelectorAll('[data-testid="stPlotlyChart"] .main-svg').length,
+                    charts: document.querySelectorAll('__CHART__').length,
+                    drawn: [...document.querySelectorAll('__CHART__')]
+                        .filter((c) => c.querySelector('.main-svg')).length,
                 });
-            }"""
+            }""".replace("__CHART__", PLOTLY_CHART)
         )
     except Exception as exc:  # the page may be gone; the caller is already failing
         return f"<no state: {exc}>"

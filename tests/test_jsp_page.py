@@ -15,8 +15,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import hlmlab.datasets
-from app_pages import APP, chart_title
-from hlmlab import datasets
+from app_pages import APP, chart_specs, chart_title, chart_traces
+from hlmlab import datasets, plots
 
 PAGE = "pages/jsp_schools.py"
 REFERENCE_DIR = Path(__file__).parent / "reference"
@@ -221,16 +221,26 @@ def test_small_samples_are_explained_not_crashed():
 
 
 def test_charts_are_labelled_synthetic_replica():
-    import json
-
     at = open_page()
     titles = []
     for view in VIEWS:
         open_view(at, view)
-        titles += [chart_title(json.loads(c.proto.spec)["layout"])
-                   for c in at.get("plotly_chart")]
+        titles += [chart_title(spec["layout"]) for spec in chart_specs(at)]
     assert len(titles) >= 7
     assert all("synthetic replica" in t for t in titles), titles
+
+
+def test_every_drawn_school_has_its_own_colour_and_marker():
+    at = open_view(open_page(), "pooling")
+    slider = at.slider(key="jsp_pool_drawn_replica")
+    assert 6 <= slider.max <= plots.DISTINCT_GROUP_STYLES
+    slider.set_value(slider.max).run()
+    assert_clean(at, "most schools drawn")
+    traces, _ = chart_traces(at)
+    points = [t for t in traces if t.get("mode") == "markers"]
+    assert len(points) == slider.max
+    styles = {(t["marker"]["color"], t["marker"]["symbol"]) for t in points}
+    assert len(styles) == len(points)
 
 
 def test_questions_reveal_after_a_prediction():

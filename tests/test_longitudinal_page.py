@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import open_view
+from app_pages import chart_specs, open_view
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/longitudinal.py"
@@ -54,16 +54,16 @@ def test_page_loads_labelled_as_simulated(page):
     shown = texts(page)
     assert "Simulated data" in shown and "hypothetical" in shown.lower()
     assert {s.key for s in page.slider} >= set(PART1)
-    charts = len(page.get("plotly_chart"))
+    charts = len(chart_specs(page))
     open_view(page, PAGE, "2 · Growth curves, unbalanced")
     assert "Simulated data" in texts(page)
     assert {s.key for s in page.slider} >= set(PART2)
-    charts += len(page.get("plotly_chart"))
+    charts += len(chart_specs(page))
     assert charts >= 2
     for view in ("3 · Real growth data", "4 · Autocorrelated errors"):
         open_view(page, PAGE, view)
         assert not page.exception, view
-        charts += len(page.get("plotly_chart"))
+        charts += len(chart_specs(page))
     assert charts >= 4
 
 
@@ -161,4 +161,4 @@ def check_egsingle_three_levels(page):
     for term in ("Intercept", "year"):
         assert fixed.loc[term, "estimate"] == pytest.approx(ref["fixef", term], rel=1e-3)
         assert fixed.loc[term, "SE"] == pytest.approx(ref["se", term], rel=1e-3)
-    assert page.get("plotly_chart")  # the variance partition is drawn
+    assert chart_specs(page)  # the variance partition is drawn

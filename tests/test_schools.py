@@ -628,6 +628,10 @@ def test_pooling_lines_figure_draws_the_chosen_schools_and_families(replica):
     jitter = np.asarray(figure.data[1].x) - school2["year"].to_numpy()
     assert 0 < np.abs(jitter).max() <= 0.15  # years jittered sideways
     assert figure.data[1].marker.color == plots.group_styles([1, 2, 3, 4])[2]["colour"]
+    # The legend names the line families; a point's school and size are in its hover.
+    assert [t.name for t in figure.data if t.showlegend is not False] == [
+        plots.FAMILY_STYLES[f]["label"] for f in ("pooled", "multilevel")]
+    assert "(n=" in figure.data[1].name and "customdata[0]" in figure.data[1].hovertemplate
     assert figure.layout.title.text == f"Pooled, per-school and multilevel lines · {SOURCE}"
     assert figure.layout.xaxis.title.text == "Junior school year"
     exam = datasets.load_reference("exam")

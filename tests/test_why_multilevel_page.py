@@ -8,14 +8,13 @@ hsb82_coded_ri_reml / hsb82_coded_rs_reml (the section 5 table).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import APP, lesson_views, open_view
+from app_pages import APP, chart_specs, lesson_views, open_view
 
 PAGE = "pages/why_multilevel.py"
 REFERENCE = pd.read_csv(Path(__file__).parent / "reference" / "lme4_reference.csv",
@@ -90,8 +89,7 @@ def test_default_page_shows_lme4_numbers(page):
 def figure_fonts(at: AppTest) -> list[float]:
     """Font size of each chart on screen (read from the spec: app_pages.chart_traces cannot
     decode 2-D customdata)."""
-    return [json.loads(chart.proto.spec)["layout"]["font"]["size"]
-            for chart in at.get("plotly_chart")]
+    return [spec["layout"]["font"]["size"] for spec in chart_specs(at)]
 
 
 def test_random_slope_toggle_matches_lme4():
@@ -157,7 +155,7 @@ def test_every_control_at_its_extremes(end):
             if where == name:
                 at.button(key=key).click().run()
                 ok(at)
-        charts += len(at.get("plotly_chart"))
+        charts += len(chart_specs(at))
         for where, question in QUESTIONS:
             if where == name:
                 at.text_input(key=f"{question}_guess").set_value("a guess").run()

@@ -1,0 +1,126 @@
+// HLM Lab's chart element (pages/_widgets.py, show_chart): one plotly chart that stays
+// mounted across reruns and is updated in place with Plotly.react.
+//
+// Why not st.plotly_chart: its element id hashes the figure, so every new figure remounts
+// the chart, and a remounted chart is drawn twice: once hidden at plotly's default width,
+// then again at the measured column width. Both draws are full redraws (110-250 ms each for
+// the JSP chart on these machines). Here a slider press costs one Plotly.react on the
+// chart that is already on screen, at the width it already has.
+//
+// Streamlit calls the default export on mount and again whenever `data` changes;
+// `data` = JSON of {figure: plotly JSON string, script: URL of plotly.min.js}.
+
+const CONFIG = {displaylogo: false, responsive: true};
+const loading = new Map();
+
+function loadPlotly(url) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!loading.has(url)) {
+    loading.set(url, new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = url;
+      script.onload = () => (window.Plotly ? resolve(window.Plotly)
+                                           : reject(new Error("plotly.js did not load")));
+      script.onerror = () => {
+        loading.delete(url);  // a later render may try again
+        reject(new Error(`could not load ${url}`));
+      };
+      document.head.appendChild(script);
+    }));
+  }
+  return loading.get(url);
+}
+
+function fullScreenButton(root) {
+  return {
+    name: "Full screen",
+    title: "Full screen (Esc to leave)",
+    icon: {width: 512, height: 512,
+           path: "M0 0h192v64H64v128H0zM320 0h192v192h-64V64H320zM0 320h64v128h128v64H0zM448 320h64v192H320v-64h128z"},
+    click: () => (document.fullscreenElement ? document.exitFullscreen()
+                                             : root.requestFullscreen()),
+  };
+}
+
+// Draw the newest figure; figures that arrive while a draw runs are coalesced, so a
+// dragged slider draws only what is current when plotly is free again.
+function draw(root) {
+  if (root.__busy || !root.__next) return;
+  const {figure, script} = root.__next;
+  root.__next = null;
+  root.__busy = true;
+  root.dataset.drawing = "true";
+  const gd = root.querySelector(".hlm-chart-plot");
+  loadPlotly(script)
+    .then((Plotly) => {
+      // One config object per chart: plotly.js compares configs by identity of their
+      // functions, and a "changed" config turns the update into a full replot.
+      root.__config = root.__config || {...CONFIG, modeBarButtonsToAdd: [fullScreenButton(root)]};
+      const layout = {...figure.layout};
+      if (document.fullscreenElement === root) {
+        layout.width = window.innerWidth;
+        layout.height = window.innerHeight;
+      }
+      return Plotly.react(gd, figure.data, layout, root.__config);
+    })
+    .then(() => { root.querySelector(".hlm-chart-error").textContent = ""; })
+    .catch((error) => {
+      root.querySelector(".hlm-chart-error").textContent =
+        `This chart could not be drawn (${error.message}). Reload the page to try again.`;
+    })
+    .finally(() => {
+      root.__busy = false;
+      if (root.__next) draw(root);
+      else delete root.dataset.drawing;
+    });
+}
+
+function build(parentElement) {
+  const root = document.createElement("div");
+  root.className = "hlm-chart";
+  root.dataset.testid = "hlmChart";
+  root.style.background = "white";
+  root.style.contain = "layout paint style";
+  const gd = document.createElement("div");
+  gd.className = "hlm-chart-plot";
+  const error = document.createElement("div");
+  error.className = "hlm-chart-error";
+  error.setAttribute("role", "alert");
+  error.style.color = "#b00020";
+  root.append(error, gd);
+  parentElement.appendChild(root);
+  // The column's width can change without a window resize (the sidebar opens or closes):
+  // follow the container, not only the window.
+  root.__resize = new ResizeObserver(() => {
+    const layout = gd._fullLayout;
+    if (window.Plotly && layout && Math.abs(layout.width - gd.clientWidth) > 1 && !root.__busy) {
+      window.Plotly.Plots.resize(gd);
+    }
+  });
+  root.__resize.observe(root);
+  root.addEventListener("fullscreenchange", () => {
+    if (!window.Plotly || !gd._fullLayout) return;
+    if (document.fullscreenElement === root) {
+      window.Plotly.relayout(gd, {width: window.innerWidth, height: window.innerHeight});
+    } else {
+      window.Plotly.relayout(gd, {width: null, height: root.__height});
+    }
+  });
+  return root;
+}
+
+export default function ({data, parentElement}) {
+  const root = parentElement.querySelector(".hlm-chart") || build(parentElement);
+  const payload = JSON.parse(data);
+  const figure = JSON.parse(payload.figure);
+  root.__height = figure.layout.height || 450;
+  // Keep the chart's space while plotly.js loads, so the page below does not jump.
+  root.querySelector(".hlm-chart-plot").style.minHeight = `${root.__height}px`;
+  root.__next = {figure, script: payload.script};
+  draw(root);
+  return () => {  // unmounted: the next mount starts from a new element
+    root.__resize.disconnect();
+    if (window.Plotly) window.Plotly.purge(root.querySelector(".hlm-chart-plot"));
+    root.remove();
+  };
+}
