@@ -52,6 +52,26 @@ def test_prefetcher_waits_for_running_scripts_then_runs_newest_first():
     assert done == ["newer", "older"]
 
 
+def test_prefetcher_drops_tasks_that_waited_too_long():
+    done = []
+    release = threading.Event()
+    script = threading.Thread(target=release.wait, name="ScriptRunner.scriptThread")
+    script.start()
+    try:
+        prefetcher = _Prefetcher(max_age=0.1)
+        prefetcher.add(done.append, "stale")
+        time.sleep(0.3)  # a long script run: the student has moved on
+    finally:
+        release.set()
+        script.join()
+    prefetcher.add(done.append, "fresh")
+    deadline = time.monotonic() + 5
+    while not done and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert done == ["fresh"]
+
+
 def test_prefetcher_survives_a_failing_task():
     done = []
     prefetcher = _Prefetcher()
