@@ -10,7 +10,15 @@
 // Streamlit calls the default export on mount and again whenever `data` changes;
 // `data` = JSON of {figure: plotly JSON string, script: URL of plotly.min.js}.
 
-const CONFIG = {displaylogo: false, responsive: true};
+// As st.plotly_chart had it: no plotly logo, no cloud buttons, no box or lasso selection
+// (nothing here reads a selection).
+const CONFIG = {
+  displaylogo: false,
+  responsive: true,
+  showSendToCloud: false,
+  showEditInChartStudio: false,
+  modeBarButtonsToRemove: ["sendDataToCloud", "editInChartStudio", "select2d", "lasso2d"],
+};
 const loading = new Map();
 
 function loadPlotly(url) {
@@ -29,6 +37,13 @@ function loadPlotly(url) {
     }));
   }
   return loading.get(url);
+}
+
+// Room above the chart in full screen: without it the title's first line was cut off.
+const FULL_SCREEN_TOP = 16;
+
+function fullScreenSize() {
+  return {width: window.innerWidth, height: window.innerHeight - FULL_SCREEN_TOP};
 }
 
 function fullScreenButton(root) {
@@ -57,10 +72,7 @@ function draw(root) {
       // functions, and a "changed" config turns the update into a full replot.
       root.__config = root.__config || {...CONFIG, modeBarButtonsToAdd: [fullScreenButton(root)]};
       const layout = {...figure.layout};
-      if (document.fullscreenElement === root) {
-        layout.width = window.innerWidth;
-        layout.height = window.innerHeight;
-      }
+      if (document.fullscreenElement === root) Object.assign(layout, fullScreenSize());
       return Plotly.react(gd, figure.data, layout, root.__config);
     })
     .then(() => { root.querySelector(".hlm-chart-error").textContent = ""; })
@@ -80,6 +92,8 @@ function build(parentElement) {
   root.className = "hlm-chart";
   root.dataset.testid = "hlmChart";
   root.style.background = "white";
+  // The chart lays itself out alone: plotly.js measures text while it draws, and each
+  // measurement would otherwise lay out the whole page around it again.
   root.style.contain = "layout paint style";
   const gd = document.createElement("div");
   gd.className = "hlm-chart-plot";
@@ -101,8 +115,10 @@ function build(parentElement) {
   root.addEventListener("fullscreenchange", () => {
     if (!window.Plotly || !gd._fullLayout) return;
     if (document.fullscreenElement === root) {
-      window.Plotly.relayout(gd, {width: window.innerWidth, height: window.innerHeight});
+      root.style.paddingTop = `${FULL_SCREEN_TOP}px`;
+      window.Plotly.relayout(gd, fullScreenSize());
     } else {
+      root.style.paddingTop = "";
       window.Plotly.relayout(gd, {width: null, height: root.__height});
     }
   });

@@ -252,13 +252,18 @@ def prepare_chart(figure):
     JSON, kept on the figure. A shared cached figure is serialised once, not on every rerun
     of every session; the prefetcher calls this too, so the next slider step's figure is
     ready before the press. Returns the same figure."""
-    with _PREPARE_LOCK:  # the prefetcher and a page script may prepare one figure at once
-        plots.ready_for_browser(figure)
-        revision = figure.layout.datarevision
-        if getattr(figure, "_hlm_json_revision", None) != revision:
-            figure._hlm_json = figure.to_json(validate=False)
-            figure._hlm_json_revision = revision
+    if not _prepared(figure):  # the usual case on a press takes no lock
+        with _PREPARE_LOCK:  # the prefetcher and a page script may prepare one figure at once
+            if not _prepared(figure):
+                plots.ready_for_browser(figure)
+                figure._hlm_json = figure.to_json(validate=False)
+                figure._hlm_json_revision = figure.layout.datarevision
     return figure
+
+
+def _prepared(figure) -> bool:
+    revision = getattr(figure, "_hlm_json_revision", None)
+    return revision is not None and revision == figure.layout.datarevision
 
 
 def show_chart(figure, key: str, where=None) -> None:

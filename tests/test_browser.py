@@ -212,6 +212,39 @@ def test_page(tab, app_server, app_page, query, sweep_sliders):
         move_sliders(page, errors, app_page, query)
 
 
+def test_a_slider_press_redraws_its_chart_in_place_once(tab, app_server):
+    """HLM Lab's chart element (pages/_plotly_chart.js) keeps one plotly div across reruns
+    and redraws it once per press. st.plotly_chart remounted the chart for every new figure
+    and drew it twice; a config rebuilt on every draw made plotly.js replot twice too."""
+    page, errors = tab
+    jsp = next(p for p in ALL_PAGES if p.stem == "jsp_schools")
+    open_page(page, errors, app_server, jsp, "")
+    bs.open_view(page, bs.view_tabs(page).index("3 · Three kinds of lines"))
+    chart = ".hlm-chart .js-plotly-plot"
+    assert page.locator(chart).count() == 1
+    page.evaluate(f"document.querySelector('{chart}').__kept = true")
+    thumb = page.locator(bs.SLIDER_THUMB).nth(0)
+    assert bs.slider_label(page, 0).startswith("Schools drawn")
+    for key in ("ArrowRight", "ArrowRight", "ArrowLeft"):
+        before = bs.chart_signature(page)
+        pressed_at = bs.now(page)
+        thumb.press(key)
+        bs.wait_for_rerun(page, pressed_at, timeout=60)
+        bs.wait_for_idle(page, timeout=30, settle_ms=300)
+        assert page.evaluate(f"document.querySelector('{chart}').__kept === true"), "remounted"
+        assert len(bs.afterplots_since(page, pressed_at)) == 1, f"not one draw after {key}"
+        assert bs.chart_signature(page) != before, f"chart unchanged after {key}"
+    # Full screen, for the lecture hall: the chart fills the screen, and comes back.
+    page.hover(chart)
+    page.click('.hlm-chart .modebar-btn[data-title^="Full screen"]')
+    page.wait_for_function(f"() => document.fullscreenElement && "
+                           f"document.querySelector('{chart}')._fullLayout.width === innerWidth")
+    page.evaluate("document.exitFullscreen()")
+    page.wait_for_function(f"() => !document.fullscreenElement && "
+                           f"document.querySelector('{chart}')._fullLayout.width < innerWidth")
+    assert_clean(page, errors, "after the in-place redraws")
+
+
 def sliders_to_sweep(count: int) -> list[int]:
     """Which sliders to move: HLMLAB_BROWSER_SLIDERS=all for every one; by default the first
     and the last of each page, which keeps the run near 90 s while pages refit slowly."""

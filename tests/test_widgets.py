@@ -1,9 +1,11 @@
-"""The page helpers that hold logic of their own: slider grids, next steps, the prefetcher."""
+"""The page helpers that hold logic of their own: slider grids, next steps, the prefetcher,
+the publishing of plotly.js for the chart element."""
 
 from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 from pages._widgets import SliderRange, _Prefetcher, next_steps, snap_all
 
@@ -85,3 +87,43 @@ def test_prefetcher_survives_a_failing_task():
     while not done and time.monotonic() < deadline:
         time.sleep(0.01)
     assert done == [2]
+
+
+def test_plotly_js_is_published_for_the_chart_element_or_not_at_all(tmp_path, monkeypatch):
+    import plotly
+
+    from pages import _widgets
+
+    shipped = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    monkeypatch.setattr(_widgets, "_STATIC_DIR", tmp_path / "static")
+    _widgets._plotly_script_url.clear()
+    try:
+        url = _widgets._plotly_script_url()
+        assert url == f"app/static/plotly-{plotly.__version__}.min.js"  # relative: base paths
+        published = tmp_path / "static" / url.rsplit("/", 1)[1]
+        assert published.read_bytes() == shipped.read_bytes()
+        # Nowhere to write it (a read-only install): None, and show_chart falls back to
+        # st.plotly_chart instead of drawing nothing.
+        blocked = tmp_path / "not-a-directory"
+        blocked.write_text("a file where the folder should be")
+        monkeypatch.setattr(_widgets, "_STATIC_DIR", blocked)
+        _widgets._plotly_script_url.clear()
+        assert _widgets._plotly_script_url() is None
+    finally:
+        _widgets._plotly_script_url.clear()
+
+
+def test_prepare_chart_serialises_a_shared_figure_once():
+    import json
+
+    import plotly.graph_objects as go
+
+    from pages._widgets import prepare_chart
+
+    figure = go.Figure(go.Scatter(x=[1, 2], y=[3, 4]), {"title": {"text": "Lines · a data set"}})
+    assert prepare_chart(figure) is figure
+    sent = figure._hlm_json
+    spec = json.loads(sent)
+    assert spec["layout"]["datarevision"] == figure.layout.datarevision  # ready_for_browser
+    assert spec["layout"]["title"]["subtitle"]["text"] == "a data set"
+    assert prepare_chart(figure)._hlm_json is sent  # a rerun sends it, it does not rebuild it
