@@ -96,7 +96,7 @@ def chart(label: str, path: str, stamp: float, schools: tuple, per_school: int,
         chosen, OUTCOME, PREDICTOR, GROUP, lines=lines,
         styles=school_styles(sorted(data[GROUP].unique().tolist())), jitter=jitter,
         colour_by_group=step_number >= 3,
-        title=f"Math against homework<br><sup>{data.attrs.get('label', label)}</sup>",
+        title=f"Math against homework · {data.attrs.get('label', label)}",
         x_title="Hours of homework per week", y_title="Math achievement",
     )
 

@@ -476,6 +476,21 @@ CHARTS_DRAWN_JS = """
 """.replace("__CHART__", PLOTLY_CHART)
 
 
+def clipped_titles(page) -> list[str]:
+    """Chart titles drawn partly above their chart, where they are cut off (a two-line
+    ``<br>`` title does not push plotly's top margin; a subtitle does)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap((gd) => {
+            const svg = gd.querySelector('.main-svg'), title = gd.querySelector('.gtitle');
+            if (!svg || !title || !title.textContent) return [];
+            // A text box reaches a few pixels above its capitals: a third of it may stick out.
+            const box = title.getBoundingClientRect();
+            const above = svg.getBoundingClientRect().top - box.top;
+            return above > box.height / 3 ? [title.textContent] : [];
+        })"""
+    )
+
+
 def charts_drawn(page) -> int:
     """How many plotly charts have drawn their plot area."""
     return page.evaluate(CHARTS_DRAWN_JS)

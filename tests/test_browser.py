@@ -206,6 +206,7 @@ def test_page(tab, app_server, app_page, query, sweep_sliders):
     drawn = bs.charts_drawn(page)
     assert drawn == present, f"{present - drawn} of {present} plotly charts not drawn {where}"
     assert drawn >= charts, f"no plotly chart drawn {where}"
+    assert not bs.clipped_titles(page), f"chart titles cut off {where}"
     assert page.get_by_text("Page not found").count() == 0, where
 
     if sweep_sliders:
@@ -263,6 +264,7 @@ def move_sliders(page, errors, app_page: bs.AppPage, query: str) -> None:
             where += f", view {label!r}"
             assert_clean(page, errors, where)
             assert bs.charts_drawn(page) == page.locator(bs.PLOTLY_CHART).count(), where
+            assert not bs.clipped_titles(page), f"chart titles cut off {where}"
         move_view_sliders(page, errors, app_page, where)
 
 
