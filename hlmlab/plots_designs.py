@@ -88,8 +88,17 @@ def classic_study_figure(data: pd.DataFrame, title: str = "") -> go.Figure:
                 line={"color": STYLE_COLOURS[style], "width": 5},
             )
         )
-    return _style(fig, title, 520, xaxis_title="class (teacher)", yaxis_title="reading score",
-                  xaxis={"dtick": max(1, len(means) // 20)})
+    # One label per style under its classes (they are the axis title too): a number per
+    # class overlapped at 20 or more classes in a half-width column; the hover still names
+    # each pupil's class.
+    styles = means.reset_index().groupby("style")["class"].mean()
+    return _style(fig, title, 560, yaxis_title="reading score",
+                  xaxis={"tickvals": styles.tolist(),
+                         "ticktext": [f"{style} classes" for style in styles.index],
+                         "tickangle": 0},
+                  # Below the plot: at the side, the legend took half of a half-width column.
+                  legend={"font": {"size": 16}, "orientation": "h", "yanchor": "top",
+                          "y": -0.12, "x": 0})
 
 
 def rejection_figure(summary: pd.DataFrame, alpha: float, n_studies: int) -> go.Figure:

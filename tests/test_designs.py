@@ -332,6 +332,11 @@ def test_study_and_sampling_figures():
     assert points == len(data)
     means = next(t for t in fig.data if t.meta == "class means")
     np.testing.assert_allclose(means.y, data.groupby("class")["score"].mean())
+    # The axis names the two groups of classes, one label each, under their classes.
+    assert sorted(fig.layout.xaxis.ticktext) == ["formal classes", "informal classes"]
+    for style, tick in zip(fig.layout.xaxis.ticktext, fig.layout.xaxis.tickvals):
+        classes = data.loc[data["style"] == style.split()[0], "class"].unique()
+        assert tick == pytest.approx(classes.mean())
     grouped = plots_designs.grouped_scores_figure(designs.simulate_grouped_scores(0.5))
     assert len(grouped.data[0].y) == 300
     comparison = designs.compare_sampling_designs(designs.make_population(0.1, 0.1), 5, 1, 2,
