@@ -59,21 +59,33 @@ _REVISIONS = itertools.count(1)
 
 
 def ready_for_browser(fig: go.Figure) -> go.Figure:
-    """Let plotly.js recognise a figure it has already drawn; returns the same figure.
+    """Finish a figure for the browser; returns the same figure, changed once (idempotent,
+    so a figure shared across sessions is safe to pass again).
 
-    Streamlit draws every new chart twice: after mounting it, it hands plotly.js a copy of
-    the same figure. plotly.js redraws everything (40-240 ms here) unless the layout has a
-    ``datarevision`` and no ``template`` object (a template is compared by identity, so a
-    copy always looks new); with both it takes about 5 ms. The template was only needed while
-    building (``LIGHT_LAYOUT``'s "none" keeps plotly.py's default one out), so it is dropped
-    here. Each figure gets its own revision, so two different figures never look alike.
-    Idempotent: a figure shared across sessions is changed once.
+    - A ``datarevision`` of its own: plotly.js then recognises a figure it has already
+      drawn (a rerun that sends it again costs almost nothing) and never mistakes a new
+      figure for an old one.
+    - No ``template`` object: it was only needed while building (``LIGHT_LAYOUT``'s "none"
+      keeps plotly.py's default one out), and plotly.js compares it by identity, so a copy
+      of the figure would always look new.
+    - The title fitted to narrow columns (:func:`_fit_title`) and a legend below the plot
+      kept clear of the x-axis title (:func:`_legend_at_bottom`).
     """
     if fig.layout.datarevision is None:
         _fit_title(fig)
+        _legend_at_bottom(fig)
         fig.layout.template = None
         fig.layout.datarevision = next(_REVISIONS)
     return fig
+
+
+def _legend_at_bottom(fig: go.Figure) -> None:
+    """A horizontal legend below the plot goes to the bottom edge of the figure. Placed in
+    units of the plot's height (``y=-0.25``), it sat on the x-axis title whenever the plot
+    was shorter than its author had in mind (a half-width column, a long legend)."""
+    legend = fig.layout.legend
+    if legend.orientation == "h" and legend.y is not None and legend.y < 0:
+        legend.update(yref="container", y=0, yanchor="bottom")
 
 
 def _fit_title(fig: go.Figure) -> None:

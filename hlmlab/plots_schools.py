@@ -170,8 +170,9 @@ def r2_histogram(r2: pd.Series, band: tuple[float, float], title: str,
     band_shape = {"type": "rect", "xref": "x", "yref": "paper", "x0": band[0], "x1": band[1],
                   "y0": 0, "y1": 1, "fillcolor": ORANGE, "opacity": 0.18, "line": {"width": 0},
                   "layer": "below"}
+    # Inside the band's top (above the plot it ran into the subtitle).
     label = {"x": band[0], "xref": "x", "y": 1, "yref": "paper", "xanchor": "left",
-             "yanchor": "bottom", "showarrow": False, "text": f"{band[0]:g} to {band[1]:g}"}
+             "yanchor": "top", "showarrow": False, "text": f" {band[0]:g} to {band[1]:g}"}
     layout = _layout(title, x_title, "Number of schools", height=420, shapes=[band_shape],
                      annotations=[label], xaxis={"range": [0, 1.0]})
     return go.Figure(data=data, layout=layout)

@@ -57,6 +57,20 @@ function fullScreenButton(root) {
   };
 }
 
+// Long titles ran off the right edge of a half-width column (plotly does not wrap them):
+// after each draw, a title wider than the chart is set in a smaller font until it fits.
+function fitTitle(gd) {
+  const svg = gd.querySelector(".main-svg");
+  if (!svg) return;
+  const right = svg.getBoundingClientRect().right - 8;
+  for (const text of gd.querySelectorAll(".gtitle, .gtitle-subtitle")) {
+    const box = text.getBoundingClientRect();
+    if (box.right <= right || box.width === 0) continue;
+    const size = parseFloat(text.style.fontSize) || 16;
+    text.style.fontSize = `${Math.max(12, Math.floor(size * (right - box.left) / box.width))}px`;
+  }
+}
+
 // Draw the newest figure; figures that arrive while a draw runs are coalesced, so a
 // dragged slider draws only what is current when plotly is free again.
 function draw(root) {
@@ -75,7 +89,14 @@ function draw(root) {
       if (document.fullscreenElement === root) Object.assign(layout, fullScreenSize());
       return Plotly.react(gd, figure.data, layout, root.__config);
     })
-    .then(() => { root.querySelector(".hlm-chart-error").textContent = ""; })
+    .then(() => {
+      if (!root.__fitsTitle) {  // from now on after every draw, resizes included
+        gd.on("plotly_afterplot", () => fitTitle(gd));
+        root.__fitsTitle = true;
+        fitTitle(gd);
+      }
+      root.querySelector(".hlm-chart-error").textContent = "";
+    })
     .catch((error) => {
       root.querySelector(".hlm-chart-error").textContent =
         `This chart could not be drawn (${error.message}). Reload the page to try again.`;

@@ -204,10 +204,11 @@ def view_level2():
     with right:
         show_chart(plots_schools.r2_histogram(per_school.fit.table["r2"], schools.R2_BAND,
                                          f"R² of each school's line · {LABEL}"), "jsp_level2_r2")
-        m1, m2, m3 = st.columns(3)
-        m1.metric("Schools with R² in .6-.9", f"{summary['in_band']} of {summary['n']}")
-        m2.metric("Median R²", f"{summary['quantiles']['q50']:.2f}")
-        m3.metric("Middle half", f"{summary['quantiles']['q25']:.2f}-{summary['quantiles']['q75']:.2f}")
+    # Below both charts, full width: in the histogram's column the values were cut to "20 of…".
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Schools with R² in .6-.9", f"{summary['in_band']} of {summary['n']}")
+    m2.metric("Median R²", f"{summary['quantiles']['q50']:.2f}")
+    m3.metric("Middle half", f"{summary['quantiles']['q25']:.2f}-{summary['quantiles']['q75']:.2f}")
     st.markdown("**Spread of the schools' own lines**")
     st.dataframe(per_school.spread, width="stretch", column_config={
         c: st.column_config.NumberColumn(format="%.2f") for c in per_school.spread})

@@ -138,3 +138,13 @@ def test_ready_for_browser_keeps_the_data_label_as_a_subtitle():
     assert fig.layout.title.text == "Three kinds of lines"
     assert fig.layout.title.subtitle.text == "JSP (synthetic replica)"
     assert (fig.layout.title.x, fig.layout.title.xanchor) == (0.0, "left")
+
+
+def test_ready_for_browser_moves_a_legend_below_the_plot_to_the_bottom_edge():
+    from hlmlab import plots
+
+    below = plots.ready_for_browser(go.Figure(layout={"legend": {"orientation": "h", "y": -0.3}}))
+    assert (below.layout.legend.yref, below.layout.legend.y, below.layout.legend.yanchor) == (
+        "container", 0, "bottom")
+    beside = plots.ready_for_browser(go.Figure(layout={"legend": {"y": 0.5}}))
+    assert beside.layout.legend.yref is None and beside.layout.legend.y == 0.5
