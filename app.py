@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._widgets import prepare_process
+from pages._widgets import preload_chart_library, prepare_process
 
 st.set_page_config(page_title="HLM Lab", page_icon="📈", layout="wide")
 prepare_process()
@@ -24,5 +24,6 @@ with st.sidebar:
         "Every multilevel fit is statsmodels MixedLM, checked against lme4's optimum. "
         "Data marked 'synthetic replica' are simulated to match published figures."
     )
+    preload_chart_library()
 
 navigation.run()

@@ -8,7 +8,8 @@
 // chart that is already on screen, at the width it already has.
 //
 // Streamlit calls the default export on mount and again whenever `data` changes;
-// `data` = JSON of {figure: plotly JSON string, script: URL of plotly.min.js}.
+// `data` = JSON of {figure: plotly JSON string, script: URL of plotly.min.js}; without a
+// figure it only loads plotly.js (preload_chart_library).
 
 // As st.plotly_chart had it: no plotly logo, no cloud buttons, no box or lasso selection
 // (nothing here reads a selection).
@@ -19,24 +20,25 @@ const CONFIG = {
   showEditInChartStudio: false,
   modeBarButtonsToRemove: ["sendDataToCloud", "editInChartStudio", "select2d", "lasso2d"],
 };
-const loading = new Map();
-
+// One load per page, shared by every chart and by the early preload (app.py's sidebar asks
+// for plotly.js before the lesson's script has fitted anything).
 function loadPlotly(url) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!loading.has(url)) {
-    loading.set(url, new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = url;
-      script.onload = () => (window.Plotly ? resolve(window.Plotly)
-                                           : reject(new Error("plotly.js did not load")));
-      script.onerror = () => {
-        loading.delete(url);  // a later render may try again
-        reject(new Error(`could not load ${url}`));
-      };
-      document.head.appendChild(script);
-    }));
-  }
-  return loading.get(url);
+  const pending = window.__hlmlabPlotly;
+  if (pending && pending.url === url) return pending.promise;
+  const promise = new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = url;
+    script.onload = () => (window.Plotly ? resolve(window.Plotly)
+                                         : reject(new Error("plotly.js did not load")));
+    script.onerror = () => {
+      delete window.__hlmlabPlotly;  // a later render may try again
+      reject(new Error(`could not load ${url}`));
+    };
+    document.head.appendChild(script);
+  });
+  window.__hlmlabPlotly = {url, promise};
+  return promise;
 }
 
 // Room above the chart in full screen: without it the title's first line was cut off.
@@ -147,8 +149,12 @@ function build(parentElement) {
 }
 
 export default function ({data, parentElement}) {
-  const root = parentElement.querySelector(".hlm-chart") || build(parentElement);
   const payload = JSON.parse(data);
+  if (payload.figure === undefined) {  // the preload: fetch and compile plotly.js, draw nothing
+    loadPlotly(payload.script).catch(() => {});  // a chart that needs it reports the error
+    return;
+  }
+  const root = parentElement.querySelector(".hlm-chart") || build(parentElement);
   const figure = JSON.parse(payload.figure);
   root.__height = figure.layout.height || 450;
   // Keep the chart's space while plotly.js loads, so the page below does not jump.

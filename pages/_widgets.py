@@ -266,6 +266,16 @@ def _prepared(figure) -> bool:
     return revision is not None and revision == figure.layout.datarevision
 
 
+def preload_chart_library() -> None:
+    """Have the browser fetch and compile plotly.js now, while the page's script is still
+    fitting: otherwise that only starts when the first chart arrives (1-3 s on a fresh tab
+    here). Draws nothing; call it once per run, early (app.py's sidebar does)."""
+    script = _plotly_script_url()
+    if script is not None:
+        _chart_element(key="hlmlab_plotly_preload", data=json.dumps({"script": script}),
+                       height=0)
+
+
 def show_chart(figure, key: str, where=None) -> None:
     """Draw a plotly figure in HLM Lab's chart element (``pages/_plotly_chart.js``).
 

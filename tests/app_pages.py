@@ -59,7 +59,8 @@ def chart_specs(at) -> list[dict]:
             specs.append(json.loads(proto.spec))
         elif proto.component_name == CHART_ELEMENT:
             payload = json.loads(json.loads(proto.json))
-            specs.append(json.loads(payload["figure"]))
+            if "figure" in payload:  # not app.py's preload of plotly.js
+                specs.append(json.loads(payload["figure"]))
     return specs
 
 

@@ -42,6 +42,15 @@ def test_app_starts_on_the_welcome_page():
     assert at.title[0].value == "HLM Lab"
 
 
+def test_the_sidebar_asks_the_browser_for_plotly_js_before_any_chart():
+    import json
+
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    preloads = [json.loads(json.loads(e.proto.json)) for e in at.sidebar.get("bidi_component")]
+    assert len(preloads) == 1 and "figure" not in preloads[0]
+    assert (REPO / "static" / preloads[0]["script"].rsplit("/", 1)[1]).is_file()
+
+
 @pytest.mark.parametrize("path", page_paths())
 def test_page_renders(path):
     at = open_page(path)
