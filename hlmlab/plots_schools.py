@@ -255,8 +255,12 @@ def rank_slope_figure(left: pd.Series, right: pd.Series, title: str, left_label:
     n = max(len(common), 1)
     layout = _layout(title, "", "", height=max(480, 120 + 9 * n),
                      yaxis={"range": [n + 1, 0], "title": {"text": "Rank (1 = top)"}},
+                     # Level labels: angled, two long ones ran into each other and the chart.
                      xaxis={"tickvals": [0, 1], "ticktext": [left_label, right_label],
-                            "range": [-0.3, 1.3], "showgrid": False, "zeroline": False})
+                            "tickangle": 0, "range": [-0.3, 1.3], "showgrid": False,
+                            "zeroline": False},
+                     # Below: at the side the legend left the chart a strip 60 px wide.
+                     legend={"orientation": "h", "y": -0.1, "font": {"size": 15}})
     return go.Figure(data=data, layout=layout)
 
 
@@ -456,7 +460,7 @@ def ranking_figures(ranking: pd.DataFrame, changes: pd.DataFrame | None, spec: S
         f"School effect on {outcome_words}")
     slope = rank_slope_figure(
         ranking["naive_rank"], ranking["rank"], f"Raw mean vs model · {source}",
-        "by raw mean", f"model, {which}", highlight=movers)
+        "raw mean", "model" + (" (adjusted)" if adjusted else ""), highlight=movers)
     return caterpillar, slope
 
 

@@ -655,7 +655,7 @@ def test_ranking_figures_titles_and_movers():
         f"School effects, adjusted for intake, 95% intervals · {SOURCE}")
     assert caterpillar.layout.xaxis.title.text == "School effect on Math score (1-40), year 2"
     assert slope.layout.title.text == f"Raw mean vs model · {SOURCE}"
-    assert list(slope.layout.xaxis.ticktext) == ["by raw mean", "model, adjusted for intake"]
+    assert list(slope.layout.xaxis.ticktext) == ["raw mean", "model (adjusted)"]
     assert [t.meta for t in slope.data] == ["others"] + [f"moved:{s}" for s in changes.index[:3]]
     caterpillar, slope = plots_schools.ranking_figures(table, None, EXAM, None, False, "Exam")
     assert caterpillar.layout.xaxis.title.text == "School effect on Normalised exam score at 16"
