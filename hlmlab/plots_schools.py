@@ -9,6 +9,7 @@ between them, which keeps the figures light to send and redraw. Every trace carr
 
 from __future__ import annotations
 
+import textwrap
 from typing import Collection, Sequence
 
 import numpy as np
@@ -335,7 +336,12 @@ def variance_partition_figure(partition: pd.DataFrame, title: str) -> go.Figure:
                      legend={"orientation": "h", "y": -0.25},
                      margin={"l": 20, "r": 20, "t": 70, "b": 60},
                      xaxis={"range": [0, 1], "tickformat": ".0%"},
-                     yaxis={"autorange": "reversed", "automargin": True})
+                     # Model names on short lines: on one line they took most of a
+                     # half-width column from the bars.
+                     yaxis={"autorange": "reversed", "automargin": True,
+                            "tickvals": models_order,
+                            "ticktext": ["<br>".join(textwrap.wrap(str(m), 20))
+                                         for m in models_order]})
     return go.Figure(data=data, layout=layout)
 
 
