@@ -289,7 +289,10 @@ def section_sampling():
                    key="why_sampling_chart")
         st.caption(":material/science: A simulated population of 36,000 pupils (300 schools × 4 classes × 30).")
     with right:
-        summary = comparison.summary.set_index("design").rename(columns={
+        # Short column names: the designs' full names made the first column wider than this
+        # column of the page, and its numbers (right-aligned) fell out of view.
+        summary = comparison.summary.drop(columns="design").rename(
+            index={"multistage": "multi-stage", "srs": "simple random"}).rename(columns={
             "sd_of_mean": "actual SD of the mean", "naive_se": "naive SE s/√N",
             "naive_coverage": "naive 95% CI covers", "multilevel_se": "multilevel SE",
             "multilevel_coverage": "multilevel 95% CI covers"}).T
