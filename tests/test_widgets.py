@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from pages._widgets import SliderRange, _Prefetcher, next_steps, snap_all
@@ -33,43 +34,45 @@ def test_next_steps_follow_the_moved_slider_onward_last():
     assert next_steps((10, 0.3), (10, 0.3), ranges) == []
 
 
-def test_prefetcher_waits_for_running_scripts_then_runs_newest_first():
-    done = []
+@contextmanager
+def a_page_script_running():
+    """A stand-in for a page script that runs until the block ends (Streamlit's thread name)."""
     release = threading.Event()
-    # A stand-in for a page script that is running: the prefetcher must not start meanwhile.
     script = threading.Thread(target=release.wait, name="ScriptRunner.scriptThread")
     script.start()
     try:
+        yield
+    finally:
+        release.set()
+        script.join()
+
+
+def wait_until(condition, seconds: float = 5) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_prefetcher_waits_for_running_scripts_then_runs_newest_first():
+    done = []
+    with a_page_script_running():  # the prefetcher must not start meanwhile
         prefetcher = _Prefetcher()
         prefetcher.add(done.append, "older")
         prefetcher.add(done.append, "newer")
         time.sleep(0.2)
         assert done == []
-    finally:
-        release.set()
-        script.join()
-    deadline = time.monotonic() + 5
-    while len(done) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: len(done) == 2)
     assert done == ["newer", "older"]
 
 
 def test_prefetcher_drops_tasks_that_waited_too_long():
     done = []
-    release = threading.Event()
-    script = threading.Thread(target=release.wait, name="ScriptRunner.scriptThread")
-    script.start()
-    try:
+    with a_page_script_running():
         prefetcher = _Prefetcher(max_age=0.1)
         prefetcher.add(done.append, "stale")
         time.sleep(0.3)  # a long script run: the student has moved on
-    finally:
-        release.set()
-        script.join()
     prefetcher.add(done.append, "fresh")
-    deadline = time.monotonic() + 5
-    while not done and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: done)
     time.sleep(0.1)
     assert done == ["fresh"]
 
@@ -83,9 +86,7 @@ def test_prefetcher_survives_a_failing_task():
 
     prefetcher.add(fails, 1)
     prefetcher.add(done.append, 2)
-    deadline = time.monotonic() + 5
-    while not done and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: done)
     assert done == [2]
 
 
