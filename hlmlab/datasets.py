@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hlmlab.paths import DATA_DIR
+
 __all__ = [
     "DATA_DIR",
     "NELS88_REPLICA_LABEL",
@@ -45,8 +47,6 @@ __all__ = [
     "load_reference",
     "subsample_groups",
 ]
-
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 NELS88_REPLICA_FILENAME = "nels88_synthetic.csv"
 NELS88_ORIGINAL_FILENAME = "nels88.csv"
@@ -191,13 +191,14 @@ def nels88_sources(data_dir: str | Path | None = None) -> dict[str, Path]:
     return _sources(_REPLICAS["nels88"], data_dir)
 
 
-def load_nels88(source_label: str, data_dir: str | Path | None = None) -> pd.DataFrame:
+def load_nels88(source_label: str = NELS88_REPLICA_LABEL,
+                data_dir: str | Path | None = None) -> pd.DataFrame:
     """Load one of the sources listed by :func:`nels88_sources`.
 
     Parameters
     ----------
     source_label : str
-        A key of ``nels88_sources(data_dir)``.
+        A key of ``nels88_sources(data_dir)``; the bundled synthetic replica by default.
     data_dir : str or pathlib.Path, optional
         Folder of the data files (``DATA_DIR`` when omitted).
 
@@ -239,8 +240,10 @@ def jsp_sources(data_dir: str | Path | None = None) -> dict[str, Path]:
     return _sources(_REPLICAS["jsp"], data_dir)
 
 
-def load_jsp(source_label: str, data_dir: str | Path | None = None) -> pd.DataFrame:
-    """Load one of the sources listed by :func:`jsp_sources` (see :func:`load_nels88`).
+def load_jsp(source_label: str = JSP_REPLICA_LABEL,
+             data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Load one of the sources listed by :func:`jsp_sources` (see :func:`load_nels88`); the
+    bundled synthetic replica by default.
 
     Either source has the columns ``school, class, pupil, gender, social, raven, english,
     math, year``.

