@@ -1,22 +1,31 @@
-"""Turn fits into what a student reads: LaTeX equations and tidy tables. No Streamlit.
+"""Turn fits into what a student reads: LaTeX equations and display tables. No Streamlit.
 
-Every number here comes straight from a fit object; nothing is recomputed, so what the
-reference tests check is what the page shows.
+Every number here comes straight from a fit object (or a ranking made from one); nothing is
+recomputed, so what the reference tests check is what the page shows. Every display table
+of a fit lives here, whichever lesson shows it.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
-from hlmlab.models import MultilevelFit, PerGroupFit, PooledFit
+from hlmlab.ols import PerGroupFit, PooledFit
+from hlmlab.threelevel import ThreeLevelFit
+from hlmlab.twolevel import MultilevelFit
 
 __all__ = [
+    "RANKING_COLUMNS",
+    "RANK_CHANGE_COLUMNS",
     "fixed_effects_table",
     "group_table",
     "model_latex",
+    "rank_changes_table",
+    "ranking_table",
+    "three_level_tables",
     "variance_table",
 ]
 
@@ -174,3 +183,63 @@ def group_table(
         if "lambda_slope" in shrinkage:
             table["lambda (slope)"] = shrinkage["lambda_slope"].reindex(table.index)
     return table.replace([np.inf, -np.inf], np.nan)
+
+
+def three_level_tables(three: ThreeLevelFit,
+                       level_names: Mapping[str, str] | None = None
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A three-level model as two tables.
+
+    Parameters
+    ----------
+    three : ThreeLevelFit
+    level_names : words for the levels, keyed by ``three.group``, ``three.subgroup`` and
+        ``"residual"`` (default: the column names and "residual").
+
+    Returns
+    -------
+    (summary, fixed) : ``summary`` indexed by ``<group> variance, <subgroup> variance,
+        <residual> (residual) variance, [REML ]log-likelihood, records, <subgroup>s,
+        <group>s`` with the number in ``value`` and as shown in ``shown`` (four decimals,
+        counts whole, both with thousands separators); ``fixed`` indexed by term with
+        ``estimate, SE``.
+    """
+    names = {three.group: three.group, three.subgroup: three.subgroup, "residual": "residual",
+             **(level_names or {})}
+    top, middle, bottom = names[three.group], names[three.subgroup], names["residual"]
+    residual_row = ("residual variance" if bottom == "residual"
+                    else f"{bottom} (residual) variance")
+    estimates = [three.variance[three.group], three.variance[three.subgroup],
+                 three.variance["residual"], three.loglik]
+    counts = [three.n_obs, three.n_subgroups, three.n_groups]
+    summary = pd.DataFrame(
+        {"value": estimates + counts},
+        index=[f"{top} variance", f"{middle} variance", residual_row,
+               ("REML " if three.reml else "") + "log-likelihood", "records", f"{middle}s",
+               f"{top}s"])
+    summary["shown"] = ([f"{v:,.4f}" for v in summary["value"].iloc[:len(estimates)]]
+                        + [f"{int(v):,d}" for v in summary["value"].iloc[len(estimates):]])
+    return summary, pd.DataFrame({"estimate": three.fixed, "SE": three.fixed_se})
+
+
+RANKING_COLUMNS = {
+    "n": "n", "raw_mean": "raw mean", "naive_rank": "rank by raw mean",
+    "effect": "effect (mode)", "lower": "95% lower", "upper": "95% upper", "rank": "rank",
+    "rank_low": "rank range from", "rank_high": "rank range to",
+}
+RANK_CHANGE_COLUMNS = {
+    "rank_unadjusted": "rank, not adjusted", "rank_adjusted": "rank, adjusted",
+    "change": "places moved up", "moved": "places moved",
+}
+
+
+def ranking_table(ranking: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`hlmlab.ranking.rank_groups` table (with raw means) as students read it: the
+    columns of ``RANKING_COLUMNS`` in that order, under their words."""
+    return ranking[list(RANKING_COLUMNS)].rename(columns=RANKING_COLUMNS)
+
+
+def rank_changes_table(changes: pd.DataFrame, top: int = 8) -> pd.DataFrame:
+    """The ``top`` rows of a :func:`hlmlab.ranking.rank_changes` table (the groups that move
+    most), with the column names of ``RANK_CHANGE_COLUMNS``."""
+    return changes.head(top).rename(columns=RANK_CHANGE_COLUMNS)
