@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from hlmlab.lessons import load_lesson
+from hlmlab.lesson_text import load_lesson
 from pages._widgets import show_lesson_section
 
 LESSON = load_lesson("home")

@@ -9,8 +9,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from hlmlab import datasets, models, plots, plots_schools, report, schools
-from hlmlab.lessons import load_lesson
+from hlmlab import datasets, report, style
+from hlmlab.analyses import jsp_schools as schools
+from hlmlab.analyses import jsp_schools_figures as jsp_figures
+from hlmlab.errors import ModelDataError
+from hlmlab.lesson_text import load_lesson
+from hlmlab.pooling import compare_pooling
+from hlmlab.ranking import ranking_summary
 from pages._widgets import (
     SliderRange,
     View,
@@ -75,8 +80,8 @@ def level2(label: str, path: str, stamp: float, regression: str) -> schools.Scho
 @st.cache_data(show_spinner="Fitting pooled, per-school and multilevel lines…", max_entries=64)
 def pooling(label: str, path: str, stamp: float, random_slope: bool):
     data, spec = load_source(label, path, stamp), spec_of(label)
-    return models.compare_pooling(data, spec.outcome, spec.lines_predictor, spec.group,
-                                  random_slope), spec.lines_predictor
+    return compare_pooling(data, spec.outcome, spec.lines_predictor, spec.group,
+                           random_slope), spec.lines_predictor
 
 
 @st.cache_data(show_spinner="Fitting the school-effects models…", max_entries=256)
@@ -88,7 +93,7 @@ def ranking(label: str, path: str, stamp: float, year: int | None, random_slope:
 @st.cache_data(show_spinner="Fitting separate and multilevel slopes…", max_entries=2048)
 def separate(label: str, path: str, stamp: float, n_schools: int, per_school: int):
     """JSP: growth (math on year) of whole pupils; Exam: exam score on the reading test.
-    Returns ``(comparison, slope pairs, predictor, error)``."""
+    Raises ModelDataError when the sample cannot be fitted at all."""
     return schools.compare_sampled_slopes(load_source(label, path, stamp), spec_of(label),
                                           n_schools, per_school, seed=SAMPLE_SEED)
 
@@ -104,9 +109,10 @@ def levels(label: str, path: str, stamp: float, reml: bool, with_intake: bool):
 # st.plotly_chart on every rerun, as costly as building the figure (about 0.1 s).
 @st.cache_resource(show_spinner=False, max_entries=2048)
 def separate_figure(label: str, path: str, stamp: float, n_schools: int, per_school: int):
-    comparison, pairs, predictor, _ = separate(label, path, stamp, n_schools, per_school)
-    return plots_schools.slope_pairs_figure(pairs, comparison.multilevel, predictor,
-                                            source_of(load_source(label, path, stamp), label))
+    sampled = separate(label, path, stamp, n_schools, per_school)
+    return jsp_figures.slope_pairs_figure(sampled.pairs, sampled.comparison.multilevel,
+                                          sampled.predictor,
+                                          source_of(load_source(label, path, stamp), label))
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
@@ -115,8 +121,8 @@ def level1_figure(label: str, path: str, stamp: float, school, mode: str):
     data, spec = load_source(label, path, stamp), spec_of(label)
     source = source_of(data, label)
     if spec.occasion is not None and mode == LEVEL1_VIEWS[0]:
-        return plots_schools.school_trajectories_figure(data, spec, school, source)
-    return plots_schools.intake_lines_figure(
+        return jsp_figures.school_trajectories_figure(data, spec, school, source)
+    return jsp_figures.intake_lines_figure(
         *schools.intake_lines_by_occasion(data, spec, school), spec, school, source)
 
 
@@ -125,9 +131,9 @@ def pooling_figure(label: str, path: str, stamp: float, random_slope: bool, draw
                    families: tuple):
     data = load_source(label, path, stamp)
     comparison, predictor = pooling(label, path, stamp, random_slope)
-    return plots_schools.pooling_lines_figure(data, spec_of(label), comparison.lines, predictor,
-                                              drawn, [FAMILIES[f] for f in families],
-                                              source_of(data, label))
+    return jsp_figures.pooling_lines_figure(data, spec_of(label), comparison.lines, predictor,
+                                            drawn, [FAMILIES[f] for f in families],
+                                            source_of(data, label))
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
@@ -136,8 +142,8 @@ def ranking_figures(label: str, path: str, stamp: float, year, random_slope: boo
     table = fits["adjusted" if adjust else "unadjusted"][1]
     if table is None:
         return None, None
-    return plots_schools.ranking_figures(table, changes, spec_of(label), year, adjust,
-                                         source_of(load_source(label, path, stamp), label))
+    return jsp_figures.ranking_figures(table, changes, spec_of(label), year, adjust,
+                                       source_of(load_source(label, path, stamp), label))
 
 
 # --------------------------------------------------------------------------- page setup
@@ -199,11 +205,12 @@ def view_level2():
     summary = schools.r2_summary(per_school.fit.table["r2"])
     left, right = st.columns([3, 2])
     with left:
-        show_chart(plots_schools.per_school_lines_figure(per_school, SPEC, regression, LABEL),
+        show_chart(jsp_figures.per_school_lines_figure(per_school, SPEC, regression, LABEL),
                    "jsp_level2_lines")
     with right:
-        show_chart(plots_schools.r2_histogram(per_school.fit.table["r2"], schools.R2_BAND,
-                                         f"R² of each school's line · {LABEL}"), "jsp_level2_r2")
+        show_chart(jsp_figures.r2_histogram(per_school.fit.table["r2"], schools.R2_BAND,
+                                            f"R² of each school's line · {LABEL}"),
+                   "jsp_level2_r2")
     # Below both charts, full width: in the histogram's column the values were cut to "20 of…".
     m1, m2, m3 = st.columns(3)
     m1.metric("Schools with R² in .6-.9", f"{summary['in_band']} of {summary['n']}")
@@ -251,7 +258,7 @@ def pooling_chart_panel(random_slope: bool, families: tuple, predictor: str):
     """The drawn schools change only the chart: their slider reruns this panel alone."""
     # At most as many schools as the chart has colour-and-marker pairs: a 13th school
     # would look exactly like the first.
-    drawn_range = SliderRange(1, min(len(SCHOOL_IDS), plots.DISTINCT_GROUP_STYLES), 1)
+    drawn_range = SliderRange(1, min(len(SCHOOL_IDS), style.DISTINCT_GROUP_STYLES), 1)
     drawn = st.slider("Schools drawn (all are fitted)", drawn_range.low, drawn_range.high,
                       min(DRAWN_SCHOOLS, drawn_range.high), key=f"jsp_pool_drawn_{SUFFIX}")
     show_chart(pooling_figure(*KEY, random_slope, drawn, families), "jsp_pool_chart")
@@ -285,9 +292,9 @@ def view_ranking():
     if table is None:
         st.warning("This model's fit is not trustworthy, so no ranking is drawn from it.")
         return
-    summary = schools.ranking_summary(table)
+    summary = ranking_summary(table)
     m = st.columns(4)
-    m[0].metric("Schools", summary["schools"])
+    m[0].metric("Schools", summary["groups"])
     m[1].metric("Intervals overlapping the average", summary["overlap_average"])
     m[2].metric("Clearly above / below", f"{summary['above']} / {summary['below']}")
     m[3].metric("Typical range of a rank", f"{summary['median_rank_span']:.0f} places")
@@ -299,10 +306,10 @@ def view_ranking():
         show_chart(slope, "jsp_rank_slope")
     if changes is not None:
         st.markdown("**Schools that move most when the intake adjustment is added**")
-        st.dataframe(schools.rank_changes_for_display(changes), width="stretch")
+        st.dataframe(report.rank_changes_table(changes), width="stretch")
     with st.expander("Every school: effect, interval, rank and plausible rank range",
                      icon=":material/table:"):
-        st.dataframe(schools.ranking_for_display(table), width="stretch",
+        st.dataframe(report.ranking_table(table), width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%.2f")
                                     for c in ("raw mean", "effect (mode)", "95% lower", "95% upper")})
     st.caption(f"{LABEL}. Effects are lme4-style conditional modes ± 1.96 conditional SDs; rank "
@@ -326,8 +333,11 @@ def view_ranking():
 def warm_separate(values: tuple) -> None:
     """The fits and chart for another (schools kept, pupils per school) (the prefetcher's
     task). A sample that cannot be fitted has no chart: the page says why instead."""
-    if separate(*KEY, *values)[0] is not None:
-        prepare_chart(separate_figure(*KEY, *values))
+    try:
+        separate(*KEY, *values)
+    except ModelDataError:
+        return
+    prepare_chart(separate_figure(*KEY, *values))
 
 
 @st.fragment
@@ -342,14 +352,15 @@ def view_separate():
     prefetch_next_steps(f"jsp_sep_last_{SUFFIX}", (n_schools, per_school),
                         (SliderRange(2, len(sizes), 1), SliderRange(2, int(sizes.max()), 1)),
                         warm_separate)
-    comparison, pairs, predictor, error = separate(*KEY, n_schools, per_school)
-    if comparison is None:
-        st.warning(f"No fit: {error}")
+    try:
+        sampled = separate(*KEY, n_schools, per_school)
+    except ModelDataError as exc:
+        st.warning(f"No fit: {exc}")
         return
+    comparison, pairs, predictor = sampled.comparison, sampled.pairs, sampled.predictor
     fit = comparison.multilevel
-    if comparison.error:
-        st.warning(f"No multilevel fit: {comparison.error}")
-    elif fit is not None:
+    show_diagnostics(comparison.messages)
+    if fit is not None:
         show_diagnostics(fit.messages)
     left, right = st.columns([3, 2])
     with left:
@@ -384,20 +395,20 @@ def view_levels():
     c1, c2 = st.columns(2)
     reml = c1.radio("Estimation", ("REML", "ML"), horizontal=True, key="jsp_levels_method") == "REML"
     with_intake = c2.toggle(f"Add {SPEC.intake_label} as a covariate", key="jsp_levels_intake")
-    comparison, error = levels(*KEY, reml, with_intake)
-    if comparison is None:
-        st.warning(f"No fit: {error}")
+    try:
+        comparison = levels(*KEY, reml, with_intake)
+    except ModelDataError as exc:
+        st.warning(f"No fit: {exc}")
         return
     three = comparison.three_level
     for fit in (three, comparison.ignore_school, comparison.ignore_pupil):
         show_diagnostics(fit.messages)
     left, right = st.columns([3, 2])
     with left:
-        show_chart(plots_schools.variance_partition_figure(
-            comparison.partition, f"Where the variance lies · {LABEL}"), "jsp_levels_chart")
+        show_chart(jsp_figures.levels_figure(comparison, LABEL), "jsp_levels_chart")
     with right:
         st.markdown("**The three-level model**")
-        summary, fixed = schools.three_level_tables(three)
+        summary, fixed = report.three_level_tables(three, schools.LEVEL_NAMES)
         st.dataframe(summary[["shown"]], width="stretch", column_config={"shown": "value"})
         st.dataframe(fixed, width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%.4f") for c in fixed})

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from functools import partial
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from hlmlab import longitudinal, plots_schools, report, schools
-from hlmlab import plots_longitudinal as lplots
-from hlmlab.lessons import load_lesson
+from hlmlab import report
+from hlmlab.analyses import longitudinal
+from hlmlab.analyses import longitudinal_figures as lplots
+from hlmlab.errors import ModelDataError
+from hlmlab.lesson_text import load_lesson
 from pages._widgets import (
     SliderRange,
     View,
@@ -36,8 +37,6 @@ GROWTH_CHILDREN = 60
 GROWTH_RANGES = (SliderRange(2, longitudinal.MAX_OCCASIONS, 1), SliderRange(0.0, 0.6, 0.05),
                  SliderRange(0.0, 1.0, 0.1))
 QUICK_FIT_CHILDREN = 100  # up to here Part 1's growth model fits within a slider's budget
-EGSINGLE_SAMPLE = 60  # children drawn in the egsingle chart (all are fitted)
-EGSINGLE_SEED = 7
 
 
 # --------------------------------------------------------------------------- cached fits
@@ -54,9 +53,19 @@ def reading_fits(n_children, entry_spread, growth, cohort, sd_level, sd_growth, 
 
 @st.cache_data(show_spinner=False, max_entries=2048)
 def reading_growth_fit(n_children, entry_spread, growth, cohort, sd_level, sd_growth, noise):
+    """Raises ModelDataError when the growth model cannot be fitted (not cached)."""
     data = longitudinal.simulate_reading(n_children, entry_spread, growth, cohort,
                                          sd_level, sd_growth, noise)
     return longitudinal.fit_reading_growth(data)
+
+
+def reading_growth_or_none(settings: tuple):
+    """The growth model of ``settings``, or None when it cannot be fitted (the panel says
+    why)."""
+    try:
+        return reading_growth_fit(*settings)
+    except ModelDataError:
+        return None
 
 
 # Figures are shared as objects: building one validates every trace, about 0.1 s, too slow
@@ -65,7 +74,7 @@ def reading_growth_fit(n_children, entry_spread, growth, cohort, sd_level, sd_gr
 def reading_chart(settings: tuple, revealed: bool, with_growth: bool, show_child_lines: bool):
     """Part 1's chart, with or without the (slow, separately cached) growth model."""
     comparison = reading_fits(*settings, revealed)
-    growth_fit = reading_growth_fit(*settings)[0] if with_growth else None
+    growth_fit = reading_growth_or_none(settings) if with_growth else None
     return lplots.reading_figure(comparison, growth_fit, revealed, show_child_lines,
                                  title="Reading against age · hypothetical (simulated) children")
 
@@ -74,8 +83,7 @@ def reading_chart(settings: tuple, revealed: bool, with_growth: bool, show_child
 def growth_chart(settings: tuple):
     """Part 2's chart with the MixedLM average curve."""
     result = growth_fits(*settings)
-    counts = result.data.groupby("child")["wave"].nunique()
-    return lplots.growth_figure(result.data, counts.index[counts == settings[1]], result.mixed,
+    return lplots.growth_figure(result.data, result.complete_children, result.mixed,
                                 "Complete children and the rest · simulated growth data")
 
 
@@ -104,32 +112,17 @@ def growth_fits(n_children, n_occasions, missing_share, irregular):
 
 @st.cache_data(show_spinner="Fitting the Oxford boys' growth curves…")
 def oxboys_fits():
-    from hlmlab.models import fit_multilevel
-
-    data = longitudinal.load_oxboys()
-    linear = fit_multilevel(data, "height", "age", "Subject")
-    quadratic = fit_multilevel(data, "height", "age", "Subject", covariates=("age2",))
-    return data, linear, quadratic
+    return longitudinal.oxboys_growth()
 
 
 @st.cache_data(show_spinner="Fitting 7230 measurements of 1721 pupils (a few seconds, once)…")
 def egsingle_fits():
-    from hlmlab.models import fit_multilevel, fit_three_level
-
-    data = longitudinal.load_egsingle()
-    children = fit_multilevel(data, "math", "year", "childid")
-    by_school = fit_multilevel(data, "math", "year", "schoolid")
-    three = fit_three_level(data, "math", "schoolid", "childid", covariates=("year",))
-    return data, children, by_school, three
+    return longitudinal.egsingle_growth()
 
 
 @st.cache_resource(show_spinner=False)
 def egsingle_partition_figure():
-    three = egsingle_fits()[3]
-    levels = {"schoolid": "school", "childid": "pupil", "residual": "occasion"}
-    return plots_schools.variance_partition_figure(
-        three.partition("Three levels", levels),
-        "Where the variance lies · Chicago pupils (egsingle, real data)")
+    return lplots.egsingle_partition_figure(egsingle_fits())
 
 
 @st.cache_data(show_spinner=False)
@@ -189,15 +182,22 @@ def reading_lab():
     # The random-slope fit takes 40-90 ms for up to a hundred children, but up to half a
     # second for more (or on the boundary). Only then is the chart drawn at once without it,
     # and again when it is ready: drawing twice costs the browser more than a short fit.
+    growth_fit, growth_error = None, ""
     if settings not in reading_growth_done() and n_children > QUICK_FIT_CHILDREN:
         show_chart(reading_chart(settings, revealed, False, False), "long_reading_quick_chart",
                    where=chart)
         with side_col:
             with st.spinner("Fitting the multilevel growth model…"):
-                growth_fit, growth_error = reading_growth_fit(*settings)
+                try:
+                    growth_fit = reading_growth_fit(*settings)
+                except ModelDataError as exc:
+                    growth_error = str(exc)
         reading_growth_done().add(settings)
     else:
-        growth_fit, growth_error = reading_growth_fit(*settings)
+        try:
+            growth_fit = reading_growth_fit(*settings)
+        except ModelDataError as exc:
+            growth_error = str(exc)
     show_chart(reading_chart(settings, revealed, True, show_child_lines),
                key="long_reading_chart", where=chart)
     prefetch_next_steps("long_p1_last", settings, READING_RANGES,
@@ -210,8 +210,7 @@ def reading_lab():
         if growth_fit is not None and growth_fit.usable:
             st.metric("Multilevel growth model: slope of age",
                       f"{growth_fit.fixed['age']:+.2f}")
-        for name, reason in comparison.errors.items():
-            st.warning(f"The {name.replace('_', ' ')} model could not be fitted: {reason}")
+        show_diagnostics(comparison.messages)
         if growth_error:
             st.warning(f"No growth model: {growth_error}")
         if growth_fit is not None:
@@ -289,8 +288,7 @@ def growth_lab():
     if cc["children_used"] < 2:
         st.warning("Fewer than two children have every occasion: a complete-case "
                    "repeated-measures analysis has nothing to estimate from.")
-    if result.error:
-        st.warning(f"No MixedLM fit: {result.error}")
+    show_diagnostics(result.messages)
     if mixed is not None:
         show_diagnostics(mixed.messages)
     show_lesson_section(LESSON["part2-notes"])
@@ -305,20 +303,9 @@ def view_real_data():
     oxboys_tab, egsingle_tab = st.tabs(["Oxford boys: a growth spurt", "Chicago pupils: three levels"])
     with oxboys_tab:
         show_lesson_section(LESSON["oxboys"])
-        oxboys, ox_linear, ox_quadratic = oxboys_fits()
-        grid = np.linspace(oxboys["age"].min(), oxboys["age"].max(), 60)
-        curves = {}
-        if ox_linear.usable:
-            curves["Straight line (random slope)"] = (
-                grid, ox_linear.fixed["Intercept"] + ox_linear.fixed["age"] * grid, lplots.ORANGE, "dash")
-        if ox_quadratic.usable:
-            f = ox_quadratic.fixed
-            curves["Quadratic: + age²"] = (grid, f["Intercept"] + f["age"] * grid + f["age2"] * grid**2,
-                                           lplots.BLUE, "solid")
-        show_chart(lplots.trajectories_figure(
-            oxboys, "Subject", "age", "height", curves,
-            "Oxford boys' heights (nlme::Oxboys, real data)", "Age (centred, scaled)", "Height (cm)"),
-            key="long_oxboys_chart")
+        oxboys = oxboys_fits()
+        ox_linear, ox_quadratic = oxboys.linear, oxboys.quadratic
+        show_chart(lplots.oxboys_figure(oxboys), key="long_oxboys_chart")
         show_diagnostics(ox_quadratic.messages)
         left, right = st.columns(2)
         with left:
@@ -339,20 +326,10 @@ def view_real_data():
         show_lesson_section(LESSON["egsingle"])
         if st.toggle("Fit the Chicago data (7230 measurements; a few seconds the first time)",
                      key="long_real_egsingle_on"):
-            eg, eg_children, eg_schools, eg_three = egsingle_fits()
-            rng = np.random.default_rng(EGSINGLE_SEED)
-            sample_ids = rng.choice(eg["childid"].unique(), EGSINGLE_SAMPLE, replace=False)
-            grid = np.linspace(eg["year"].min(), eg["year"].max(), 2)
-            curves = {}
-            if eg_children.usable:
-                curves["Average child (two-level growth model)"] = (
-                    grid, eg_children.fixed["Intercept"] + eg_children.fixed["year"] * grid,
-                    lplots.BLUE, "solid")
-            show_chart(lplots.trajectories_figure(
-                eg[eg["childid"].isin(sample_ids)], "childid", "year", "math", curves,
-                f"{EGSINGLE_SAMPLE} of 1721 Chicago pupils (mlmRev::egsingle, real data)",
-                "Study year (centred)", "Math score"),
-                key="long_egsingle_chart")
+            egsingle = egsingle_fits()
+            eg_children, eg_schools, eg_three = (egsingle.children, egsingle.schools,
+                                                 egsingle.three_level)
+            show_chart(lplots.egsingle_figure(egsingle), key="long_egsingle_chart")
             show_diagnostics(eg_children.messages + eg_schools.messages)
             left, right = st.columns(2)
             with left:
@@ -367,7 +344,7 @@ def view_real_data():
             show_lesson_section(LESSON["egsingle-three-levels"])
             show_diagnostics(eg_three.messages)
             show_chart(egsingle_partition_figure(), key="long_egsingle_levels_chart")
-            summary, fixed = schools.three_level_tables(eg_three)
+            summary, fixed = report.three_level_tables(eg_three, longitudinal.EGSINGLE_LEVELS)
             left, right = st.columns(2)
             left.dataframe(summary[["shown"]], width="stretch", column_config={"shown": "value"})
             right.dataframe(fixed, width="stretch",
@@ -392,7 +369,7 @@ def view_autocorrelation():
                        "reported / actual": NUMBER,
                        "95 % intervals holding the truth": st.column_config.NumberColumn(format="%.2f")},
     )
-    st.caption("Simulated data (seeded, precomputed by `python -m hlmlab.longitudinal`; "
+    st.caption("Simulated data (seeded, precomputed by `python -m hlmlab.analyses.longitudinal`; "
                "see data/README.md).")
 
 

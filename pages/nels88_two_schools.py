@@ -7,8 +7,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from hlmlab import datasets, models, plots, report
-from hlmlab.lessons import load_lesson
+from hlmlab import datasets, report
+from hlmlab.analyses import nels88_two_schools as nels
+from hlmlab.analyses.nels88_two_schools_figures import selection_figure
+from hlmlab.errors import ModelDataError
+from hlmlab.lesson_text import load_lesson
+from hlmlab.pooling import fitted_lines
 from hlmlab.urlstate import UrlSettings
 from pages._widgets import (
     SliderRange,
@@ -23,15 +27,13 @@ from pages._widgets import (
 )
 
 LESSON = load_lesson("nels88_two_schools")
-OUTCOME, PREDICTOR, GROUP = "math", "homework", "schid"
-DECK_SCHOOLS = (24725, 62821)
+GROUP, DECK_SCHOOLS = nels.GROUP, nels.DECK_SCHOOLS
 STEPS = ("1 · Two schools", "2 · Jitter", "3 · Colour by school", "4 · Three kinds of lines")
 SCHOOL_SETS = ("The deck's two schools", "All schools", "Choose schools")
 FAMILIES = {"Pooled": "pooled", "Per school": "per_group", "Multilevel": "multilevel"}
 MODELS = ("Random intercept", "Random intercept and slope")
 MAX_PER_SCHOOL = 70
 PER_SCHOOL_RANGE = SliderRange(2, MAX_PER_SCHOOL, 1)
-SUBSAMPLE_SEED = 88
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -43,21 +45,17 @@ def load_source(label: str, path: str, stamp: float):
 @st.cache_data(show_spinner=False, max_entries=1024)
 def select_rows(label: str, path: str, stamp: float, schools: tuple, per_school: int):
     """The chosen schools, each cut to at most ``per_school`` students (seeded, nested)."""
-    data = load_source(label, path, stamp)
-    chosen = data[data[GROUP].isin(schools)]
-    return datasets.subsample_groups(chosen, GROUP, per_school, seed=SUBSAMPLE_SEED)
+    return nels.select_rows(load_source(label, path, stamp), schools, per_school)
 
 
 # The page wraps the call in st.spinner, which shows only when a fit takes over half a second.
 @st.cache_data(show_spinner=False, max_entries=4096)
 def fit_selection(label: str, path: str, stamp: float, schools: tuple, per_school: int,
                   random_slope: bool, reml: bool):
-    """Fits shared by every session: keyed on the data and the slider values only."""
-    chosen = select_rows(label, path, stamp, schools, per_school)
-    try:
-        return models.compare_pooling(chosen, OUTCOME, PREDICTOR, GROUP, random_slope, reml), ""
-    except models.ModelDataError as exc:
-        return None, str(exc)
+    """Fits shared by every session: keyed on the data and the slider values only. Raises
+    ModelDataError when not even the pooled line can be fitted (not cached: it says why)."""
+    return nels.compare_selection(load_source(label, path, stamp), schools, per_school,
+                                  random_slope, reml)
 
 
 def wanted_families(families) -> tuple:
@@ -73,12 +71,6 @@ def warm_selection(key: tuple, jitter: float, families: tuple, values: tuple) ->
     prepare_chart(chart(*changed, jitter, families, 4))
 
 
-def school_styles(school_ids: list) -> dict:
-    """The deck's schools first, so they get the two most distinct colours."""
-    return plots.group_styles([s for s in DECK_SCHOOLS if s in school_ids]
-                              + [s for s in school_ids if s not in DECK_SCHOOLS])
-
-
 @st.cache_resource(show_spinner=False, max_entries=2048)
 def chart(label: str, path: str, stamp: float, schools: tuple, per_school: int,
           random_slope: bool, reml: bool, jitter: float, families: tuple, step_number: int):
@@ -87,18 +79,16 @@ def chart(label: str, path: str, stamp: float, schools: tuple, per_school: int,
     hands out the same object without pickling it (Streamlit only reads it)."""
     data = load_source(label, path, stamp)
     chosen = select_rows(label, path, stamp, schools, per_school)
-    lines = models.fitted_lines({}, {"all": (0, 1)})
+    lines = fitted_lines({}, {"all": (0, 1)})
     if step_number >= 4:
-        comparison, _ = fit_selection(label, path, stamp, schools, per_school, random_slope, reml)
-        if comparison is not None:
+        try:
+            comparison = fit_selection(label, path, stamp, schools, per_school, random_slope,
+                                       reml)
             lines = comparison.lines[comparison.lines["family"].isin(families)]
-    return plots.lines_figure(
-        chosen, OUTCOME, PREDICTOR, GROUP, lines=lines,
-        styles=school_styles(sorted(data[GROUP].unique().tolist())), jitter=jitter,
-        colour_by_group=step_number >= 3,
-        title=f"Math against homework · {data.attrs.get('label', label)}",
-        x_title="Hours of homework per week", y_title="Math achievement",
-    )
+        except ModelDataError:
+            pass  # no lines to draw; the panel says why
+    return selection_figure(data, chosen, lines, jitter, step_number >= 3,
+                            data.attrs.get("label", label))
 
 
 def read_url_settings(school_ids):
@@ -181,19 +171,19 @@ def lab():
         return
     schools = tuple(sorted(schools))
     # Past the largest school's size the rows, and so the fits, are the same: one cache entry.
-    per_school = min(per_school, int(all_data[all_data[GROUP].isin(schools)]
-                                     .groupby(GROUP).size().max()))
+    per_school = nels.per_school_cap(all_data, schools, per_school)
     key = (source_label, source_path, stamp, schools, per_school, random_slope, reml)
     if step_number >= 4:
         jitter = st.session_state.get("nels_jitter", defaults["jitter"])
         prefetch_next_steps("nels_last", (per_school,), (PER_SCHOOL_RANGE,),
                             partial(warm_selection, key, jitter, wanted_families(families)))
-    comparison, error = None, ""
+    comparison = None
     if step_number >= 4:
         with st.spinner("Fitting the models…"):
-            comparison, error = fit_selection(*key)
-    if error:
-        st.warning(error)
+            try:
+                comparison = fit_selection(*key)
+            except ModelDataError as exc:
+                st.warning(str(exc))
     wanted = wanted_families(families)
     if step_number < 4 or comparison is None:
         chart_panel(key, wanted)

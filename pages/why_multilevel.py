@@ -7,9 +7,9 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from hlmlab import datasets, designs, plots_designs
-from hlmlab.lessons import load_lesson
-from hlmlab.models import ModelDataError, fit_multilevel
+from hlmlab.analyses import why_multilevel as designs
+from hlmlab.analyses import why_multilevel_figures as design_figures
+from hlmlab.lesson_text import load_lesson
 from pages._widgets import (
     SliderRange,
     View,
@@ -42,11 +42,7 @@ SAMPLING_RANGES = (SliderRange(0.0, 0.5, 0.05), SliderRange(0.0, 0.4, 0.05), Sli
 
 @st.cache_data(show_spinner="Fitting the three analyses…", max_entries=512)
 def classic_study(teachers: int, pupils: int, icc: float, seed: int):
-    data = designs.simulate_classic_study(teachers, pupils, icc, seed)
-    table, fit = designs.analyse_classic_study(data)
-    scores = data["score"].to_numpy().reshape(2 * teachers, pupils)
-    closed = designs.balanced_random_intercept_reml(scores, designs.class_level_design(teachers))
-    return data, table, fit, (float(closed.beta[1]), float(closed.se[1]))
+    return designs.classic_study(teachers, pupils, icc, seed)
 
 
 @st.cache_data(show_spinner="Simulating every split…", max_entries=256)
@@ -56,57 +52,46 @@ def precision_table(total: int, icc: float):
 
 @st.cache_data(show_spinner="Fitting the empty model…", max_entries=512)
 def icc_sample(icc: float, seed: int):
-    data = designs.simulate_grouped_scores(icc, seed=seed)
-    fit = fit_multilevel(data, "score", None, "class", random_slope=False, reml=True)
-    interval = designs.balanced_icc_interval(data["score"].to_numpy().reshape(20, 15))
-    return data, fit, interval
+    return designs.icc_sample(icc, seed)
 
 
 @st.cache_data(show_spinner="Drawing 500 samples of each design…", max_entries=256)
 def sampling(school_share: float, class_share: float, schools: int, classes: int, pupils: int):
-    population = designs.make_population(school_share, class_share)
-    comparison = designs.compare_sampling_designs(population, schools, classes, pupils)
-    sample = designs.multistage_sample(population, schools, classes, pupils, seed=0)
-    try:
-        fit = fit_multilevel(sample, "score", None, "school", random_slope=False, reml=True)
-        error = ""
-    except ModelDataError as exc:
-        fit, error = None, str(exc)
-    return comparison, sample, fit, error
+    return designs.sampling_study(school_share, class_share, schools, classes, pupils)
 
 
 @st.cache_data(show_spinner="Fitting Hsb82 three ways…", max_entries=4)
 def hsb82_analyses(random_slope: bool):
-    data = designs.hsb82_coded(datasets.load_reference("hsb82"))
-    table, fit = designs.compare_hsb82_analyses(data, random_slope)
-    return table, fit, designs.explain_hsb82_standard_errors(table, fit)
+    return designs.hsb82_analyses(random_slope)
 
 
 # Figures are shared as objects across sessions (cache_resource), as on the other lesson
 # pages: a rerun whose fits are cached then builds nothing, it only sends.
 @st.cache_resource(show_spinner=False, max_entries=512)
 def classic_figure(teachers: int, pupils: int, icc: float, seed: int):
-    data = classic_study(teachers, pupils, icc, seed)[0]
-    return plots_designs.classic_study_figure(
+    data = classic_study(teachers, pupils, icc, seed).data
+    return design_figures.classic_study_figure(
         data, f"{2 * teachers} classes × {pupils} pupils, ICC {icc:.2f} (study #{seed})")
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def precision_figure(total: int, icc: float):
-    return plots_designs.precision_figure(precision_table(total, icc), total, icc)
+    return design_figures.precision_figure(precision_table(total, icc), total, icc)
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
 def icc_figures(icc: float, seed: int):
-    data, fit, (_, low, high) = icc_sample(icc, seed)
-    return (plots_designs.grouped_scores_figure(data, f"20 classes of 15 pupils, true ICC {icc:.2f}"),
-            plots_designs.variance_partition_figure(icc, fit.icc, low, high))
+    sample = icc_sample(icc, seed)
+    return (design_figures.grouped_scores_figure(
+                sample.data, f"{designs.ICC_CLASSES} classes of {designs.ICC_PUPILS} pupils, "
+                f"true ICC {icc:.2f}"),
+            design_figures.icc_partition_figure(sample))
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def sampling_figure(*settings):
-    comparison = sampling(*settings)[0]
-    return plots_designs.sampling_figure(comparison.means, comparison.population_mean,
+    comparison = sampling(*settings).comparison
+    return design_figures.sampling_figure(comparison.means, comparison.population_mean,
                                          comparison.sample_size)
 
 
@@ -152,7 +137,8 @@ def section_classic():
     prefetch_next_steps("why_classic_last", (teachers, pupils, icc), CLASSIC_RANGES,
                         partial(warm_classic, seed=seed))
 
-    data, table, fit, (closed_beta, closed_se) = classic_study(teachers, pupils, icc, seed)
+    study = classic_study(teachers, pupils, icc, seed)
+    table, fit = study.table, study.fit
     left, right = st.columns([3, 2])
     with left:
         show_chart(classic_figure(teachers, pupils, icc, seed), key="why_classic_chart")
@@ -170,7 +156,8 @@ def section_classic():
         show_diagnostics(fit.messages)
         st.caption(
             f"Closed form used for the many-studies run, on this study: estimate "
-            f"{closed_beta:.4f}, SE {closed_se:.4f}; MixedLM: {fit.fixed['formal']:.4f}, "
+            f"{study.closed_form_estimate:.4f}, SE {study.closed_form_se:.4f}; "
+            f"MixedLM: {fit.fixed['formal']:.4f}, "
             f"{fit.fixed_se['formal']:.4f}. MixedLM estimates τ₀₀ = {fit.variance['tau00']:.2f}, "
             f"σ² = {fit.variance['sigma2']:.2f}."
         )
@@ -199,7 +186,7 @@ def section_classic():
                 "Showing the last run: "
                 f"{stored_settings[0]} teachers per style, {stored_settings[1]} pupils per class, "
                 f"ICC {stored_settings[2]:.2f}, {stored_settings[3]} studies.")
-    show_chart(plots_designs.rejection_figure(result.summary, result.alpha, result.n_studies),
+    show_chart(design_figures.rejection_figure(result.summary, result.alpha, result.n_studies),
                     key="why_classic_rates_chart")
     rates = result.summary.set_index("analysis").rename(columns={
         "rejection_rate": "rejection rate", "mc_se": "Monte Carlo SE",
@@ -245,7 +232,8 @@ def section_icc():
         st.session_state["why_icc_seed"] += 1
     prefetch_next_steps("why_icc_last", (icc,), (ICC_RANGE,),
                         partial(warm_icc, seed=st.session_state["why_icc_seed"]))
-    data, fit, (estimate, low, high) = icc_sample(icc, st.session_state["why_icc_seed"])
+    sample = icc_sample(icc, st.session_state["why_icc_seed"])
+    fit, low, high = sample.fit, sample.low, sample.high
     scores_figure, partition_figure = icc_figures(icc, st.session_state["why_icc_seed"])
     left, right = st.columns([3, 2])
     with left:
@@ -282,7 +270,8 @@ def section_sampling():
     settings = snap_all((school_share, class_share, schools, classes, pupils), SAMPLING_RANGES)
     school_share, class_share, schools, classes, pupils = settings
     prefetch_next_steps("why_sampling_last", settings, SAMPLING_RANGES, warm_sampling)
-    comparison, sample, fit, error = sampling(school_share, class_share, schools, classes, pupils)
+    study = sampling(school_share, class_share, schools, classes, pupils)
+    comparison, fit = study.comparison, study.fit
     left, right = st.columns([3, 2])
     with left:
         show_chart(sampling_figure(school_share, class_share, schools, classes, pupils),
@@ -297,13 +286,12 @@ def section_sampling():
             "naive_coverage": "naive 95% CI covers", "multilevel_se": "multilevel SE",
             "multilevel_coverage": "multilevel 95% CI covers"}).T
         st.dataframe(summary, width="stretch", column_config=number_formats(summary))
-        ratio = comparison.summary.loc["multistage", "sd_of_mean"] / comparison.summary.loc["srs", "sd_of_mean"]
-        st.markdown(f"The multi-stage mean varies **{ratio:.2f}×** as much as the simple random "
-                    f"sample's: it is worth about {comparison.sample_size / ratio**2:.0f} "
-                    f"independent pupils, not {comparison.sample_size}.")
-        if fit is None:
-            st.warning(f"No multilevel fit for the first sample: {error}")
-        else:
+        st.markdown(f"The multi-stage mean varies **{comparison.sd_ratio:.2f}×** as much as the "
+                    f"simple random sample's: it is worth about "
+                    f"{comparison.effective_sample_size:.0f} independent pupils, not "
+                    f"{comparison.sample_size}.")
+        show_diagnostics(study.messages)
+        if fit is not None:
             st.markdown(
                 f"**One multi-stage sample, MixedLM score ~ 1 + (1 | school):** between-school "
                 f"variance {fit.variance['tau00']:.1f} (true school variance "
@@ -318,7 +306,8 @@ def section_sampling():
 def section_advantages():
     show_lesson_section(LESSON["advantages"])
     random_slope = st.toggle("Random slope for ses in the MixedLM", key="why_hsb_slope")
-    table, fit, sentences = hsb82_analyses(random_slope)
+    analyses = hsb82_analyses(random_slope)
+    table, fit, sentences = analyses.table, analyses.fit, analyses.sentences
     flat = table.copy()
     flat.columns = [f"{a}: {b}" for a, b in table.columns]
     st.dataframe(flat, width="stretch", column_config=number_formats(flat))
