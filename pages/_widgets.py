@@ -16,8 +16,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from hlmlab import models, plots, report
-from hlmlab.lessons import LessonSection
+from hlmlab import report, style
+from hlmlab.lesson_text import LessonSection
+from hlmlab.twolevel import warm_up
 
 
 
@@ -62,7 +63,7 @@ def _warm_up_and_freeze() -> None:
     garbage collector's reach. A full collection then walks only what later runs create:
     with .streamlit/config.toml's postScriptGC off, the collections Python still starts
     itself stay short instead of holding the GIL for a tenth of a second mid-rerun."""
-    models.warm_up()
+    warm_up()
     gc.collect()
     gc.freeze()
 
@@ -248,14 +249,14 @@ _PREPARE_LOCK = threading.Lock()
 
 
 def prepare_chart(figure):
-    """Make a figure ready to draw: :func:`hlmlab.plots.ready_for_browser`, then its plotly
+    """Make a figure ready to draw: :func:`hlmlab.style.ready_for_browser`, then its plotly
     JSON, kept on the figure. A shared cached figure is serialised once, not on every rerun
     of every session; the prefetcher calls this too, so the next slider step's figure is
     ready before the press. Returns the same figure."""
     if not _prepared(figure):  # the usual case on a press takes no lock
         with _PREPARE_LOCK:  # the prefetcher and a page script may prepare one figure at once
             if not _prepared(figure):
-                plots.ready_for_browser(figure)
+                style.ready_for_browser(figure)
                 figure._hlm_json = figure.to_json(validate=False)
                 figure._hlm_json_revision = figure.layout.datarevision
     return figure
@@ -400,8 +401,7 @@ def show_fit_summary(comparison) -> None:
     """Beside a chart: why there is no multilevel fit, or its diagnostics, equation and
     variance components (all numbers from the fit object, as the reference tests check)."""
     fit = comparison.multilevel
-    if comparison.error:
-        st.warning(f"No multilevel fit: {comparison.error}")
+    show_diagnostics(comparison.messages)
     if fit is None:
         return
     show_diagnostics(fit.messages)
