@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 import hlmlab.datasets
 from app_pages import APP, chart_specs, chart_title, chart_traces
-from hlmlab import datasets, plots
+from hlmlab import datasets, style
 
 PAGE = "pages/jsp_schools.py"
 REFERENCE_DIR = Path(__file__).parent / "reference"
@@ -233,7 +233,7 @@ def test_charts_are_labelled_synthetic_replica():
 def test_every_drawn_school_has_its_own_colour_and_marker():
     at = open_view(open_page(), "pooling")
     slider = at.slider(key="jsp_pool_drawn_replica")
-    assert 6 <= slider.max <= plots.DISTINCT_GROUP_STYLES
+    assert 6 <= slider.max <= style.DISTINCT_GROUP_STYLES
     slider.set_value(slider.max).run()
     assert_clean(at, "most schools drawn")
     traces, _ = chart_traces(at)

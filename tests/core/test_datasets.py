@@ -13,8 +13,13 @@ import pytest
 
 from hlmlab import datasets
 from hlmlab.datasets import (
+    DATA_DIR,
+    JSP_ORIGINAL_LABEL,
+    JSP_REPLICA_LABEL,
     NELS88_ORIGINAL_LABEL,
     NELS88_REPLICA_LABEL,
+    jsp_sources,
+    load_jsp,
     load_nels88,
     load_nels88_replica,
     load_reference,
@@ -22,12 +27,14 @@ from hlmlab.datasets import (
     read_original,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 NELS88_ORIGINAL_COLUMNS = [
     "schid", "stuid", "ses", "meanses", "homework", "white", "parented", "public", "ratio",
     "percmin", "math", "sex", "race", "sctype", "cstr", "scsize", "urban", "region",
 ]
 JSP_COLUMNS = ["school", "class", "pupil", "gender", "social", "raven", "english", "math", "year"]
+JSP_ORIGINAL_COLUMNS = ["school", "class", "gender", "social", "raven", "id", "english", "math",
+                        "year"]
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +77,7 @@ def test_load_replica(replica):
 
 def test_core_modules_import_light():
     code = (
-        "import sys, hlmlab.datasets, hlmlab.synthetic; "
+        "import sys, hlmlab, hlmlab.datasets, hlmlab.synthetic, hlmlab.lesson_text; "
         "heavy = {'streamlit', 'statsmodels', 'plotly'} & set(sys.modules); "
         "assert not heavy, heavy"
     )
@@ -336,3 +343,56 @@ def test_load_reference_returns_independent_copies():
 def test_load_reference_unknown_name():
     with pytest.raises(ValueError, match="Unknown reference data set"):
         load_reference("jsp")
+
+
+# --- JSP: the original format and the sources -------------------------------------------------
+
+
+def write_original_format(frame: pd.DataFrame, path: Path) -> Path:
+    original = frame.rename(columns={"pupil": "id"})[JSP_ORIGINAL_COLUMNS]
+    original.to_csv(path, index=False)
+    return path
+
+
+def test_jsp_original_format_round_trip(tmp_path, jsp):
+    path = write_original_format(jsp, tmp_path / "jsp.csv")
+    assert path.read_text().splitlines()[0] == ",".join(JSP_ORIGINAL_COLUMNS)
+    frame = read_original(path)
+    assert frame.attrs["dataset"] == "jsp"
+    assert frame.attrs["dropped_rows"] == 0
+    frame.attrs, expected = {}, jsp.copy()
+    expected.attrs = {}
+    pd.testing.assert_frame_equal(frame, expected)
+
+
+def test_jsp_sources_offer_original_only_when_present(tmp_path, jsp):
+    shutil.copy(DATA_DIR / "jsp_synthetic.csv", tmp_path / "jsp_synthetic.csv")
+    assert list(jsp_sources(tmp_path)) == [JSP_REPLICA_LABEL]
+    with pytest.raises(ValueError, match="Unknown JSP source"):
+        load_jsp(JSP_ORIGINAL_LABEL, data_dir=tmp_path)
+
+    write_original_format(jsp, tmp_path / "jsp.csv")
+    sources = jsp_sources(tmp_path)
+    assert list(sources) == [JSP_REPLICA_LABEL, JSP_ORIGINAL_LABEL]
+    assert sources[JSP_ORIGINAL_LABEL] == tmp_path / "jsp.csv"
+
+    original = load_jsp(JSP_ORIGINAL_LABEL, data_dir=tmp_path)
+    assert original.attrs["synthetic"] is False
+    assert original.attrs["label"] == JSP_ORIGINAL_LABEL
+    assert list(original.columns) == JSP_COLUMNS
+    synthetic_frame = load_jsp(JSP_REPLICA_LABEL, data_dir=tmp_path)
+    assert synthetic_frame.attrs["synthetic"] is True
+    assert synthetic_frame.attrs["label"] == JSP_REPLICA_LABEL
+
+
+def test_default_jsp_sources_point_into_repo_data():
+    sources = jsp_sources()
+    assert sources[JSP_REPLICA_LABEL] == REPO_ROOT / "data" / "jsp_synthetic.csv"
+    assert sources[JSP_REPLICA_LABEL].is_file()
+
+
+def test_nels88_file_named_jsp_is_refused(tmp_path):
+    shutil.copy(DATA_DIR / "jsp_synthetic.csv", tmp_path / "jsp_synthetic.csv")
+    shutil.copy(DATA_DIR / "nels88_synthetic.csv", tmp_path / "jsp.csv")
+    with pytest.raises(ValueError, match="not JSP"):
+        load_jsp(JSP_ORIGINAL_LABEL, data_dir=tmp_path)

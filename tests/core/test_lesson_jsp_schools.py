@@ -1,4 +1,4 @@
-"""hlmlab.schools and hlmlab.plots_schools: the JSP lesson's analyses and figures.
+"""hlmlab.analyses.jsp_schools and jsp_schools_figures: the JSP lesson's analyses and figures.
 
 Expected values and where they come from:
 - hand-computed R² of a line through three points (in the test);
@@ -15,17 +15,19 @@ Expected values and where they come from:
 from __future__ import annotations
 
 import types
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from hlmlab import datasets, models, plots, plots_schools, schools
+from hlmlab import report
+from hlmlab.analyses import jsp_schools as schools
+from hlmlab.analyses import jsp_schools_figures as jsp_figures
+from hlmlab.errors import ModelDataError
+from hlmlab.pooling import compare_pooling, fitted_lines
+from hlmlab.ranking import rank_changes, rank_groups
+from hlmlab.style import FAMILY_STYLES, group_styles
 
-REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
-VALUES = pd.read_csv(REFERENCE_DIR / "lme4_reference.csv", keep_default_na=False)
-RANEF = pd.read_csv(REFERENCE_DIR / "lme4_ranef.csv", dtype={"group": str})
 RTOL = 1e-3
 JSP, EXAM = schools.DATASETS["jsp"], schools.DATASETS["exam"]
 SOURCE = "JSP (synthetic replica)"
@@ -37,16 +39,9 @@ LME4_IGNORE_SCHOOL = {"year2": 5.30194330451078, "year2_se": 0.160182620440,
                       "pupil": 39.9339290804, "residual": 12.6243611073, "loglik": -10031.7771819}
 
 
-def lme4(case: str, quantity: str, term: str = "") -> float:
-    rows = VALUES[(VALUES["case"] == case) & (VALUES["quantity"] == quantity)
-                  & (VALUES["term"] == term)]
-    assert len(rows) == 1, (case, quantity, term)
-    return float(rows["value"].iloc[0])
-
-
 @pytest.fixture(scope="module")
-def replica():
-    return datasets.load_jsp_replica()
+def replica(jsp):
+    return jsp
 
 
 # --------------------------------------------------------------------------- specs and rows
@@ -215,41 +210,14 @@ def fake_fit(effects, sds):
     return types.SimpleNamespace(blups=blups)
 
 
-def test_rank_schools_intervals_positions_and_ranks():
-    table = schools.rank_schools(fake_fit([2.0, -3.0, 0.5, 0.0], [0.5, 1.0, 1.0, 1e-9]),
-                                 raw_means=pd.Series({"A": 20, "B": 30, "C": 25, "D": 10}))
-    assert table.index.tolist() == ["A", "C", "D", "B"]  # sorted by effect
-    assert table.loc["A", "lower"] == pytest.approx(2.0 - 1.959963984540054 * 0.5)
-    assert table.loc["B", "upper"] == pytest.approx(-3.0 + 1.959963984540054)
-    assert table["position"].to_dict() == {"A": "above", "C": "average", "D": "average",
-                                           "B": "below"}
-    assert table["rank"].to_dict() == {"A": 1, "C": 2, "D": 3, "B": 4}
-    assert table["naive_rank"].to_dict() == {"A": 3, "C": 2, "D": 4, "B": 1}
-    # B is far below everyone: its rank never moves. C and D overlap: both can take 2 or 3.
-    assert (table.loc["B", "rank_low"], table.loc["B", "rank_high"]) == (4, 4)
-    assert table.loc["C", "rank_low"] <= 2 and table.loc["C", "rank_high"] >= 3
-    summary = schools.ranking_summary(table)
-    assert (summary["overlap_average"], summary["above"], summary["below"]) == (2, 1, 1)
-
-
-def test_rank_ranges_are_seeded_and_shrink_with_precision():
-    wide = schools.rank_schools(fake_fit([0.0, 0.1, 0.2, 0.3], [1.0] * 4), seed=7)
-    again = schools.rank_schools(fake_fit([0.0, 0.1, 0.2, 0.3], [1.0] * 4), seed=7)
-    narrow = schools.rank_schools(fake_fit([0.0, 0.1, 0.2, 0.3], [0.001] * 4), seed=7)
-    pd.testing.assert_frame_equal(wide, again)
-    assert (wide["rank_high"] - wide["rank_low"]).min() >= 2
-    assert (narrow["rank_high"] == narrow["rank_low"]).all()
-    assert (narrow["rank"] == narrow["rank_low"]).all()
-
-
-def test_ranking_intervals_match_lme4_conditional_modes(replica):
+def test_ranking_intervals_match_lme4_conditional_modes(replica, lme4, lme4_ranef):
     case = "jsp_year0_raven_ri_reml"
     year0 = replica[replica["year"] == 0]
     fit = schools.fit_ranking_model(year0, "math", "school", "raven")
     assert fit.variance["tau00"] == pytest.approx(lme4(case, "tau00"), rel=RTOL)
-    table = schools.rank_schools(fit)
+    table = rank_groups(fit)
     table.index = table.index.astype(str)
-    ref = RANEF[RANEF["case"] == case].set_index("group")
+    ref = lme4_ranef[lme4_ranef["case"] == case].set_index("group")
     ours = table.loc[ref.index]
     spread = ref["mode"].std()
     np.testing.assert_allclose(ours["effect"], ref["mode"], rtol=RTOL, atol=RTOL * spread)
@@ -261,14 +229,13 @@ def test_ranking_intervals_match_lme4_conditional_modes(replica):
     assert (ours["rank"] == lme4_rank).mean() > 0.95  # ties within 1e-3 may swap
 
 
-def test_exam_ranking_uses_the_random_slope_model_checked_against_lme4():
-    exam = datasets.load_reference("exam")
+def test_exam_ranking_uses_the_random_slope_model_checked_against_lme4(exam, lme4, lme4_ranef):
     fit = schools.fit_ranking_model(exam, "normexam", "school", "standLRT", random_slope=True)
     for name in ("tau00", "tau11", "sigma2"):
         assert fit.variance[name] == pytest.approx(lme4("exam_rs_reml", name), rel=RTOL)
-    table = schools.rank_schools(fit)
+    table = rank_groups(fit)
     table.index = table.index.astype(str)
-    ref = RANEF[(RANEF["case"] == "exam_rs_reml") & (RANEF["term"] == "Intercept")].set_index("group")
+    ref = lme4_ranef[(lme4_ranef["case"] == "exam_rs_reml") & (lme4_ranef["term"] == "Intercept")].set_index("group")
     np.testing.assert_allclose(table.loc[ref.index, "sd"], ref["condsd"], rtol=RTOL)
 
 
@@ -279,16 +246,7 @@ def test_unadjusted_ranking_is_the_empty_model(replica):
     assert list(fit.fixed.index) == ["Intercept"]
 
 
-def test_rank_changes_sign_and_order():
-    adjusted = pd.DataFrame({"rank": [1, 2, 3]}, index=["A", "B", "C"])
-    unadjusted = pd.DataFrame({"rank": [3, 2, 1]}, index=["A", "B", "C"])
-    changes = schools.rank_changes(adjusted, unadjusted)
-    assert changes.index.tolist() == ["A", "C", "B"]
-    assert changes.loc["A", "change"] == 2 and changes.loc["C", "change"] == -2
-    assert changes.loc["B", "moved"] == 0
-
-
-def test_school_rankings_with_and_without_intake_match_lme4(replica):
+def test_school_rankings_with_and_without_intake_match_lme4(replica, lme4):
     rankings, changes = schools.school_rankings(replica, JSP, 0, random_slope=False)
     case = "jsp_year0_raven_ri_reml"
     adjusted_fit, adjusted = rankings["adjusted"]
@@ -301,7 +259,7 @@ def test_school_rankings_with_and_without_intake_match_lme4(replica):
     raw = year0.groupby("school")["math"].mean()
     np.testing.assert_allclose(adjusted["raw_mean"], raw.loc[adjusted.index])
     np.testing.assert_allclose(unadjusted["raw_mean"], raw.loc[unadjusted.index])
-    pd.testing.assert_frame_equal(changes, schools.rank_changes(adjusted, unadjusted))
+    pd.testing.assert_frame_equal(changes, rank_changes(adjusted, unadjusted))
 
 
 def test_no_ranking_from_an_unusable_fit(replica, monkeypatch):
@@ -316,27 +274,6 @@ def test_no_ranking_from_an_unusable_fit(replica, monkeypatch):
     assert rankings["adjusted"] == (unusable, None) and changes is None
     year2 = replica[replica["year"] == 2]
     assert len(rankings["unadjusted"][1]) == year2["school"].nunique()
-
-
-def test_ranking_tables_for_display():
-    table = schools.rank_schools(fake_fit([2.0, -3.0, 0.5, 0.0], [0.5, 1.0, 1.0, 0.2]),
-                                 raw_means=pd.Series({"A": 20, "B": 30, "C": 25, "D": 10}))
-    shown = schools.ranking_for_display(table)
-    assert list(shown.columns) == ["n", "raw mean", "rank by raw mean", "effect (mode)",
-                                   "95% lower", "95% upper", "rank", "rank range from",
-                                   "rank range to"]
-    assert shown.index.tolist() == ["A", "C", "D", "B"]
-    assert shown["effect (mode)"].tolist() == [2.0, 0.5, 0.0, -3.0]
-    assert shown.loc["B", "rank by raw mean"] == 1 and shown.loc["A", "95% lower"] == table.loc["A", "lower"]
-    labels = list("ABCDEFGHIJ")
-    changes = schools.rank_changes(pd.DataFrame({"rank": range(1, 11)}, index=labels),
-                                   pd.DataFrame({"rank": range(10, 0, -1)}, index=labels))
-    moved = schools.rank_changes_for_display(changes)
-    assert list(moved.columns) == ["rank, not adjusted", "rank, adjusted", "places moved up",
-                                   "places moved"]
-    assert len(moved) == 8 and moved.index[:2].tolist() == ["A", "J"]
-    assert moved.loc["A"].tolist() == [10, 1, 9, 9]
-    assert len(schools.rank_changes_for_display(changes, top=3)) == 3
 
 
 # --------------------------------------------------------------------------- separate vs multilevel
@@ -355,15 +292,14 @@ def test_sample_schools_is_nested_and_keeps_whole_pupils(replica):
     assert small.attrs["synthetic"]
 
 
-def test_sample_schools_rows_as_pupils():
-    exam = datasets.load_reference("exam")
+def test_sample_schools_rows_as_pupils(exam):
     sample = schools.sample_schools(exam, "school", 10, 3, seed=1)
     assert sample["school"].nunique() == 10 and sample.groupby("school").size().max() <= 3
 
 
 def test_slope_pairs_are_the_own_ols_and_multilevel_slopes(replica):
     chosen = schools.sample_schools(replica, "school", 12, 30, seed=2, subgroup="pupil")
-    comparison = models.compare_pooling(chosen, "math", "year", "school", random_slope=True)
+    comparison = compare_pooling(chosen, "math", "year", "school", random_slope=True)
     pairs = schools.slope_pairs(comparison)
     school = pairs.index[0]
     rows = chosen[chosen["school"] == school]
@@ -374,33 +310,31 @@ def test_slope_pairs_are_the_own_ols_and_multilevel_slopes(replica):
     assert pairs["multilevel_slope"].std() < pairs["ols_slope"].std()
 
 
-def test_multilevel_slopes_approach_own_slopes_as_schools_grow():
-    exam = datasets.load_reference("exam")
+def test_multilevel_slopes_approach_own_slopes_as_schools_grow(exam):
     gaps = []
     for per_school in (10, 200):
         chosen = schools.sample_schools(exam, "school", 65, per_school, seed=0)
-        pairs = schools.slope_pairs(models.compare_pooling(chosen, "normexam", "standLRT", "school"))
+        pairs = schools.slope_pairs(compare_pooling(chosen, "normexam", "standLRT", "school"))
         gaps.append(pairs["gap"].abs().median())
     assert gaps[1] < gaps[0] / 2
 
 
 def test_compare_sampled_slopes_is_the_sample_s_pooling_comparison(replica):
-    comparison, pairs, predictor, error = schools.compare_sampled_slopes(replica, JSP, 12, 30,
-                                                                         seed=2)
-    assert (predictor, error) == ("year", "")
+    sampled = schools.compare_sampled_slopes(replica, JSP, 12, 30, seed=2)
+    comparison, pairs = sampled.comparison, sampled.pairs
+    assert sampled.predictor == "year" and comparison.messages == ()
     chosen = schools.sample_schools(replica, "school", 12, 30, seed=2, subgroup="pupil")
     assert comparison.per_group.table.index.tolist() == sorted(chosen["school"].unique())
-    direct = models.compare_pooling(chosen, "math", "year", "school", random_slope=True)
+    direct = compare_pooling(chosen, "math", "year", "school", random_slope=True)
     assert comparison.multilevel.random_slope
     assert comparison.multilevel.variance["tau11"] == pytest.approx(direct.multilevel.variance["tau11"])
     pd.testing.assert_frame_equal(pairs, schools.slope_pairs(direct))
 
 
 def test_compare_sampled_slopes_explains_what_cannot_be_fitted(replica):
-    comparison, pairs, predictor, error = schools.compare_sampled_slopes(
-        replica[replica["year"] == 0], JSP, 5, 5)
-    assert comparison is None and pairs is None and predictor == "year"
-    assert "'year'" in error and "two different values" in error
+    with pytest.raises(ModelDataError, match="two different values") as raised:
+        schools.compare_sampled_slopes(replica[replica["year"] == 0], JSP, 5, 5)
+    assert "'year'" in str(raised.value)
 
 
 def test_slope_pairs_summary_by_hand():
@@ -418,7 +352,7 @@ def levels(replica):
     return schools.compare_levels(replica, "math", "school", "pupil", "year")
 
 
-def test_three_level_model_matches_lme4(levels):
+def test_three_level_model_matches_lme4(levels, lme4):
     case, three = "jsp_three_level_reml", levels.three_level
     assert three.variance["school"] == pytest.approx(lme4(case, "var_group"), rel=RTOL)
     assert three.variance["pupil"] == pytest.approx(lme4(case, "var_subgroup"), rel=RTOL)
@@ -465,44 +399,24 @@ def test_pupil_labels_are_nested_in_schools(replica):
 
 
 def test_compare_levels_needs_two_occasions(replica):
-    with pytest.raises(models.ModelDataError):
+    with pytest.raises(ModelDataError):
         schools.compare_levels(replica[replica["year"] == 0], "math", "school", "pupil", "year")
-    comparison, error = schools.compare_school_levels(replica[replica["year"] == 0], JSP)
-    assert comparison is None and "at least two values of 'year'" in error
+    with pytest.raises(ModelDataError, match="at least two values of 'year'"):
+        schools.compare_school_levels(replica[replica["year"] == 0], JSP)
 
 
 def test_compare_school_levels_with_intake_by_ml(replica):
-    comparison, error = schools.compare_school_levels(replica, JSP, reml=False, with_intake=True)
+    comparison = schools.compare_school_levels(replica, JSP, reml=False, with_intake=True)
     three = comparison.three_level
-    assert error == "" and not three.reml
+    assert not three.reml
     assert list(three.fixed.index) == ["Intercept", "raven", "year[1]", "year[2]"]
     assert "raven estimate" not in comparison.table  # the table follows the occasion terms
-    summary, _ = schools.three_level_tables(three)
+    summary, _ = report.three_level_tables(three, schools.LEVEL_NAMES)
     assert "log-likelihood" in summary.index and "REML log-likelihood" not in summary.index
     assert summary.loc["log-likelihood", "value"] == three.loglik
 
 
-def test_three_level_tables_match_lme4(levels, replica):
-    case = "jsp_three_level_reml"
-    summary, fixed = schools.three_level_tables(levels.three_level)
-    assert summary.index.tolist() == ["school variance", "pupil variance",
-                                      "occasion (residual) variance", "REML log-likelihood",
-                                      "records", "pupils", "schools"]
-    for row, quantity in (("school variance", "var_group"), ("pupil variance", "var_subgroup"),
-                          ("occasion (residual) variance", "sigma2"),
-                          ("REML log-likelihood", "loglik")):
-        assert summary.loc[row, "value"] == pytest.approx(lme4(case, quantity), rel=RTOL)
-        assert summary.loc[row, "shown"] == f"{summary.loc[row, 'value']:,.4f}"
-    assert summary.loc["REML log-likelihood", "shown"].startswith("-10,01")
-    assert summary.loc["records":, "shown"].tolist() == [
-        f"{len(replica):,d}", f"{replica['pupil'].nunique():,d}", str(replica["school"].nunique())]
-    assert summary.loc["records", "shown"] == "3,236"
-    assert list(fixed.columns) == ["estimate", "SE"]
-    for term in ("Intercept", "year[1]", "year[2]"):
-        assert fixed.loc[term, "SE"] == pytest.approx(lme4(case, "se", term), rel=RTOL)
-
-
-def test_occasion_effect_se_against_lme4(levels):
+def test_occasion_effect_se_against_lme4(levels, lme4):
     se = schools.occasion_effect_se(levels)
     assert se.index.tolist() == levels.table.index.tolist()
     three = lme4("jsp_three_level_reml", "se", "year[2]")
@@ -517,66 +431,47 @@ def test_occasion_effect_se_against_lme4(levels):
 # --------------------------------------------------------------------------- figures
 
 
-def test_caterpillar_figure_data():
-    table = schools.rank_schools(fake_fit([2.0, -3.0, 0.5, 0.0], [0.5, 1.0, 1.0, 0.2]))
-    fig = plots_schools.caterpillar_figure(table, "t · JSP (synthetic replica)", "effect")
-    by_meta = {t.meta: t for t in fig.data}
-    assert set(by_meta) == {"above", "average", "below"}
-    assert sum(len(t.x) for t in fig.data) == 4
-    above = by_meta["above"]
-    assert list(above.x) == [2.0] and above.error_x.array[0] == pytest.approx(1.959963984540054 * 0.5)
-    assert "synthetic replica" in fig.layout.title.text
-
-
-def test_rank_slope_figure_highlights_movers():
-    left = pd.Series({"A": 1, "B": 2, "C": 3})
-    right = pd.Series({"A": 3, "B": 2, "C": 1})
-    fig = plots_schools.rank_slope_figure(left, right, "t", "raw", "model", highlight=["A"])
-    metas = [t.meta for t in fig.data]
-    assert metas == ["others", "moved:A"]
-    assert list(fig.data[1].y) == [1, 3]
-    assert [y for y in fig.data[0].y if y is not None] == [2, 2, 3, 1]
-
-
 def test_slope_scatter_has_the_diagonal_and_the_schools():
     pairs = pd.DataFrame({"n": [5, 50], "ols_slope": [0.0, 2.0], "multilevel_slope": [0.8, 1.9]},
                          index=[1, 2])
-    fig = plots_schools.slope_scatter_figure(pairs, "t", "x", "y", fixed_slope=1.0)
+    fig = jsp_figures.slope_scatter_figure(pairs, "t", "x", "y", fixed_slope=1.0)
     by_meta = {t.meta: t for t in fig.data}
     assert list(by_meta["y=x"].x) == list(by_meta["y=x"].y)
     assert list(by_meta["schools"].x) == [0.0, 2.0]
     assert list(by_meta["average slope"].y) == [1.0, 1.0]
-    empty = plots_schools.slope_scatter_figure(pairs.iloc[:0], "t", "x", "y")
+    empty = jsp_figures.slope_scatter_figure(pairs.iloc[:0], "t", "x", "y")
     assert len(empty.data[-1].x) == 0
 
 
 def test_partition_figure_and_histogram(levels):
-    fig = plots_schools.variance_partition_figure(levels.partition, "t")
+    fig = jsp_figures.levels_figure(levels, SOURCE)
+    assert fig.layout.title.text == f"Where the variance lies · {SOURCE}"
     assert [t.meta for t in fig.data] == ["school", "pupil", "occasion"]
+    assert fig.data[2].name == "occasion (within pupil)"
     three_level_total = sum(float(t.x[0]) for t in fig.data)
     assert three_level_total == pytest.approx(1.0)
-    hist = plots_schools.r2_histogram(pd.Series([0.1, 0.7, np.nan]), (0.6, 0.9), "t")
+    hist = jsp_figures.r2_histogram(pd.Series([0.1, 0.7, np.nan]), (0.6, 0.9), "t")
     assert list(hist.data[0].x) == [0.1, 0.7]
     assert (hist.layout.shapes[0].x0, hist.layout.shapes[0].x1) == (0.6, 0.9)
 
 
 def test_trajectory_and_lines_figures(replica):
     school = replica[replica["school"] == 1]
-    fig = plots_schools.pupil_trajectories_figure(school, "pupil", "year", "math", "t", "x", "y")
+    fig = jsp_figures.pupil_trajectories_figure(school, "pupil", "year", "math", "t", "x", "y")
     pupils = fig.data[0]
     assert pupils.meta == "pupils"
     assert sum(v is None for v in pupils.y) == school["pupil"].nunique()
     assert list(fig.data[1].y) == pytest.approx(school.groupby("year")["math"].mean().tolist())
     rows, fit = schools.per_school_regressions(replica, "math", "year", "school", True)
-    lines = models.fitted_lines({"per_group": fit}, {"all": (0, 2)})
-    fig = plots_schools.school_lines_figure(lines, "t", "x", "y", points=rows, x="year",
+    lines = fitted_lines({"per_group": fit}, {"all": (0, 2)})
+    fig = jsp_figures.school_lines_figure(lines, "t", "x", "y", points=rows, x="year",
                                             y="math", group="school", highlight=1)
     assert [t.meta for t in fig.data] == ["points", "school lines", "highlight:1"]
     assert sum(v is None for v in fig.data[1].y) == lines["group"].nunique()
 
 
 def test_school_trajectories_figure_and_caption(replica):
-    figure, caption = plots_schools.school_trajectories_figure(replica, JSP, 3, SOURCE)
+    figure, caption = jsp_figures.school_trajectories_figure(replica, JSP, 3, SOURCE)
     school = replica[replica["school"] == 3]
     assert caption == f"{SOURCE}. {school['pupil'].nunique()} pupils, {len(school)} scores."
     assert figure.layout.title.text == f"School 3: each pupil's math over the years · {SOURCE}"
@@ -587,39 +482,39 @@ def test_school_trajectories_figure_and_caption(replica):
 
 def test_intake_lines_figure_draws_each_year_and_says_what_is_missing():
     rows, fit, lines = schools.intake_lines_by_occasion(one_school_by_year(), JSP, 1)
-    figure, caption = plots_schools.intake_lines_figure(rows, fit, lines, JSP, 1, SOURCE)
+    figure, caption = jsp_figures.intake_lines_figure(rows, fit, lines, JSP, 1, SOURCE)
     by_meta = {t.meta: t for t in figure.data}
     assert set(by_meta) == {"year 0", "year 1", "year 2", "per_group:year 0", "per_group:year 1"}
     assert list(by_meta["per_group:year 0"].y) == pytest.approx([5.0, 13.0])
     # A year's colour is its own whichever years the school has.
-    assert by_meta["year 1"].marker.color == plots.group_styles(["year 0", "year 1"])["year 1"]["colour"]
+    assert by_meta["year 1"].marker.color == group_styles(["year 0", "year 1"])["year 1"]["colour"]
     assert figure.layout.title.text == f"School 1: score against intake · {SOURCE}"
     assert caption == (f"{SOURCE}. Lines: ordinary least squares in each year of this school. "
                        f"{fit.messages[0]}")
     exam = pd.DataFrame({"school": [1, 1, 1], "standLRT": [-1.0, 0.0, 1.0], "normexam": [0, 1, 1]})
-    _, caption = plots_schools.intake_lines_figure(
+    _, caption = jsp_figures.intake_lines_figure(
         *schools.intake_lines_by_occasion(exam, EXAM, 1), EXAM, 1, "Exam")
     assert caption == "Exam. Lines: ordinary least squares in this school."
 
 
 def test_per_school_lines_figure_titles_and_points():
     means = schools.school_lines(yearly_math(), JSP, "year", school_means=True)
-    figure = plots_schools.per_school_lines_figure(means, JSP, "School mean math on year", SOURCE)
+    figure = jsp_figures.per_school_lines_figure(means, JSP, "School mean math on year", SOURCE)
     assert [t.meta for t in figure.data] == ["points", "school lines"]
     assert list(figure.data[0].y) == [10, 12, 17, 21, 26]
     assert figure.layout.title.text == f"School mean math on year: one line per school · {SOURCE}"
     assert figure.layout.yaxis.title.text == "Mean Math score (1-40)"
     assert figure.layout.xaxis.title.text == "Junior school year"
     pupils = schools.school_lines(yearly_math(), JSP, "year")
-    figure = plots_schools.per_school_lines_figure(pupils, JSP, "Pupils' math on year", SOURCE)
+    figure = jsp_figures.per_school_lines_figure(pupils, JSP, "Pupils' math on year", SOURCE)
     assert [t.meta for t in figure.data] == ["school lines"]
     assert figure.layout.yaxis.title.text == "Math score (1-40)"
 
 
-def test_pooling_lines_figure_draws_the_chosen_schools_and_families(replica):
+def test_pooling_lines_figure_draws_the_chosen_schools_and_families(replica, exam):
     few = replica[replica["school"].isin([1, 2, 3, 4])]
-    comparison = models.compare_pooling(few, "math", "year", "school", random_slope=False)
-    figure = plots_schools.pooling_lines_figure(few, JSP, comparison.lines, "year", 2,
+    comparison = compare_pooling(few, "math", "year", "school", random_slope=False)
+    figure = jsp_figures.pooling_lines_figure(few, JSP, comparison.lines, "year", 2,
                                                 ["pooled", "multilevel"], SOURCE)
     metas = [t.meta for t in figure.data]
     assert metas == ["1", "2", "pooled:all", "multilevel:1", "multilevel:2"]
@@ -627,17 +522,16 @@ def test_pooling_lines_figure_draws_the_chosen_schools_and_families(replica):
     assert len(figure.data[1].x) == len(school2)
     jitter = np.asarray(figure.data[1].x) - school2["year"].to_numpy()
     assert 0 < np.abs(jitter).max() <= 0.15  # years jittered sideways
-    assert figure.data[1].marker.color == plots.group_styles([1, 2, 3, 4])[2]["colour"]
+    assert figure.data[1].marker.color == group_styles([1, 2, 3, 4])[2]["colour"]
     # The legend names the line families; a point's school and size are in its hover.
     assert [t.name for t in figure.data if t.showlegend is not False] == [
-        plots.FAMILY_STYLES[f]["label"] for f in ("pooled", "multilevel")]
+        FAMILY_STYLES[f]["label"] for f in ("pooled", "multilevel")]
     assert "(n=" in figure.data[1].name and "customdata[0]" in figure.data[1].hovertemplate
     assert figure.layout.title.text == f"Pooled, per-school and multilevel lines · {SOURCE}"
     assert figure.layout.xaxis.title.text == "Junior school year"
-    exam = datasets.load_reference("exam")
     exam = exam[exam["school"].isin(sorted(exam["school"].unique())[:3])]
-    comparison = models.compare_pooling(exam, "normexam", "standLRT", "school", random_slope=False)
-    figure = plots_schools.pooling_lines_figure(exam, EXAM, comparison.lines, "standLRT", 1,
+    comparison = compare_pooling(exam, "normexam", "standLRT", "school", random_slope=False)
+    figure = jsp_figures.pooling_lines_figure(exam, EXAM, comparison.lines, "standLRT", 1,
                                                 ["per_group"], "Exam")
     first = exam[exam["school"] == exam["school"].min()]
     assert [t.meta for t in figure.data] == [str(first["school"].iloc[0]),
@@ -647,17 +541,17 @@ def test_pooling_lines_figure_draws_the_chosen_schools_and_families(replica):
 
 
 def test_ranking_figures_titles_and_movers():
-    table = schools.rank_schools(fake_fit([2.0, -3.0, 0.5, 0.0], [0.5, 1.0, 1.0, 0.2]),
+    table = rank_groups(fake_fit([2.0, -3.0, 0.5, 0.0], [0.5, 1.0, 1.0, 0.2]),
                                  raw_means=pd.Series({"A": 20, "B": 30, "C": 25, "D": 10}))
-    changes = schools.rank_changes(table, table.assign(rank=table["naive_rank"]))
-    caterpillar, slope = plots_schools.ranking_figures(table, changes, JSP, 2, True, SOURCE)
+    changes = rank_changes(table, table.assign(rank=table["naive_rank"]))
+    caterpillar, slope = jsp_figures.ranking_figures(table, changes, JSP, 2, True, SOURCE)
     assert caterpillar.layout.title.text == (
         f"School effects, adjusted for intake, 95% intervals · {SOURCE}")
     assert caterpillar.layout.xaxis.title.text == "School effect on Math score (1-40), year 2"
     assert slope.layout.title.text == f"Raw mean vs model · {SOURCE}"
     assert list(slope.layout.xaxis.ticktext) == ["raw mean", "model (adjusted)"]
     assert [t.meta for t in slope.data] == ["others"] + [f"moved:{s}" for s in changes.index[:3]]
-    caterpillar, slope = plots_schools.ranking_figures(table, None, EXAM, None, False, "Exam")
+    caterpillar, slope = jsp_figures.ranking_figures(table, None, EXAM, None, False, "Exam")
     assert caterpillar.layout.xaxis.title.text == "School effect on Normalised exam score at 16"
     assert "not adjusted" in caterpillar.layout.title.text
     assert [t.meta for t in slope.data] == ["others"]
@@ -667,12 +561,12 @@ def test_slope_pairs_figure_draws_the_average_slope_of_a_usable_fit():
     pairs = pd.DataFrame({"n": [5, 50], "ols_slope": [0.0, 2.0], "multilevel_slope": [0.8, 1.9]},
                          index=[1, 2])
     fit = types.SimpleNamespace(usable=True, fixed=pd.Series({"Intercept": 20.0, "year": 1.5}))
-    figure = plots_schools.slope_pairs_figure(pairs, fit, "year", SOURCE)
+    figure = jsp_figures.slope_pairs_figure(pairs, fit, "year", SOURCE)
     by_meta = {t.meta: t for t in figure.data}
     assert list(by_meta["average slope"].y) == [1.5, 1.5]
     assert figure.layout.title.text == f"Each school's slope: own OLS vs multilevel · {SOURCE}"
     assert (figure.layout.xaxis.title.text, figure.layout.yaxis.title.text) == (
         "Separate OLS slope", "Multilevel slope")
     for unusable in (None, types.SimpleNamespace(usable=False, fixed=fit.fixed)):
-        figure = plots_schools.slope_pairs_figure(pairs, unusable, "year", SOURCE)
+        figure = jsp_figures.slope_pairs_figure(pairs, unusable, "year", SOURCE)
         assert [t.meta for t in figure.data] == ["y=x", "schools"]

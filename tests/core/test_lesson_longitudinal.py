@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hlmlab import longitudinal as L
-from hlmlab import plots_longitudinal as lplots
+from hlmlab.analyses import longitudinal as L
+from hlmlab.analyses import longitudinal_figures as lplots
+from hlmlab.errors import ModelDataError
 
 
 # --------------------------------------------------------------------------- Part 1
@@ -108,13 +109,18 @@ def test_child_lines_join_each_childs_two_points():
 def test_extreme_reading_settings_fit_or_explain(settings):
     data = L.simulate_reading(**settings)
     comparison = L.reading_comparison(data)
-    assert set(comparison.errors) <= {"person_mean", "entry_time"}
-    assert all(message.endswith(".") for message in comparison.errors.values())
+    missing = [name for name in ("person_mean", "entry_time")
+               if getattr(comparison, name) is None]
+    assert len(comparison.messages) == len(missing)
+    assert all(m.severity == "error" and m.detail.endswith(".") for m in comparison.messages)
     assert len(comparison.slopes()) >= 1
-    fit, error = L.fit_reading_growth(data)
-    assert fit is not None or error
-    if fit is not None and not fit.usable:
-        assert fit.messages
+    try:
+        fit = L.fit_reading_growth(data)
+    except ModelDataError as exc:  # explained in words, not a traceback
+        assert str(exc).endswith(".")
+    else:
+        if not fit.usable:
+            assert fit.messages
 
 
 # --------------------------------------------------------------------------- Part 2
@@ -272,7 +278,7 @@ def test_reading_figure_traces():
     assert metas == ["children", "pooled"]
     # 20 children x (2 points + 1 gap)
     assert len(fig.data[0].x) == 60
-    growth, _ = L.fit_reading_growth(comparison.data)
+    growth = L.fit_reading_growth(comparison.data)
     fig = lplots.reading_figure(comparison, growth, show_decomposition=True,
                                 show_child_model_lines=True)
     metas = [t.meta for t in fig.data]
@@ -292,6 +298,7 @@ def test_slopes_and_growth_figures():
     result = L.growth_comparison(L.simulate_growth(missing_share=0.3))
     counts = result.data.groupby("child")["wave"].nunique()
     complete = counts.index[counts == 5]
+    assert result.complete_children.tolist() == complete.tolist()
     fig = lplots.growth_figure(result.data, complete, result.mixed)
     traces = {t.meta: t for t in fig.data}
     assert sum(x is None for x in traces["complete"].x) == len(complete)
@@ -314,14 +321,16 @@ def test_random_slider_settings_never_raise():
         )
         data = L.simulate_reading(**settings)
         L.reading_comparison(data).slopes()
-        fit, error = L.fit_reading_growth(data)
-        assert fit is not None or error, settings
+        try:
+            L.fit_reading_growth(data)
+        except ModelDataError as exc:
+            assert str(exc), settings
         growth = L.simulate_growth(60, int(rng.integers(2, 9)),
                                    float(rng.choice(np.arange(0, 0.61, 0.05))),
                                    float(rng.choice(np.arange(0, 1.01, 0.1))))
         result = L.growth_comparison(growth)
         result.table()
-        assert result.mixed is not None or result.error
+        assert (result.mixed is None) == bool(result.messages)
 
 
 def test_quick_paths_skip_only_the_slow_fits():
@@ -332,3 +341,48 @@ def test_quick_paths_skip_only_the_slow_fits():
     full = L.growth_comparison(L.simulate_growth(missing_share=0.3))
     assert quick.mixed is None and quick.complete_case == full.complete_case
     assert quick.table()["MixedLM, every observation"].iloc[2:].isna().all()
+
+
+def test_a_fit_that_breaks_down_numerically_is_explained(monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("array must not contain infs or NaNs")
+
+    monkeypatch.setattr(L, "fit_multilevel", broken)
+    data = L.simulate_reading(20)
+    with pytest.raises(ModelDataError, match="broke down numerically"):
+        L.fit_reading_growth(data)
+    comparison = L.reading_comparison(data)
+    assert comparison.person_mean is None and comparison.entry_time is None
+    assert [m.headline for m in comparison.messages] == [
+        "The person-mean model could not be fitted.",
+        "The entry-and-time model could not be fitted."]
+    assert list(comparison.slopes().index) == ["pooled"]
+    growth = L.growth_comparison(L.simulate_growth())
+    assert growth.mixed is None and "broke down numerically" in growth.messages[0].detail
+
+
+# --------------------------------------------------------------------------- real data models
+
+
+def test_oxboys_growth_curves_follow_the_fixed_effects():
+    growth = L.oxboys_growth()
+    assert growth.linear.converged and growth.quadratic.converged
+    assert growth.quadratic.covariates == ("age2",)
+    curves = growth.curves(points=5)
+    grid, height = curves["quadratic"]
+    f = growth.quadratic.fixed
+    np.testing.assert_allclose(height, f["Intercept"] + f["age"] * grid + f["age2"] * grid**2)
+    assert grid[0] == growth.data["age"].min() and grid[-1] == growth.data["age"].max()
+    fig = lplots.oxboys_figure(growth)
+    assert [t.meta for t in fig.data] == ["people", "Straight line (random slope)",
+                                          "Quadratic: + age²"]
+
+
+def test_egsingle_sample_is_seeded_and_whole_children():
+    data = L.load_egsingle()
+    sample = L.egsingle_sample(data)
+    assert sample["childid"].nunique() == L.EGSINGLE_SAMPLE
+    pd.testing.assert_frame_equal(sample, L.egsingle_sample(data))
+    records = data.groupby("childid").size()
+    kept = sample.groupby("childid").size()
+    assert kept.equals(records.loc[kept.index])  # every record of a drawn child

@@ -1,5 +1,6 @@
-"""hlmlab.designs: the closed form against MixedLM and lme4, rejection rates, design effects,
-ICC intervals, sampling designs and the Hsb82 comparison; hlmlab.plots_designs' figure data.
+"""hlmlab.analyses.why_multilevel: the closed form against MixedLM and lme4, rejection rates,
+design effects, ICC intervals, sampling designs and the Hsb82 comparison, and the section
+results the page shows; hlmlab.analyses.why_multilevel_figures' figure data.
 
 Reference values and where they come from:
 - lme4: tests/reference/lme4_reference.csv, cases why_classic_study_reml, why_icc_empty_reml,
@@ -12,25 +13,18 @@ Reference values and where they come from:
 
 from __future__ import annotations
 
-from pathlib import Path
+import types
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from hlmlab import datasets, designs, plots_designs
-from hlmlab.models import ModelDataError, fit_multilevel
-
-REFERENCE = pd.read_csv(Path(__file__).parent / "reference" / "lme4_reference.csv",
-                        keep_default_na=False)
-
-
-def lme4(case: str, quantity: str, term: str = "") -> float:
-    rows = REFERENCE[(REFERENCE["case"] == case) & (REFERENCE["quantity"] == quantity)
-                     & (REFERENCE["term"] == term)]
-    assert len(rows) == 1, (case, quantity, term)
-    return float(rows["value"].iloc[0])
+from hlmlab import datasets
+from hlmlab.analyses import why_multilevel as designs
+from hlmlab.analyses import why_multilevel_figures as design_figures
+from hlmlab.errors import ModelDataError
+from hlmlab.twolevel import fit_multilevel
 
 
 # --------------------------------------------------------------------------- the closed form
@@ -75,7 +69,7 @@ def test_closed_form_equals_fit_multilevel_for_the_empty_model():
     assert any(boundaries) and not all(boundaries)
 
 
-def test_closed_form_matches_lme4_on_the_reference_study():
+def test_closed_form_matches_lme4_on_the_reference_study(lme4):
     data = designs.simulate_classic_study(10, 20, 0.2, 1976)  # = reference_data "why_classic_study"
     closed = designs.balanced_random_intercept_reml(
         data["score"].to_numpy().reshape(20, 20), designs.class_level_design(10))
@@ -110,7 +104,7 @@ def test_many_studies_statistics_equal_the_single_study_analyses(settings):
                                rtol=1e-3, atol=1e-6)
 
 
-def test_single_study_table_is_consistent():
+def test_single_study_table_is_consistent(lme4):
     data = designs.simulate_classic_study(10, 20, 0.2, 1976)
     table, fit = designs.analyse_classic_study(data)
     # The difference of the style means, computed directly.
@@ -204,7 +198,7 @@ def test_icc_interval_covers_the_true_icc_95_percent_of_the_time():
     assert 0.93 <= hits / draws <= 0.97
 
 
-def test_icc_estimate_equals_mixedlm_and_lme4_on_the_reference_classes():
+def test_icc_estimate_equals_mixedlm_and_lme4_on_the_reference_classes(lme4):
     data = designs.simulate_grouped_scores(0.3, 20, 15, 3)  # = reference_data "why_icc_classes"
     estimate, low, high = designs.balanced_icc_interval(data["score"].to_numpy().reshape(20, 15))
     fit = fit_multilevel(data, "score", None, "class", random_slope=False)
@@ -270,7 +264,7 @@ def test_hsb82_coding(hsb82):
 
 @pytest.mark.parametrize(("random_slope", "case"),
                          [(False, "hsb82_coded_ri_reml"), (True, "hsb82_coded_rs_reml")])
-def test_hsb82_table(hsb82, random_slope, case):
+def test_hsb82_table(hsb82, random_slope, case, lme4):
     table, fit = designs.compare_hsb82_analyses(hsb82, random_slope)
     for term in designs.HSB82_TERMS:
         assert table.loc[term, ("MixedLM", "estimate")] == pytest.approx(
@@ -307,7 +301,7 @@ def test_hsb82_table(hsb82, random_slope, case):
 
 def test_rejection_figure_shows_the_rates():
     result = designs.run_many_studies(5, 10, 0.3, n_studies=200, seed=1)
-    fig = plots_designs.rejection_figure(result.summary, 0.05, 200)
+    fig = design_figures.rejection_figure(result.summary, 0.05, 200)
     bar = next(t for t in fig.data if t.meta == "rates")
     np.testing.assert_allclose(bar.x, result.summary["rejection_rate"].to_numpy()[::-1] * 100)
     assert fig.layout.font.size >= 18
@@ -315,19 +309,25 @@ def test_rejection_figure_shows_the_rates():
 
 def test_precision_and_partition_figures():
     table = designs.precision_by_split(120, 0.4, n_studies=50)
-    fig = plots_designs.precision_figure(table, 120, 0.4)
+    fig = design_figures.precision_figure(table, 120, 0.4)
     traces = {t.meta: t for t in fig.data}
     np.testing.assert_allclose(traces["se_true"].y, table["se_true"])
     assert list(traces["se_true"].x) == table["label"].tolist()
-    part = plots_designs.variance_partition_figure(0.3, 0.25, 0.1, 0.5)
+    sample = designs.IccSample(data=None, fit=types.SimpleNamespace(icc=0.25), true_icc=0.3,
+                               estimate=0.25, low=0.1, high=0.5)
+    part = design_figures.icc_partition_figure(sample)
     bars = {t.meta: t for t in part.data}
-    np.testing.assert_allclose(np.asarray(bars["between"].x) + np.asarray(bars["within"].x), 100)
-    assert bars["between"].x[1] == pytest.approx(25)
+    assert list(bars["between"].y) == ["true", "MixedLM estimate"]
+    np.testing.assert_allclose(np.asarray(bars["between"].x) + np.asarray(bars["within"].x), 1)
+    assert bars["between"].x[1] == pytest.approx(0.25)
+    interval = bars["interval"]
+    assert list(interval.x) == [0.25] and interval.error_x.array[0] == pytest.approx(0.25)
+    assert interval.error_x.arrayminus[0] == pytest.approx(0.15)
 
 
 def test_study_and_sampling_figures():
     data = designs.simulate_classic_study(3, 4, 0.2, 1)
-    fig = plots_designs.classic_study_figure(data)
+    fig = design_figures.classic_study_figure(data)
     points = sum(len(t.y) for t in fig.data if t.meta in ("formal", "informal"))
     assert points == len(data)
     means = next(t for t in fig.data if t.meta == "class means")
@@ -337,9 +337,63 @@ def test_study_and_sampling_figures():
     for style, tick in zip(fig.layout.xaxis.ticktext, fig.layout.xaxis.tickvals):
         classes = data.loc[data["style"] == style.split()[0], "class"].unique()
         assert tick == pytest.approx(classes.mean())
-    grouped = plots_designs.grouped_scores_figure(designs.simulate_grouped_scores(0.5))
+    grouped = design_figures.grouped_scores_figure(designs.simulate_grouped_scores(0.5))
     assert len(grouped.data[0].y) == 300
     comparison = designs.compare_sampling_designs(designs.make_population(0.1, 0.1), 5, 1, 2,
                                                   n_samples=50)
-    hist = plots_designs.sampling_figure(comparison.means, comparison.population_mean, 10)
+    hist = design_figures.sampling_figure(comparison.means, comparison.population_mean, 10)
     assert {t.meta for t in hist.data} == {"multistage", "srs"}
+
+
+# --------------------------------------------------------------------------- what each section shows
+
+
+def test_classic_study_is_the_three_analyses_and_the_closed_form(lme4):
+    """The page's default study is lme4 reference case why_classic_study_reml."""
+    study = designs.classic_study(10, 20, 0.2, 1976)
+    table, _ = designs.analyse_classic_study(study.data)
+    pd.testing.assert_frame_equal(study.table, table)
+    assert study.closed_form_estimate == pytest.approx(lme4("why_classic_study_reml", "fixef",
+                                                            "formal"), rel=1e-6)
+    assert study.closed_form_se == pytest.approx(study.fit.fixed_se["formal"], rel=1e-5)
+    assert study.data.attrs["synthetic"] is True
+
+
+def test_icc_sample_fits_the_empty_model_and_the_exact_interval(lme4):
+    """The page's default sample is lme4 reference case why_icc_empty_reml."""
+    sample = designs.icc_sample(0.3, 3)
+    tau00, sigma2 = lme4("why_icc_empty_reml", "tau00"), lme4("why_icc_empty_reml", "sigma2")
+    assert sample.fit.icc == pytest.approx(tau00 / (tau00 + sigma2), rel=1e-3)
+    expected = designs.balanced_icc_interval(sample.data["score"].to_numpy().reshape(20, 15))
+    assert (sample.estimate, sample.low, sample.high) == expected
+    partition = sample.partition()
+    assert partition["share"].tolist() == pytest.approx([0.3, 0.7, sample.fit.icc,
+                                                         1 - sample.fit.icc])
+
+
+def test_sampling_study_reports_the_design_effect_and_one_fit():
+    study = designs.sampling_study(0.15, 0.10, 20, 2, 10)
+    summary = study.comparison.summary
+    ratio = summary.loc["multistage", "sd_of_mean"] / summary.loc["srs", "sd_of_mean"]
+    assert study.comparison.sd_ratio == pytest.approx(ratio)
+    assert study.comparison.effective_sample_size == pytest.approx(400 / ratio**2)
+    assert study.fit is not None and study.messages == ()
+    assert study.fit.n_groups == 20 and study.sample["school"].nunique() == 20
+
+
+def test_sampling_study_explains_a_sample_it_cannot_fit(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise ModelDataError("A multilevel model needs at least two groups.")
+
+    monkeypatch.setattr(designs, "fit_multilevel", refuse)
+    study = designs.sampling_study(0.15, 0.10, 5, 1, 2)
+    assert study.fit is None and study.comparison.sample_size == 10
+    (message,) = study.messages
+    assert message.severity == "error" and "two groups" in message.detail
+
+
+def test_hsb82_analyses_are_the_table_and_its_explanation(hsb82):
+    analyses = designs.hsb82_analyses()
+    table, fit = designs.compare_hsb82_analyses(hsb82)
+    pd.testing.assert_frame_equal(analyses.table, table)
+    assert analyses.sentences == designs.explain_hsb82_standard_errors(table, fit)

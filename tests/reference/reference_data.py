@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from functools import partial
 
-from hlmlab import datasets, designs, longitudinal
+from hlmlab import datasets
+from hlmlab.analyses import longitudinal
+from hlmlab.analyses import why_multilevel as designs
 
 REFERENCE_DATA = {
     "nels88_replica": datasets.load_nels88_replica,

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hlmlab.models import fit_three_level
-from reference.reference_data import load as load_reference_data
+from hlmlab.threelevel import fit_three_level
+from reference_data import load as load_reference_data
 
-REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+REFERENCE_DIR = Path(__file__).resolve().parent
 CASES = pd.read_csv(REFERENCE_DIR / "cases_three_level.csv", dtype=str, keep_default_na=False)
 VALUES = pd.read_csv(REFERENCE_DIR / "lme4_reference.csv", keep_default_na=False)
 RANEF = pd.read_csv(REFERENCE_DIR / "lme4_ranef.csv", dtype={"group": str})

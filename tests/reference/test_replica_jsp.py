@@ -40,7 +40,6 @@ Not calibrated, checked for plausibility only: ``english`` (correlation with mat
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import warnings
@@ -53,22 +52,13 @@ import pytest
 import calibration as published
 
 from hlmlab import synthetic
-from hlmlab.datasets import (
-    DATA_DIR,
-    JSP_ORIGINAL_LABEL,
-    JSP_REPLICA_LABEL,
-    jsp_sources,
-    load_jsp,
-    load_jsp_replica,
-    read_original,
-)
-from hlmlab.models import fit_multilevel
+from hlmlab.datasets import DATA_DIR, load_jsp_replica
+from hlmlab.twolevel import fit_multilevel
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CALIBRATION_PATH = published.calibration_path("jsp")
 COMMITTED_CSV = DATA_DIR / "jsp_synthetic.csv"
 TIDY_COLUMNS = ["school", "class", "pupil", "gender", "social", "raven", "english", "math", "year"]
-ORIGINAL_COLUMNS = ["school", "class", "gender", "social", "raven", "id", "english", "math", "year"]
 
 SCHOOL_MATH_MEAN_TOL = 0.01
 SCHOOL_RAVEN_MEAN_TOL = 0.01
@@ -312,64 +302,3 @@ def test_inconsistent_calibration_is_refused(calibration):
         synthetic.make_jsp_replica(broken)
 
 
-def test_integer_scores_with_sum():
-    continuous = np.array([0.2, 39.9, 41.0, 12.5, 20.4, -3.0])
-    scores = synthetic.integer_scores_with_sum(continuous, 118, low=1, high=40)
-    assert scores.dtype == np.int64 and scores.sum() == 118
-    assert scores.min() >= 1 and scores.max() <= 40
-    assert np.abs(scores - np.clip(continuous, 1, 40)).max() < 1.5
-    with pytest.raises(ValueError, match="out of reach"):
-        synthetic.integer_scores_with_sum(continuous, 300, low=1, high=40)
-
-
-# --- original format and sources ---------------------------------------------------------------
-
-
-def write_original_format(frame: pd.DataFrame, path: Path) -> Path:
-    original = frame.rename(columns={"pupil": "id"})[ORIGINAL_COLUMNS]
-    original.to_csv(path, index=False)
-    return path
-
-
-def test_original_format_round_trip(tmp_path, replica):
-    path = write_original_format(replica, tmp_path / "jsp.csv")
-    assert path.read_text().splitlines()[0] == ",".join(ORIGINAL_COLUMNS)
-    frame = read_original(path)
-    assert frame.attrs["dataset"] == "jsp"
-    assert frame.attrs["dropped_rows"] == 0
-    frame.attrs, expected = {}, replica.copy()
-    expected.attrs = {}
-    pd.testing.assert_frame_equal(frame, expected)
-
-
-def test_sources_offer_original_only_when_present(tmp_path, replica):
-    shutil.copy(COMMITTED_CSV, tmp_path / "jsp_synthetic.csv")
-    assert list(jsp_sources(tmp_path)) == [JSP_REPLICA_LABEL]
-    with pytest.raises(ValueError, match="Unknown JSP source"):
-        load_jsp(JSP_ORIGINAL_LABEL, data_dir=tmp_path)
-
-    write_original_format(replica, tmp_path / "jsp.csv")
-    sources = jsp_sources(tmp_path)
-    assert list(sources) == [JSP_REPLICA_LABEL, JSP_ORIGINAL_LABEL]
-    assert sources[JSP_ORIGINAL_LABEL] == tmp_path / "jsp.csv"
-
-    original = load_jsp(JSP_ORIGINAL_LABEL, data_dir=tmp_path)
-    assert original.attrs["synthetic"] is False
-    assert original.attrs["label"] == JSP_ORIGINAL_LABEL
-    assert list(original.columns) == TIDY_COLUMNS
-    synthetic_frame = load_jsp(JSP_REPLICA_LABEL, data_dir=tmp_path)
-    assert synthetic_frame.attrs["synthetic"] is True
-    assert synthetic_frame.attrs["label"] == JSP_REPLICA_LABEL
-
-
-def test_default_sources_point_into_repo_data():
-    sources = jsp_sources()
-    assert sources[JSP_REPLICA_LABEL] == REPO_ROOT / "data" / "jsp_synthetic.csv"
-    assert sources[JSP_REPLICA_LABEL].is_file()
-
-
-def test_nels88_file_named_jsp_is_refused(tmp_path):
-    shutil.copy(COMMITTED_CSV, tmp_path / "jsp_synthetic.csv")
-    shutil.copy(DATA_DIR / "nels88_synthetic.csv", tmp_path / "jsp.csv")
-    with pytest.raises(ValueError, match="not JSP"):
-        load_jsp(JSP_ORIGINAL_LABEL, data_dir=tmp_path)
