@@ -21,7 +21,9 @@ with st.sidebar:
     if st.toggle("Lecture mode (larger text)", key="lecture_mode"):
         st.html("<style>.stApp p, .stApp li, .stApp label, .stApp td {font-size: 1.25rem;}</style>")
     st.caption(
-        "Every multilevel fit is statsmodels MixedLM, checked against lme4's optimum. "
+        "Multilevel estimates are found on lme4's profiled deviance and checked against lme4; "
+        "statsmodels MixedLM, refitted from them, confirms them (on the boundary, where "
+        "its likelihood is not defined, lme4's deviance alone decides). "
         "Data marked 'synthetic replica' are simulated to match published figures."
     )
     preload_chart_library()
