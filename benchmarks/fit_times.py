@@ -7,7 +7,7 @@ Times, in this process after one untimed warm-up fit (imports and first-call cos
 - every fit the NELS88 page can ask for: the deck's two schools and all ten schools x random
   intercept / random intercept and slope x REML / ML x at most 5, 10, 20 or 70 students per
   school (``hlmlab.datasets.subsample_groups(data, "schid", k, seed=88)`` as the page does),
-  each with ``hlmlab.models.fit_multilevel`` and with ``compare_pooling`` (pooled, per-school
+  each with ``hlmlab.twolevel.fit_multilevel`` and with ``compare_pooling`` (pooled, per-school
   and multilevel fits plus their lines: what one slider move costs the server when its
   cache misses);
 - ``fit_multilevel`` on every lme4 reference case of tests/reference/cases.csv.
@@ -15,7 +15,7 @@ Times, in this process after one untimed warm-up fit (imports and first-call cos
 Each is run ``--repeats`` times (fewer when a case has used up ``--max-seconds``, never less
 than twice) and reported as median and min in ms, with BLAS limited to one thread as the
 app's server does (``--blas-threads 0`` for the library default). Then, separately, the import time of
-statsmodels and of hlmlab.models in a fresh interpreter (the cost a cold server pays once).
+statsmodels and of hlmlab.twolevel in a fresh interpreter (the cost a cold server pays once).
 """
 
 from __future__ import annotations
@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import os
 
-    from hlmlab import datasets, models
+    from hlmlab import datasets
+    from hlmlab.pooling import compare_pooling
+    from hlmlab.twolevel import fit_multilevel, warm_up
 
     if args.blas_threads:
         # As pages/_widgets.py prepare_process() does in the server: load scipy's BLAS, then
@@ -120,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
           f"BLAS threads {args.blas_threads or 'default'} · "
           f"{args.repeats} repeats (fewer past {args.max_seconds:g} s per case) · ms")
     warm_start = time.perf_counter()
-    models.warm_up()
+    warm_up()
     print(f"untimed warm-up fit (imports statsmodels in this process): "
           f"{(time.perf_counter() - warm_start) * 1000:.0f} ms\n")
 
@@ -131,11 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':<52} {'':>5} {'median':>8}{'min':>8} {'median':>9}{'min':>8}")
     all_fit, all_compare = [], []
     for label, frame, random_slope, reml in nels88_cases(data):
-        fit = time_calls(lambda: models.fit_multilevel(frame, "math", "homework", "schid",
-                                                        random_slope, reml),
+        fit = time_calls(lambda: fit_multilevel(frame, "math", "homework", "schid", random_slope, reml),
                          args.repeats, args.max_seconds)
-        compare = time_calls(lambda: models.compare_pooling(frame, "math", "homework", "schid",
-                                                             random_slope, reml),
+        compare = time_calls(lambda: compare_pooling(frame, "math", "homework", "schid", random_slope,
+                                        reml),
                              args.repeats, args.max_seconds)
         all_fit.append(statistics.median(fit))
         all_compare.append(statistics.median(compare))
@@ -152,15 +153,15 @@ def main(argv: list[str] | None = None) -> int:
             covariates = tuple(case.covariates.split())
             predictor = case.predictor or None
             times = time_calls(
-                lambda: models.fit_multilevel(frame, case.outcome, predictor, case.group,
-                                              random_slope=case.random_slope == "TRUE",
-                                              reml=case.reml == "TRUE", covariates=covariates),
+                lambda: fit_multilevel(frame, case.outcome, predictor, case.group,
+                                       random_slope=case.random_slope == "TRUE",
+                                       reml=case.reml == "TRUE", covariates=covariates),
                 args.repeats, args.max_seconds)
             print(f"{case.case:<34} {len(frame):>6} {frame[case.group].nunique():>6} "
                   f"{statistics.median(times):8.0f} {min(times):8.0f} {len(times):>5}")
 
     print("\nimport in a fresh interpreter (3 runs, s):")
-    for module in ("statsmodels.formula.api", "hlmlab.models"):
+    for module in ("statsmodels.formula.api", "hlmlab.twolevel"):
         runs = import_seconds(module)
         print(f"  import {module:<28} median {statistics.median(runs):.2f} s, "
               f"min {min(runs):.2f} s  ({', '.join(f'{r:.2f}' for r in runs)})")

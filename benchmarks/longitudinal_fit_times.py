@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hlmlab import longitudinal as L  # noqa: E402
-from hlmlab.models import fit_multilevel  # noqa: E402
+from hlmlab.analyses import longitudinal as L  # noqa: E402
+from hlmlab.twolevel import fit_multilevel  # noqa: E402
 
 
 def timed(function, *args):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hlmlab.designs import run_many_studies  # noqa: E402
+from hlmlab.analyses.why_multilevel import run_many_studies  # noqa: E402
 
 RUNS = {
     "default (10 teachers/style x 20 pupils, ICC 0.2, 500 studies)": (10, 20, 0.2, 500),
