@@ -262,32 +262,48 @@ def test_header_only(tmp_path):
         read_original(path)
 
 
-# --- NELS88 sources ----------------------------------------------------------------------------
+# --- sources: the replica, and a user's original file beside it -------------------------------
+
+SOURCES = {  # data set: (list the sources, load one, replica label, original label, file)
+    "nels88": (nels88_sources, load_nels88, NELS88_REPLICA_LABEL, NELS88_ORIGINAL_LABEL,
+               "nels88"),
+    "jsp": (jsp_sources, load_jsp, JSP_REPLICA_LABEL, JSP_ORIGINAL_LABEL, "jsp"),
+}
 
 
-def test_sources_offer_original_only_when_present(tmp_path, original):
-    shutil.copy(datasets.DATA_DIR / "nels88_synthetic.csv", tmp_path / "nels88_synthetic.csv")
-    assert list(nels88_sources(tmp_path)) == [NELS88_REPLICA_LABEL]
-    with pytest.raises(ValueError, match="Unknown NELS88 source"):
-        load_nels88(NELS88_ORIGINAL_LABEL, data_dir=tmp_path)
+@pytest.mark.parametrize("dataset", list(SOURCES))
+def test_sources_offer_original_only_when_present(tmp_path, original, jsp, dataset):
+    sources_of, load, replica_label, original_label, stem = SOURCES[dataset]
+    shutil.copy(DATA_DIR / f"{stem}_synthetic.csv", tmp_path / f"{stem}_synthetic.csv")
+    assert list(sources_of(tmp_path)) == [replica_label]
+    with pytest.raises(ValueError, match=f"Unknown {dataset.upper()} source"):
+        load(original_label, data_dir=tmp_path)
 
-    original.to_csv(tmp_path / "nels88.csv", index=False)
-    sources = nels88_sources(tmp_path)
-    assert list(sources) == [NELS88_REPLICA_LABEL, NELS88_ORIGINAL_LABEL]
-    assert sources[NELS88_ORIGINAL_LABEL] == tmp_path / "nels88.csv"
+    if dataset == "nels88":
+        original.to_csv(tmp_path / "nels88.csv", index=False)
+        columns = NELS88_ORIGINAL_COLUMNS
+    else:
+        write_original_format(jsp, tmp_path / "jsp.csv")
+        columns = JSP_COLUMNS
+    sources = sources_of(tmp_path)
+    assert list(sources) == [replica_label, original_label]
+    assert sources[original_label] == tmp_path / f"{stem}.csv"
 
-    loaded = load_nels88(NELS88_ORIGINAL_LABEL, data_dir=tmp_path)
+    loaded = load(original_label, data_dir=tmp_path)
     assert loaded.attrs["synthetic"] is False
-    assert loaded.attrs["label"] == NELS88_ORIGINAL_LABEL
-    assert list(loaded.columns) == NELS88_ORIGINAL_COLUMNS
-    synthetic = load_nels88(NELS88_REPLICA_LABEL, data_dir=tmp_path)
-    assert synthetic.attrs["synthetic"] is True
+    assert loaded.attrs["label"] == original_label
+    assert list(loaded.columns) == columns
+    synthetic = load(replica_label, data_dir=tmp_path)
+    assert synthetic.attrs["synthetic"] is True and synthetic.attrs["label"] == replica_label
+    assert load().equals(synthetic)  # the replica is the default source
 
 
-def test_default_sources_point_into_repo_data():
-    sources = nels88_sources()
-    assert sources[NELS88_REPLICA_LABEL] == REPO_ROOT / "data" / "nels88_synthetic.csv"
-    assert sources[NELS88_REPLICA_LABEL].is_file()
+@pytest.mark.parametrize("dataset", list(SOURCES))
+def test_default_sources_point_into_repo_data(dataset):
+    sources_of, _, replica_label, _, stem = SOURCES[dataset]
+    sources = sources_of()
+    assert sources[replica_label] == REPO_ROOT / "data" / f"{stem}_synthetic.csv"
+    assert sources[replica_label].is_file()
 
 
 def test_jsp_file_named_nels88_is_refused(tmp_path):
@@ -363,32 +379,6 @@ def test_jsp_original_format_round_trip(tmp_path, jsp):
     frame.attrs, expected = {}, jsp.copy()
     expected.attrs = {}
     pd.testing.assert_frame_equal(frame, expected)
-
-
-def test_jsp_sources_offer_original_only_when_present(tmp_path, jsp):
-    shutil.copy(DATA_DIR / "jsp_synthetic.csv", tmp_path / "jsp_synthetic.csv")
-    assert list(jsp_sources(tmp_path)) == [JSP_REPLICA_LABEL]
-    with pytest.raises(ValueError, match="Unknown JSP source"):
-        load_jsp(JSP_ORIGINAL_LABEL, data_dir=tmp_path)
-
-    write_original_format(jsp, tmp_path / "jsp.csv")
-    sources = jsp_sources(tmp_path)
-    assert list(sources) == [JSP_REPLICA_LABEL, JSP_ORIGINAL_LABEL]
-    assert sources[JSP_ORIGINAL_LABEL] == tmp_path / "jsp.csv"
-
-    original = load_jsp(JSP_ORIGINAL_LABEL, data_dir=tmp_path)
-    assert original.attrs["synthetic"] is False
-    assert original.attrs["label"] == JSP_ORIGINAL_LABEL
-    assert list(original.columns) == JSP_COLUMNS
-    synthetic_frame = load_jsp(JSP_REPLICA_LABEL, data_dir=tmp_path)
-    assert synthetic_frame.attrs["synthetic"] is True
-    assert synthetic_frame.attrs["label"] == JSP_REPLICA_LABEL
-
-
-def test_default_jsp_sources_point_into_repo_data():
-    sources = jsp_sources()
-    assert sources[JSP_REPLICA_LABEL] == REPO_ROOT / "data" / "jsp_synthetic.csv"
-    assert sources[JSP_REPLICA_LABEL].is_file()
 
 
 def test_nels88_file_named_jsp_is_refused(tmp_path):

@@ -136,7 +136,7 @@ def test_the_deck_r2_comes_from_school_means_not_pupils(replica):
     _, means = schools.per_school_regressions(replica, "math", "year", "school", True)
     _, pupils = schools.per_school_regressions(replica, "math", "year", "school")
     on_means, on_pupils = schools.r2_summary(means.table["r2"]), schools.r2_summary(pupils.table["r2"])
-    # Independent computation, as tests/test_jsp_replica.py does it: squared correlation of the
+    # Independent computation, as tests/reference/test_replica_jsp.py does it: squared correlation of the
     # three yearly means with year, schools seen in all three years.
     direct = []
     for _, rows in replica.groupby("school"):
