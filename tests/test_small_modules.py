@@ -1,4 +1,4 @@
-"""Unit tests of hlmlab.stats, report, lessons, urlstate and plots."""
+"""Unit tests of hlmlab.stats, report, lessons and plots."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from hlmlab import datasets, plots, report, stats
 from hlmlab.lessons import LESSONS_DIR, load_lesson
 from hlmlab.models import compare_pooling, fit_multilevel
-from hlmlab.urlstate import UrlSettings
 
 
 def test_icc_and_design_effect_formulas():
@@ -90,18 +89,6 @@ def test_lesson_sections_split_on_headings_with_ids(tmp_path):
     assert list(sections) == ["intro", "one", "question-a"]
     assert sections["one"].title == "First" and sections["one"].body == "Body one."
     assert sections["question-a"].body == "Why?" and sections["question-a"].answer == "Because."
-
-
-def test_url_settings_accept_good_values_and_explain_bad_ones():
-    url = UrlSettings({"step": "3", "method": "ml", "schools": "2,1", "x": "nan", "y": "0.5"})
-    assert url.number("step", 1, 4, 1, integer=True) == 3
-    assert url.choice("method", ("REML", "ML"), "REML") == "ML"
-    assert url.subset("schools", [1, 2, 3], [1]) == [2, 1]
-    assert url.number("x", 0, 1, 0.1) == 0.1
-    assert url.number("y", 1, 4, 2, integer=True) == 2
-    assert len(url.problems) == 2 and "x=" in url.problems[0]
-    bad = UrlSettings({"schools": "1,__import__('os')"})
-    assert bad.subset("schools", [1, 2], [1]) == [1] and bad.problems
 
 
 def test_group_styles_are_stable_and_distinct():
