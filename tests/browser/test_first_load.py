@@ -52,19 +52,19 @@ def test_a_deep_link_as_a_fresh_servers_first_request_comes_up_through_app_py(br
             page.close()
 
 
-# Every page of app.py, NELS88 at its full lab and JSP at a view with a prefetching slider
-# panel, so the background prefetcher runs too.
+# A JSP view whose slider panel prefetches fits that need their own computation.
+JSP_SEPARATE = ("jsp_schools", urlencode({"jsp_view": "5 · When separate lines are fine"}))
+# Every page of app.py, NELS88 at its full lab, and the JSP view above.
 FIRST_URLS = [(p.url_path, "") for p in bs.discover_pages()] + [
-    ("nels88_two_schools", "step=4"),
-    ("jsp_schools", urlencode({"jsp_view": "5 · When separate lines are fine"})),
-]
+    ("nels88_two_schools", "step=4"), JSP_SEPARATE]
 STUDENTS = 24
 
 
 def test_a_class_opening_pages_together_on_a_fresh_server():
     """24 sessions open pages at the same moment as a fresh server's first requests: every
     one finishes its run with app.py's menu and sidebar, its page's title and no exception;
-    afterwards (the prefetcher has run) the server log has no error or traceback."""
+    afterwards (the prefetcher has run too) the server log has no error, no traceback and no
+    "missing ScriptRunContext" (a prefetched function that asked for the script context)."""
     urls = [FIRST_URLS[i % len(FIRST_URLS)] for i in range(STUDENTS)]
     titles = [p.title for p in bs.discover_pages()]
     with bs.StreamlitServer() as server:
@@ -74,6 +74,11 @@ def test_a_class_opening_pages_together_on_a_fresh_server():
         assert not failures, (f"{len(failures)} of {len(loads)} first loads failed:\n"
                               + "\n".join(f"{url}: {'; '.join(problems)}"
                                           for url, problems in failures))
+        server.wait_until_idle(timeout=120)
+        # One more student on an idle server: the prefetcher now runs that panel's next
+        # steps (while the class loaded, its tasks waited past their 5 s and were dropped).
+        (late,) = ws_student.first_loads_together(server.port, [JSP_SEPARATE], timeout=120)
+        assert not first_load_problems(late, titles)
         server.wait_until_idle(timeout=120)
         log = server.log(tail=200_000)
     for sign in ("Traceback", "missing ScriptRunContext", "Prefetch task", "Exception"):
