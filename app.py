@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from pages._widgets import preload_chart_library, prepare_process
+from ui.chart import preload_chart_library
+from ui.process import prepare_process
+from ui.script_runs import page_run
 
 st.set_page_config(page_title="HLM Lab", page_icon="📈", layout="wide")
 prepare_process()
@@ -28,4 +30,5 @@ with st.sidebar:
     )
     preload_chart_library()
 
-navigation.run()
+with page_run():  # counts the page as running (the prefetcher waits) and marks it as framed
+    navigation.run()

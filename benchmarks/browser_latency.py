@@ -3,7 +3,7 @@
     python benchmarks/browser_latency.py [--presses 30] [--pages nels88,longitudinal]
 
 Starts its own Streamlit server (fresh process: empty caches) and one headless Chromium
-(tests/browser_support.py: the project's flags, the websocket / plotly hooks). Then:
+(tests/browser/browser_support.py: the project's flags, the websocket / plotly hooks). Then:
 
 1. Cold start: the browser is already up; the clock starts when the server process is
    spawned and stops when the first page (the first one with a chart: NELS88 at ?step=4)
@@ -40,7 +40,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
 import browser_support as bs  # noqa: E402
 
 BUDGET_P95_MS = 250.0

@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     from hlmlab.twolevel import fit_multilevel, warm_up
 
     if args.blas_threads:
-        # As pages/_widgets.py prepare_process() does in the server: load scipy's BLAS, then
+        # As ui/process.py prepare_process() does in the server: load scipy's BLAS, then
         # limit every BLAS / OpenMP pool, so these times are the ones a session waits for.
         import scipy.linalg  # noqa: F401
         from threadpoolctl import threadpool_limits

@@ -3,8 +3,10 @@
 import streamlit as st
 
 from hlmlab.lesson_text import load_lesson
-from pages._widgets import show_lesson_section
+from ui.navigation import ensure_app_frame
+from ui.widgets import show_lesson_section
 
+ensure_app_frame(__file__)
 LESSON = load_lesson("home")
 
 st.title("HLM Lab")

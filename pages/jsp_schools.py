@@ -16,21 +16,22 @@ from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import load_lesson
 from hlmlab.pooling import compare_pooling
 from hlmlab.ranking import ranking_summary
-from pages._widgets import (
-    SliderRange,
-    View,
-    prefetch_next_steps,
-    prepare_chart,
-    show_chart,
+from hlmlab.panels import SliderRange
+from ui.chart import prepare_chart, show_chart
+from ui.navigation import ensure_app_frame
+from ui.prefetch import prefetch_next_steps
+from ui.script_runs import fragment
+from ui.views import View, show_views
+from ui.widgets import (
     show_code_tabs,
     show_diagnostics,
     show_fit_summary,
     show_lesson_section,
     show_question,
     show_source_note,
-    show_views,
 )
 
+ensure_app_frame(__file__)
 LESSON = load_lesson("jsp_schools")
 EXAM_LABEL = "Exam (real: mlmRev::Exam, London schools)"
 SAMPLE_SEED = 1988
@@ -90,7 +91,9 @@ def ranking(label: str, path: str, stamp: float, year: int | None, random_slope:
                                    random_slope)
 
 
-@st.cache_data(show_spinner="Fitting separate and multilevel slopes…", max_entries=2048)
+# No spinner of its own: the prefetcher calls it off the script thread, where a spinner
+# has no page to show on (the page wraps its own call in st.spinner).
+@st.cache_data(show_spinner=False, max_entries=2048)
 def separate(label: str, path: str, stamp: float, n_schools: int, per_school: int):
     """JSP: growth (math on year) of whole pupils; Exam: exam score on the reading test.
     Raises ModelDataError when the sample cannot be fitted at all."""
@@ -180,7 +183,7 @@ SCHOOL_IDS = sorted(data[SPEC.group].unique().tolist())
 # --------------------------------------------------------------------------- 1. level 1
 
 
-@st.fragment
+@fragment
 def view_level1():
     show_lesson_section(LESSON["level1"])
     c1, c2 = st.columns([1, 2])
@@ -196,7 +199,7 @@ def view_level1():
 # --------------------------------------------------------------------------- 2. level 2
 
 
-@st.fragment
+@fragment
 def view_level2():
     show_lesson_section(LESSON["level2"])
     regression = st.radio("Regression per school", tuple(REGRESSIONS[SPEC.key]),
@@ -229,7 +232,7 @@ def view_level2():
 # --------------------------------------------------------------------------- 3. pooling
 
 
-@st.fragment
+@fragment
 def view_pooling():
     show_lesson_section(LESSON["pooling"])
     c1, c2 = st.columns([2, 3])
@@ -253,7 +256,7 @@ def warm_pooling_figure(random_slope: bool, families: tuple, values: tuple) -> N
     prepare_chart(pooling_figure(*KEY, random_slope, values[0], families))
 
 
-@st.fragment
+@fragment
 def pooling_chart_panel(random_slope: bool, families: tuple, predictor: str):
     """The drawn schools change only the chart: their slider reruns this panel alone."""
     # At most as many schools as the chart has colour-and-marker pairs: a 13th school
@@ -274,7 +277,7 @@ def pooling_chart_panel(random_slope: bool, families: tuple, predictor: str):
 # --------------------------------------------------------------------------- 4. ranking
 
 
-@st.fragment
+@fragment
 def view_ranking():
     show_lesson_section(LESSON["ranking"])
     c1, c2, c3 = st.columns(3)
@@ -340,7 +343,7 @@ def warm_separate(values: tuple) -> None:
     prepare_chart(separate_figure(*KEY, *values))
 
 
-@st.fragment
+@fragment
 def view_separate():
     show_lesson_section(LESSON["separate"])
     sizes = schools.pupils_per_school(data, SPEC)
@@ -353,7 +356,8 @@ def view_separate():
                         (SliderRange(2, len(sizes), 1), SliderRange(2, int(sizes.max()), 1)),
                         warm_separate)
     try:
-        sampled = separate(*KEY, n_schools, per_school)
+        with st.spinner("Fitting separate and multilevel slopes…"):
+            sampled = separate(*KEY, n_schools, per_school)
     except ModelDataError as exc:
         st.warning(f"No fit: {exc}")
         return
@@ -386,7 +390,7 @@ def view_separate():
 # --------------------------------------------------------------------------- 6. three levels
 
 
-@st.fragment
+@fragment
 def view_levels():
     show_lesson_section(LESSON["levels"])
     if SPEC.subgroup is None:

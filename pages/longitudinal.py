@@ -12,20 +12,20 @@ from hlmlab.analyses import longitudinal
 from hlmlab.analyses import longitudinal_figures as lplots
 from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import load_lesson
-from pages._widgets import (
-    SliderRange,
-    View,
-    prefetch_next_steps,
-    prepare_chart,
-    show_chart,
+from hlmlab.panels import SliderRange, snap_all
+from ui.chart import prepare_chart, show_chart
+from ui.navigation import ensure_app_frame
+from ui.prefetch import prefetch_next_steps
+from ui.script_runs import fragment
+from ui.views import View, show_views
+from ui.widgets import (
     show_choice_question,
     show_code_tabs,
     show_diagnostics,
     show_lesson_section,
-    show_views,
-    snap_all,
 )
 
+ensure_app_frame(__file__)
 LESSON = load_lesson("longitudinal")
 NUMBER = st.column_config.NumberColumn(format="%.3f")
 READING_SLIDERS = ("children", "spread", "growth", "cohort", "sd_level", "sd_growth", "noise")
@@ -140,7 +140,7 @@ st.title("Longitudinal data: reading, age and growth")
 show_lesson_section(LESSON["intro"])
 
 
-@st.fragment
+@fragment
 def reading_lab():
     """Part 1: its sliders rerun only this panel."""
     simulated_note("These children are hypothetical, as in the course deck: generated "
@@ -253,7 +253,7 @@ def view_reading():
     reading_lab()
 
 
-@st.fragment
+@fragment
 def growth_lab():
     """Part 2: complete cases against every observation."""
     simulated_note(f"{GROWTH_CHILDREN} simulated children (seeded); occasions go missing "

@@ -13,12 +13,13 @@ from hlmlab.analyses.nels88_two_schools_figures import selection_figure
 from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import load_lesson
 from hlmlab.pooling import fitted_lines
-from hlmlab.urlstate import UrlSettings
-from pages._widgets import (
-    SliderRange,
-    prefetch_next_steps,
-    prepare_chart,
-    show_chart,
+from hlmlab.panels import SliderRange
+from ui.chart import prepare_chart, show_chart
+from ui.navigation import ensure_app_frame
+from ui.prefetch import prefetch_next_steps
+from ui.script_runs import fragment
+from ui.urlstate import UrlSettings
+from ui.widgets import (
     show_code_tabs,
     show_fit_summary,
     show_lesson_section,
@@ -26,6 +27,7 @@ from pages._widgets import (
     show_source_note,
 )
 
+ensure_app_frame(__file__)
 LESSON = load_lesson("nels88_two_schools")
 GROUP, DECK_SCHOOLS = nels.GROUP, nels.DECK_SCHOOLS
 STEPS = ("1 · Two schools", "2 · Jitter", "3 · Colour by school", "4 · Three kinds of lines")
@@ -136,7 +138,7 @@ step_number = STEPS.index(step) + 1
 show_lesson_section(LESSON[f"step{step_number}"])
 
 
-@st.fragment
+@fragment
 def lab():
     """The interactive panel: its widgets rerun only this fragment."""
     controls = st.columns([3, 2, 2])
@@ -212,7 +214,7 @@ def lab():
         show_code_tabs(fit, comparison.pooled)
 
 
-@st.fragment
+@fragment
 def chart_panel(key: tuple, families: tuple):
     """The jitter slider and the chart: jitter reruns only this, not the tables beside it."""
     jitter = 0.0

@@ -10,20 +10,20 @@ import streamlit as st
 from hlmlab.analyses import why_multilevel as designs
 from hlmlab.analyses import why_multilevel_figures as design_figures
 from hlmlab.lesson_text import load_lesson
-from pages._widgets import (
-    SliderRange,
-    View,
-    prefetch_next_steps,
-    prepare_chart,
-    show_chart,
+from hlmlab.panels import SliderRange, snap_all
+from ui.chart import prepare_chart, show_chart
+from ui.navigation import ensure_app_frame
+from ui.prefetch import prefetch_next_steps
+from ui.script_runs import fragment
+from ui.views import View, show_views
+from ui.widgets import (
     show_code_tabs,
     show_diagnostics,
     show_lesson_section,
     show_question,
-    show_views,
-    snap_all,
 )
 
+ensure_app_frame(__file__)
 LESSON = load_lesson("why_multilevel")
 CLASSIC_SEED = 1976  # the default study is the lme4 reference case why_classic_study_reml
 ICC_SEED = 3  # the default ICC sample is the lme4 reference case why_icc_empty_reml
@@ -117,7 +117,7 @@ def number_formats(frame: pd.DataFrame, digits: str = "%.3f", ints=("df",)) -> d
 # --------------------------------------------------------------------------- sections
 
 
-@st.fragment
+@fragment
 def section_classic():
     show_lesson_section(LESSON["classic"])
     c1, c2, c3, c4 = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
@@ -199,7 +199,7 @@ def section_classic():
     )
 
 
-@st.fragment
+@fragment
 def section_precision():
     show_lesson_section(LESSON["precision"])
     c1, c2 = st.columns(2)
@@ -221,7 +221,7 @@ def section_precision():
     show_question(LESSON["question-precision"], key="why_precision_q")
 
 
-@st.fragment
+@fragment
 def section_icc():
     show_lesson_section(LESSON["icc"])
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
@@ -252,7 +252,7 @@ def section_icc():
         show_diagnostics(fit.messages)
 
 
-@st.fragment
+@fragment
 def section_sampling():
     show_lesson_section(LESSON["sampling"])
     c1, c2, c3, c4, c5 = st.columns(5)
@@ -302,7 +302,7 @@ def section_sampling():
             show_diagnostics(fit.messages)
 
 
-@st.fragment
+@fragment
 def section_advantages():
     show_lesson_section(LESSON["advantages"])
     random_slope = st.toggle("Random slope for ses in the MixedLM", key="why_hsb_slope")

@@ -13,6 +13,6 @@ if [ ! -x /usr/lib/chromium/chromium ]; then
     sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
   fi
 fi
-# Single-threaded BLAS, as the app runs it (see pages/_widgets.prepare_process).
+# Single-threaded BLAS, as the app runs it (see ui/process.prepare_process).
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 exec python3 -m pytest "$@"

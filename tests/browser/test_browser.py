@@ -1,7 +1,8 @@
 """Every page of app.py in a real Chromium: it loads, draws, and survives its sliders.
 
-The pages are read from app.py's ``PAGES`` (tests/browser_support.py), so a new page is tested
-as soon as it is listed there. Run with ``python -m pytest -q -m browser tests/test_browser.py``.
+The pages are read from app.py's ``PAGES`` (tests/browser/browser_support.py), so a new page is tested
+as soon as it is listed there. Run with
+``python -m pytest -q -m browser tests/browser/test_browser.py``.
 
 For each page (and each extra URL in ``EXTRA_QUERIES``):
 
@@ -27,7 +28,6 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -53,21 +53,6 @@ SLIDERS_WITHOUT_CHART: set[tuple[str, str]] = {
     ("longitudinal", "Error correlation rho"),
 }
 
-# The only console errors ignored. Opened directly at a page's own URL (/nels88_two_schools),
-# Streamlit's frontend first probes that path as a possible base URL, asking for
-# /<page>/_stcore/health and /<page>/_stcore/host-config, which 404, before it tries the
-# server root and connects. A known, harmless Streamlit behaviour: streamlit/streamlit#7074.
-# Only these two endpoints under a page path are ignored; a 404 anywhere else still fails.
-HARMLESS_404 = re.compile(r"^/[^/]+(?:/[^/]+)*/_stcore/(?:health|host-config)$")
-
-# page_icon=":material/...:" makes Streamlit's frontend point the tab's favicon at
-# fonts.gstatic.com (a 24px svg). This machine has no internet, so that one request fails.
-# It only costs the favicon; the icons inside the app come from the bundled font. (It does
-# mean every student's browser asks Google for the icon.)
-MATERIAL_FAVICON = re.compile(
-    r"^https://fonts\.gstatic\.com/s/i/short-term/release/materialsymbols\w*/\w+/default/24px\.svg$"
-)
-
 KEYS = ("Home", "ArrowRight", "ArrowLeft", "End")
 ALL_PAGES = bs.discover_pages()
 
@@ -92,63 +77,6 @@ def screenshot_name(page: bs.AppPage, query: str) -> str:
     return page.stem + (f"-{slug}" if slug else "")
 
 
-# ---------------------------------------------------------------------------------------------
-# Fixtures: one server and one browser for the module; one tab per test.
-
-
-@pytest.fixture(scope="module")
-def app_server():
-    with bs.StreamlitServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser_context():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = bs.launch_chromium(playwright)
-        # One context for all tabs: Chromium caches Streamlit's and plotly's compiled code
-        # once; each tab is still its own Streamlit session.
-        context = browser.new_context(viewport=bs.VIEWPORT)
-        bs.install_hooks(context)
-        try:
-            yield context
-        finally:
-            context.close()
-            browser.close()
-
-
-class ConsoleErrors(list):
-    """Console messages of type error and uncaught page errors, minus the harmless 404s."""
-
-    def attach(self, page) -> "ConsoleErrors":
-        page.on("console", self._on_console)
-        page.on("pageerror", lambda error: self.append(f"pageerror: {error}"))
-        return self
-
-    def _on_console(self, message) -> None:
-        if message.type != "error":
-            return
-        url = (message.location or {}).get("url", "")
-        if message.text.startswith("Failed to load resource") and (
-            (urlparse(url).hostname == "127.0.0.1" and HARMLESS_404.match(urlparse(url).path))
-            or MATERIAL_FAVICON.match(url)
-        ):
-            return
-        self.append(f"console.error: {message.text} ({url})")
-
-
-@pytest.fixture
-def tab(app_server, browser_context):
-    page = browser_context.new_page()
-    errors = ConsoleErrors().attach(page)
-    try:
-        yield page, errors
-    finally:
-        page.close()
-
-
 def open_page(page, errors, app_server, app_page: bs.AppPage, query: str) -> int:
     """Open a page, wait until it is idle; returns how many charts it must have."""
     charts = expected_charts(app_page)
@@ -159,12 +87,6 @@ def open_page(page, errors, app_server, app_page: bs.AppPage, query: str) -> int
         pytest.fail(f"{app_page.stem}{query}: {exc}\nexceptions: {bs.exception_texts(page)}\n"
                     f"console: {errors}\nserver log:\n{app_server.log()}")
     return charts
-
-
-def assert_clean(page, errors, where: str) -> None:
-    exceptions = bs.exception_texts(page)
-    assert not exceptions, f"exception box {where}:\n" + "\n---\n".join(exceptions)
-    assert not errors, f"console errors {where}:\n" + "\n".join(errors)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,7 +123,7 @@ def test_page(tab, app_server, app_page, query, sweep_sliders):
     page.screenshot(path=str(bs.OUT_DIR / f"{name}.png"))
     save_full_page_screenshot(page, bs.OUT_DIR / f"{name}-full.png")
 
-    assert_clean(page, errors, where)
+    bs.assert_clean(page, errors, where)
     present = page.locator(bs.PLOTLY_CHART).count()
     drawn = bs.charts_drawn(page)
     assert drawn == present, f"{present - drawn} of {present} plotly charts not drawn {where}"
@@ -214,7 +136,7 @@ def test_page(tab, app_server, app_page, query, sweep_sliders):
 
 
 def test_a_slider_press_redraws_its_chart_in_place_once(tab, app_server):
-    """HLM Lab's chart element (pages/_plotly_chart.js) keeps one plotly div across reruns
+    """HLM Lab's chart element (ui/plotly_chart.js) keeps one plotly div across reruns
     and redraws it once per press. st.plotly_chart remounted the chart for every new figure
     and drew it twice; a config rebuilt on every draw made plotly.js replot twice too."""
     page, errors = tab
@@ -243,7 +165,7 @@ def test_a_slider_press_redraws_its_chart_in_place_once(tab, app_server):
     page.evaluate("document.exitFullscreen()")
     page.wait_for_function(f"() => !document.fullscreenElement && "
                            f"document.querySelector('{chart}')._fullLayout.width < innerWidth")
-    assert_clean(page, errors, "after the in-place redraws")
+    bs.assert_clean(page, errors, "after the in-place redraws")
 
 
 def sliders_to_sweep(count: int) -> list[int]:
@@ -262,7 +184,7 @@ def move_sliders(page, errors, app_page: bs.AppPage, query: str) -> None:
         if index is not None:
             label = bs.open_view(page, index)
             where += f", view {label!r}"
-            assert_clean(page, errors, where)
+            bs.assert_clean(page, errors, where)
             assert bs.charts_drawn(page) == page.locator(bs.PLOTLY_CHART).count(), where
             assert not bs.clipped_titles(page), f"chart titles cut off {where}"
         move_view_sliders(page, errors, app_page, where)
@@ -276,7 +198,7 @@ def move_view_sliders(page, errors, app_page: bs.AppPage, view_where: str) -> No
         opened = bs.reveal(page, thumb)  # a slider in a closed tab or expander
         if opened:
             bs.wait_for_idle(page, timeout=30)
-            assert_clean(page, errors, f"{view_where} after opening {opened}")
+            bs.assert_clean(page, errors, f"{view_where} after opening {opened}")
         check_redraw = page.locator(bs.PLOTLY_CHART).count() > 0 and not any(
             stem == app_page.stem and label.startswith(prefix)
             for stem, prefix in SLIDERS_WITHOUT_CHART
@@ -291,13 +213,13 @@ def move_view_sliders(page, errors, app_page: bs.AppPage, view_where: str) -> No
             if bs.slider_value(page, index) == before_value:
                 # Already at that end: no rerun is sent. Still look for an exception box.
                 page.wait_for_timeout(100)
-                assert_clean(page, errors, where)
+                bs.assert_clean(page, errors, where)
                 continue
             changed += 1
             where += f" ({before_value} -> {bs.slider_value(page, index)})"
             finished = bs.wait_for_rerun(page, pressed_at, timeout=60)
             bs.wait_for_idle(page, timeout=30, settle_ms=50)
-            assert_clean(page, errors, where)
+            bs.assert_clean(page, errors, where)
             assert finished["status"] in (0, 3), f"script finished with status {finished} {where}"
             if check_redraw:
                 # The chart is redrawn from a delta that can arrive before the rerun ends,

@@ -8,23 +8,15 @@ hsb82_coded_ri_reml / hsb82_coded_rs_reml (the section 5 table).
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages import APP, chart_specs, lesson_views, open_view
+from app_pages import lme4_value as lme4
 
 PAGE = "pages/why_multilevel.py"
-REFERENCE = pd.read_csv(Path(__file__).parent / "reference" / "lme4_reference.csv",
-                        keep_default_na=False)
-
-
-def lme4(case: str, quantity: str, term: str = "") -> float:
-    rows = REFERENCE[(REFERENCE["case"] == case) & (REFERENCE["quantity"] == quantity)
-                     & (REFERENCE["term"] == term)]
-    return float(rows["value"].iloc[0])
 
 
 def open_page() -> AppTest:

@@ -3,7 +3,7 @@ its extremes without an exception or an unexpected-error message."""
 
 from __future__ import annotations
 
-
+import ast
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -34,6 +34,26 @@ def test_every_page_file_is_listed_in_app():
         f"pages/{p.name}" for p in (REPO / "pages").glob("*.py") if not p.name.startswith("_")
     }
     assert files == listed
+
+
+@pytest.mark.parametrize("path", page_paths())
+def test_every_page_runs_inside_app_py_and_counts_its_fragments(path):
+    """A page's first statement after its imports is ``ensure_app_frame(__file__)`` (a fresh
+    server's first request for it would otherwise draw it without app.py), and its panels
+    are ui.script_runs fragments (a bare st.fragment's reruns would not make the
+    prefetcher wait)."""
+    tree = ast.parse((REPO / path).read_text(encoding="utf-8"))
+    body = [node for node in tree.body if not isinstance(node, (ast.Import, ast.ImportFrom))
+            and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+    first = body[0]
+    assert (isinstance(first, ast.Expr) and isinstance(first.value, ast.Call)
+            and getattr(first.value.func, "id", None) == "ensure_app_frame"
+            and [getattr(a, "id", None) for a in first.value.args] == ["__file__"]), \
+        f"{path} does not start with ensure_app_frame(__file__)"
+    bare = [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr == "fragment"
+            and getattr(node.value, "id", None) == "st"]
+    assert not bare, f"{path} uses st.fragment (use ui.script_runs.fragment) at lines {bare}"
 
 
 def test_app_starts_on_the_welcome_page():

@@ -6,14 +6,12 @@ once. What a student sees is checked through the page's elements, not pixels.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import chart_specs, open_view
+from app_pages import APP, REFERENCE_DIR, chart_specs, open_view
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/longitudinal.py"
 TIMEOUT = 180
 
@@ -35,7 +33,7 @@ PART2 = {
 
 @pytest.fixture()
 def page():
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.run()
     at.switch_page(PAGE).run()
     assert not at.exception
@@ -146,8 +144,7 @@ def check_egsingle_three_levels(page):
     of tests/reference/lme4_reference.csv; relative 1e-3)."""
     import pandas as pd
 
-    reference = pd.read_csv(Path(__file__).parent / "reference" / "lme4_reference.csv",
-                            keep_default_na=False)
+    reference = pd.read_csv(REFERENCE_DIR / "lme4_reference.csv", keep_default_na=False)
     ref = reference[reference["case"] == "egsingle_three_level_reml"].set_index(
         ["quantity", "term"])["value"]
     shown = next(f.value["shown"] for f in page.dataframe if "pupil variance" in f.value.index)

@@ -1,12 +1,16 @@
-"""Where the app's pages are: read from app.py's PAGES list without importing Streamlit."""
+"""Helpers of the app tests: where the app's pages are (read from app.py's PAGES list without
+importing Streamlit), their views, the charts a page draws, and lme4's reference values."""
 
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app.py"
+# Written by tests/reference/lme4_reference.R (lme4; see tests/reference/make_reference.sh).
+REFERENCE_DIR = REPO / "tests" / "reference"
 
 
 def page_paths() -> list[str]:
@@ -44,12 +48,12 @@ def open_view(at, page_path: str, label: str):
     return at.run()
 
 
-CHART_ELEMENT = "hlmlab_plotly_chart"  # pages/_widgets.py's chart element
+CHART_ELEMENT = "hlmlab_plotly_chart"  # ui/chart.py's chart element
 
 
 def chart_specs(at) -> list[dict]:
     """Every plotly chart on the page, as the plotly JSON the browser draws, in page order:
-    HLM Lab's chart element (pages/_widgets.show_chart) and any st.plotly_chart."""
+    HLM Lab's chart element (ui.chart.show_chart) and any st.plotly_chart."""
     import json
 
     specs = []
@@ -94,3 +98,17 @@ def chart_title(layout: dict) -> str:
     title = layout.get("title", {})
     return " · ".join(part for part in (title.get("text", ""),
                                         title.get("subtitle", {}).get("text", "")) if part)
+
+
+@cache
+def _lme4_values():
+    import pandas as pd
+
+    values = pd.read_csv(REFERENCE_DIR / "lme4_reference.csv", keep_default_na=False)
+    return values.set_index(["case", "quantity", "term"])["value"]
+
+
+def lme4_value(case: str, quantity: str, term: str = "") -> float:
+    """One value of lme4_reference.csv: ``case`` of tests/reference/cases.csv, ``quantity``
+    (fixef, se, tau00, sigma2, loglik, ...) and ``term`` ("" for variance components)."""
+    return float(_lme4_values().loc[(case, quantity, term)])

@@ -7,7 +7,6 @@ jsp_three_level_reml, jsp_year0_raven_ri_reml, jsp_growth_rs_reml and exam_rs_re
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,12 +14,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import hlmlab.datasets
-from app_pages import APP, chart_specs, chart_title, chart_traces
+from app_pages import APP, REFERENCE_DIR, chart_specs, chart_title, chart_traces
+from app_pages import lme4_value as lme4
 from hlmlab import datasets, style
 
 PAGE = "pages/jsp_schools.py"
-REFERENCE_DIR = Path(__file__).parent / "reference"
-REFERENCE = pd.read_csv(REFERENCE_DIR / "lme4_reference.csv", keep_default_na=False)
 RANEF = pd.read_csv(REFERENCE_DIR / "lme4_ranef.csv", dtype={"group": str})
 RTOL = 1e-3
 EXAM = "Exam (real: mlmRev::Exam, London schools)"
@@ -52,12 +50,6 @@ def open_view(at: AppTest, view: str) -> AppTest:
 def assert_clean(at: AppTest, context: str) -> None:
     assert not at.exception, f"{context}: {[e.message for e in at.exception]}"
     assert not any("Traceback" in e.value for e in at.error), context
-
-
-def lme4(case: str, quantity: str, term: str = "") -> float:
-    rows = REFERENCE[(REFERENCE["case"] == case) & (REFERENCE["quantity"] == quantity)
-                     & (REFERENCE["term"] == term)]
-    return float(rows["value"].iloc[0])
 
 
 def shown_numbers(frame) -> pd.Series:

@@ -1,8 +1,8 @@
-"""hlmlab.urlstate: lesson settings read from the address bar (moves with the Streamlit layer)."""
+"""ui.urlstate: a page's settings read from the URL, every value checked, none evaluated."""
 
 from __future__ import annotations
 
-from hlmlab.urlstate import UrlSettings
+from ui.urlstate import UrlSettings
 
 
 def test_url_settings_accept_good_values_and_explain_bad_ones():

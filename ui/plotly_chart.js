@@ -1,4 +1,4 @@
-// HLM Lab's chart element (pages/_widgets.py, show_chart): one plotly chart that stays
+// HLM Lab's chart element (ui/chart.py, show_chart): one plotly chart that stays
 // mounted across reruns and is updated in place with Plotly.react.
 //
 // Why not st.plotly_chart: its element id hashes the figure, so every new figure remounts

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import APP, chart_title, chart_traces
+from app_pages import APP, chart_title, chart_traces, lme4_value
 from hlmlab import datasets
 
 PAGE = "pages/nels88_two_schools.py"
-REFERENCE = pd.read_csv(Path(__file__).parent / "reference" / "lme4_reference.csv",
-                        keep_default_na=False)
 
 
 def open_lab(query: dict | None = None) -> AppTest:
@@ -24,11 +21,6 @@ def open_lab(query: dict | None = None) -> AppTest:
     at.switch_page(PAGE).run()
     assert not at.exception, [e.message for e in at.exception]
     return at
-
-
-def lme4_value(case: str, quantity: str) -> float:
-    row = REFERENCE[(REFERENCE["case"] == case) & (REFERENCE["quantity"] == quantity)]
-    return float(row["value"].iloc[0])
 
 
 def shown_variance_table(at: AppTest) -> pd.Series:

@@ -1,0 +1,15 @@
+"""HLM Lab's Streamlit layer: everything the lesson pages draw with, split by job.
+
+- ``ui.process``: once per server process (single-threaded BLAS, warm-up, gc.freeze).
+- ``ui.script_runs``: our own count of running page scripts and fragments (app.py's
+  ``page_run``, the ``fragment`` decorator), read by the prefetcher and ``ui.navigation``.
+- ``ui.navigation``: ``ensure_app_frame``, which keeps a page inside app.py's navigation when
+  Streamlit's legacy ``pages/`` discovery starts it on its own.
+- ``ui.chart`` (+ ``plotly_chart.js``): the chart element, plotly.js publishing, preload.
+- ``ui.prefetch``: the background prefetcher of a slider's next step.
+- ``ui.widgets``: lesson sections, questions, diagnostics, fit summary, code tabs, source note.
+- ``ui.views``: ``show_views`` / ``View``, a lesson's URL-bound lazy tabs.
+- ``ui.urlstate``: settings read from the URL's query parameters.
+
+Importing this package does nothing; no module of it raises while being imported.
+"""

@@ -1,0 +1,117 @@
+"""HLM Lab's chart element: plotly.js published into static/, preloaded by app.py's sidebar,
+and one plotly chart per key that redraws in place (``ui/plotly_chart.js``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from hlmlab import style
+
+_CHART_CONFIG = {"displaylogo": False}
+_CHART_SCRIPT = Path(__file__).with_name("plotly_chart.js").read_text(encoding="utf-8")
+_chart_element = st.components.v2.component("hlmlab_plotly_chart", js=_CHART_SCRIPT,
+                                            isolate_styles=False)
+# Where Streamlit serves the app's own files (.streamlit/config.toml: enableStaticServing).
+_STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+
+
+@st.cache_resource(show_spinner=False)
+def _plotly_script_url() -> str | None:
+    """The URL of plotly.js for the chart element, or None when it cannot be served.
+
+    The file is the one the installed plotly package ships, copied once per process into
+    ``static/`` (not committed: it always matches the plotly that builds the figures). The
+    name carries the version, so a browser never runs a cached older copy.
+    """
+    import plotly
+
+    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    name = f"plotly-{plotly.__version__}.min.js"
+    target = _STATIC_DIR / name
+    try:
+        if not target.exists() or target.stat().st_size != source.stat().st_size:
+            _STATIC_DIR.mkdir(exist_ok=True)
+            partial_copy = target.with_suffix(".part")
+            shutil.copyfile(source, partial_copy)
+            partial_copy.replace(target)  # atomic: a browser never gets half a file
+    except OSError as error:  # a read-only install: Streamlit's own chart still works
+        logging.getLogger(__name__).warning("plotly.js not published (%s): st.plotly_chart "
+                                            "draws the charts instead", error)
+        return None
+    return f"app/static/{name}"  # relative: also right under a server.baseUrlPath
+
+
+_PREPARE_LOCK = threading.Lock()
+
+
+def prepare_chart(figure):
+    """Make a figure ready to draw: :func:`hlmlab.style.ready_for_browser`, then its plotly
+    JSON, kept on the figure. A shared cached figure is serialised once, not on every rerun
+    of every session; the prefetcher calls this too, so the next slider step's figure is
+    ready before the press.
+
+    Parameters
+    ----------
+    figure : plotly Figure.
+
+    Returns
+    -------
+    The same figure.
+    """
+    if not _prepared(figure):  # the usual case on a press takes no lock
+        with _PREPARE_LOCK:  # the prefetcher and a page script may prepare one figure at once
+            if not _prepared(figure):
+                style.ready_for_browser(figure)
+                figure._hlm_json = figure.to_json(validate=False)
+                figure._hlm_json_revision = figure.layout.datarevision
+    return figure
+
+
+def _prepared(figure) -> bool:
+    revision = getattr(figure, "_hlm_json_revision", None)
+    return revision is not None and revision == figure.layout.datarevision
+
+
+def preload_chart_library() -> None:
+    """Have the browser fetch and compile plotly.js now, while the page's script is still
+    fitting: otherwise that only starts when the first chart arrives (1-3 s on a fresh tab
+    here). Draws nothing; call it once per run, early (app.py's sidebar does)."""
+    script = _plotly_script_url()
+    if script is not None:
+        _chart_element(key="hlmlab_plotly_preload", data=json.dumps({"script": script}),
+                       height=0)
+
+
+def show_chart(figure, key: str, where=None) -> None:
+    """Draw a plotly figure in HLM Lab's chart element (``ui/plotly_chart.js``).
+
+    The element stays on the page across reruns and redraws in place with
+    ``Plotly.react``: one draw per slider press. ``st.plotly_chart`` remounts the chart for
+    every new figure and draws it twice (hidden at a default width, then at the column's),
+    which doubled the redraw time of every chart. The figure is drawn as built (our figures
+    carry their own fonts and colours), made ready by :func:`prepare_chart`; a rerun that
+    sends the same figure again costs plotly.js almost nothing (same ``datarevision``).
+
+    Parameters
+    ----------
+    figure : plotly Figure.
+    key : unique on the page; a chart keeps its key across reruns to be updated in place.
+    where : a container or placeholder (default: the current one).
+    """
+    figure = prepare_chart(figure)
+    script = _plotly_script_url()
+    if script is None:
+        (where or st).plotly_chart(figure, key=key, config=_CHART_CONFIG, theme=None)
+        return
+    payload = json.dumps({"figure": figure._hlm_json, "script": script})
+    if where is None:
+        _chart_element(key=key, data=payload)
+    else:
+        with where:
+            _chart_element(key=key, data=payload)
