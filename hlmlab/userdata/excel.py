@@ -167,11 +167,12 @@ def _formula_notes(data: bytes, sheet: str) -> list[str]:
         for book in books:
             book.close()
     notes = []
-    if formulas:
-        notes.append(f"{count_phrase(formulas, 'cell')} of the sheet hold formulas; their saved "
+    saved = formulas - len(unsaved)
+    if saved:
+        notes.append(f"{count_phrase(saved, 'cell')} of the sheet hold formulas; their saved "
                      "values are read (HLM Lab never computes formulas).")
     if unsaved:
         notes.append(f"{count_phrase(len(unsaved), 'formula')} had no saved value and read as "
-                     f"missing, the first in cell {unsaved[0]}. Open the file in Excel and save "
-                     "it again to store the values.")
+                     f"missing (HLM Lab never computes formulas), the first in cell {unsaved[0]}. "
+                     "Open the file in Excel and save it again to store the values.")
     return notes

@@ -25,7 +25,6 @@ import os
 import re
 import stat
 import tempfile
-import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -364,10 +363,9 @@ def _guess_encoding(data: bytes, filename: str) -> str:
 
 def _refuse_binary(text: str, filename: str) -> None:
     sample = text[:65536]
-    control = sum(
-        1 for char in sample
-        if char not in "\t\n\r\f" and unicodedata.category(char) in ("Cc", "Cs")
-    )
+    # C0 control characters (and DEL) do not occur in text tables; C1 ones (U+0080-U+009F)
+    # do, in Latin-1 files written with Windows-1252's extra characters.
+    control = sum(1 for char in sample if (char < " " and char not in "\t\n\r\f") or char == "\x7f")
     if "\x00" in text or control > 0.01 * max(len(sample), 1):
         raise UserDataError(
             f"{shown(filename)} holds binary data, not a text table. Save the data as CSV, "

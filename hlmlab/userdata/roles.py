@@ -115,6 +115,8 @@ def profile_columns(table: UserTable) -> list[ColumnProfile]:
             kind = "mostly missing"
         elif distinct <= 1:
             kind = "constant"
+        elif mostly_numbers and not_numbers == 0 and not table.is_number_column(name):
+            kind = "identifier"  # whole numbers beyond 2^53, kept as text labels
         elif mostly_numbers:
             named_like_id = _named_like(name, _GROUP_WORDS)
             kind = "identifier" if whole and (named_like_id or distinct == len(filled)) else "numeric"
@@ -176,9 +178,11 @@ def propose_roles(table: UserTable, profiles: list[ColumnProfile] | None = None)
     profiles = profiles if profiles is not None else profile_columns(table)
     frame = table.frame
     n_rows = len(frame)
-    candidates = [p for p in profiles if p.kind in ("identifier", "categorical")
-                  and 2 <= p.distinct <= n_rows / 2]
-    candidates.sort(key=lambda p: (not _named_like(p.name, _GROUP_WORDS), -p.distinct))
+    # Labels whose values repeat: identifiers and categories first, then whole numbers.
+    candidates = [p for p in profiles if 2 <= p.distinct <= n_rows / 2 and (
+        p.kind in ("identifier", "categorical") or (p.kind == "numeric" and p.whole))]
+    candidates.sort(key=lambda p: (p.kind == "numeric", not _named_like(p.name, _GROUP_WORDS),
+                                   -p.distinct))
     group = candidates[0].name if candidates else None
     numeric = [p.name for p in profiles if p.kind == "numeric" and p.not_numbers == 0
                and p.infinite == 0 and p.name != group]
@@ -282,9 +286,15 @@ def _numeric_problems(table: UserTable, column: str, role_words: str) -> list[st
 
         numbers = to_numbers(values, table.raw.options.decimal_comma)
         text = values.notna() & numbers.isna()
+        if not text.any():
+            return [f"{shown(column)}, {role_words}, holds whole numbers too large to compute "
+                    "with exactly (beyond 2^53): it can label groups, not be a number in a "
+                    "model."]
         first = int(np.flatnonzero(text.to_numpy())[0])
+        count = int(text.sum())
         return [f"{shown(column)}, {role_words}, must hold numbers, but "
-                f"{count_phrase(int(text.sum()), 'cell')} hold text (the first in data row "
+                f"{count_phrase(count, 'cell')} {'holds' if count == 1 else 'hold'} text (the "
+                "first in data row "
                 f"{first + 1}: {shown(values.iloc[first])}). Correct or empty those cells."]
     infinite = np.isinf(values.to_numpy(dtype=float))
     if infinite.any():
@@ -304,7 +314,14 @@ def _number(value: float) -> str:
 
 def _complete_rows(table: UserTable, roles: ColumnRoles) -> pd.DataFrame:
     columns = list(dict.fromkeys(roles.chosen().values()))
-    return table.frame[columns].dropna()
+    rows = table.frame[columns].dropna()
+    for column in (roles.group, roles.level3_group):
+        labels = rows[column] if column else None
+        # Whole-number labels read as 12, not 12.0; exact below 2^53 (larger stay text).
+        if labels is not None and pd.api.types.is_float_dtype(labels) \
+                and (labels == np.round(labels)).all() and (labels.abs() < 2**53).all():
+            rows[column] = labels.astype(np.int64)
+    return rows
 
 
 def _group_notes(rows: pd.DataFrame, roles: ColumnRoles) -> list[str]:
@@ -344,12 +361,6 @@ def model_data(table: UserTable, roles: ColumnRoles) -> pd.DataFrame:
     if not check.ok:
         raise UserDataError(check.errors[0])
     rows = _complete_rows(table, roles)
-    for column in (roles.group, roles.level3_group):
-        labels = rows[column] if column else None
-        # Whole-number labels read as 12, not 12.0; exact below 2^53 (larger stay text).
-        if labels is not None and pd.api.types.is_float_dtype(labels) \
-                and (labels == np.round(labels)).all() and (labels.abs() < 2**53).all():
-            rows[column] = labels.astype(np.int64)
     rows.attrs = {**table.frame.attrs, "dropped_rows": len(table.frame) - len(rows),
                   "roles": roles.chosen()}
     return rows

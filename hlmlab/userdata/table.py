@@ -21,7 +21,7 @@ from hlmlab.userdata.reading import (
     read_file_bytes,
     to_numbers,
 )
-from hlmlab.userdata.text import UserDataError, shown, shown_list
+from hlmlab.userdata.text import UserDataError, count_phrase, shown, shown_list
 
 __all__ = ["UserTable", "read_user_file", "read_user_path"]
 
@@ -52,6 +52,12 @@ class UserTable:
     def position(self, column: str) -> int:
         """The column's position in the table a generated script reads (see RawTable)."""
         return self.raw.positions[list(self.frame.columns).index(column)]
+
+    def summary(self) -> str:
+        """One sentence for the page: ``Read `exam.csv`: 4,059 rows, 10 columns.``"""
+        rows, columns = self.frame.shape
+        return (f"Read {shown(self.filename)}: {count_phrase(rows, 'row')}, "
+                f"{count_phrase(columns, 'column')}.")
 
     def is_number_column(self, column: str) -> bool:
         """True when every cell of the column that is not missing is a number."""
