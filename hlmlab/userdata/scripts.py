@@ -46,9 +46,14 @@ _R_ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8-BOM", "utf-16": "UTF-16",
 
 def patsy_name(name: str) -> str:
     """A column name as a patsy formula reads it: bare when it is a plain identifier that
-    is not a keyword or a patsy function, else ``Q('...')`` with a Python string literal."""
-    if name.isidentifier() and name.isascii() and not keyword.iskeyword(name) \
-            and name not in _PATSY_BUILTINS:
+    is not a keyword or a patsy function, else ``Q('...')`` with a Python string literal.
+
+    patsy looks names up in the data before its own functions: a column called ``Q`` is
+    written bare (it names the column), but it hides ``Q()`` from every other name in the
+    same formula. That is one reason the generated scripts build models from arrays.
+    """
+    if name == "Q" or (name.isidentifier() and name.isascii() and not keyword.iskeyword(name)
+                       and name not in _PATSY_BUILTINS):
         return name
     return f"Q({name!r})"
 
@@ -269,9 +274,15 @@ def python_script(table: UserTable, roles: ColumnRoles, *, random_slope: bool, r
         + "fits = []\n"
         "for start in starts:\n"
         "    try:\n"
-        "        fits.append(model.fit(start_params=start, reml=REML, method=['lbfgs']))\n"
+        "        # From its own start, statsmodels' default optimisers; from a given one, lbfgs.\n"
+        "        method = None if start is None else ['lbfgs']\n"
+        "        fits.append(model.fit(start_params=start, reml=REML, method=method))\n"
         "    except (np.linalg.LinAlgError, ValueError) as error:\n"
         "        print('A start failed:', error)\n"
+        "# A log-likelihood of +inf or NaN is statsmodels failing, not an optimum.\n"
+        "fits = [fit for fit in fits if np.isfinite(fit.llf)]\n"
+        "if not fits:\n"
+        "    raise SystemExit('statsmodels found no optimum with a finite log-likelihood.')\n"
         "result = max(fits, key=lambda fit: fit.llf)\n\n"
         "def label(name):\n"
         "    return name if name.isprintable() else repr(name)\n\n"
