@@ -1,0 +1,57 @@
+"""The reader's limits and its refusals that do not fit the corpus table."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from hlmlab.userdata import MAX_FILE_MEGABYTES, UserDataError, limits_text, read_user_file
+from hlmlab.userdata.reading import read_file_bytes
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_streamlit_upload_limit_is_the_readers_limit():
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == MAX_FILE_MEGABYTES
+
+
+def test_limits_are_stated_in_words():
+    text = " ".join(limits_text())
+    assert "20 MB" in text and "100,000 rows" in text and "500 columns" in text
+    assert "2,000,000 cells" in text and "1,000 characters" in text
+
+
+def test_defusedxml_guards_openpyxl():
+    from openpyxl.xml import DEFUSEDXML
+
+    assert DEFUSEDXML
+
+
+def test_fifo_is_not_read(tmp_path):
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(UserDataError, match="is not a regular file"):
+        read_file_bytes(fifo)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(UserDataError, match="does not exist"):
+        read_file_bytes(tmp_path / "nothing.csv")
+
+
+def test_uploaded_name_keeps_no_folders():
+    table = read_user_file(b"g,x,y\n1,2,3\n2,3,4\n", "../../etc/pass wd.csv")
+    assert table.filename == "pass wd.csv"
+    table = read_user_file(b"g,x,y\n1,2,3\n2,3,4\n", "C:\\Users\\me\\data.csv")
+    assert table.filename == "data.csv"
+
+
+def test_decimal_commas_only_outside_comma_separated_files():
+    semicolon = read_user_file(b"g;x;y\n1;2,5;3\n2;3,25;4\n", "a.csv")
+    assert semicolon.frame["x"].tolist() == [2.5, 3.25]
+    comma = read_user_file(b'g,x,y\n1,"2,5",3\n2,"3,25",4\n', "a.csv")
+    assert comma.frame["x"].tolist() == ["2,5", "3,25"]  # text: the role check says so
