@@ -34,6 +34,7 @@ from hlmlab.userdata.roles import (
     profile_columns,
     propose_roles,
     subsample,
+    subsample_bounds,
 )
 from hlmlab.userdata.table import UserTable, read_user_file, read_user_path
 from hlmlab.userdata.text import UserDataError, shown
@@ -64,4 +65,5 @@ __all__ = [
     "shown",
     "slider_problem",
     "subsample",
+    "subsample_bounds",
 ]

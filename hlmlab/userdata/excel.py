@@ -23,7 +23,7 @@ import zipfile
 import pandas as pd
 
 from hlmlab.userdata.reading import MAX_CELLS, MAX_ROWS, ReadOptions
-from hlmlab.userdata.text import UserDataError, count_phrase, shown
+from hlmlab.userdata.text import UserDataError, count_phrase, refused_if_unreadable, shown
 
 __all__ = ["MAX_ARCHIVE_MEMBERS", "MAX_COMPRESSION_RATIO", "MAX_UNCOMPRESSED_BYTES",
            "check_archive", "read_workbook"]
@@ -114,22 +114,15 @@ def read_workbook(data: bytes, filename: str, kind: str, sheet: str | None
             )
         has_formulas = any(re.search(rb"<f[ >/]", part) for part in parts)
     engine = "openpyxl" if kind == "excel" else "xlrd"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            book = pd.ExcelFile(io.BytesIO(data), engine=engine)
-            sheets = tuple(str(name) for name in book.sheet_names)
-            if sheet is not None and sheet not in sheets:
-                raise UserDataError(f"{shown(filename)} has no sheet called {shown(sheet)}.")
-            chosen = sheet if sheet is not None else sheets[0]
-            grid = book.parse(chosen, header=None, dtype=object)
-    except UserDataError:
-        raise
-    except Exception:  # noqa: BLE001 - any parser failure is a file we cannot read
-        raise UserDataError(
+    with refused_if_unreadable(
             f"{shown(filename)} could not be read as an Excel workbook: it may be damaged. "
-            "Open it in a spreadsheet program and save it again, or as CSV."
-        ) from None
+            "Open it in a spreadsheet program and save it again, or as CSV."):
+        book = pd.ExcelFile(io.BytesIO(data), engine=engine)
+        sheets = tuple(str(name) for name in book.sheet_names)
+        if sheet is not None and sheet not in sheets:
+            raise UserDataError(f"{shown(filename)} has no sheet called {shown(sheet)}.")
+        chosen = sheet if sheet is not None else sheets[0]
+        grid = book.parse(chosen, header=None, dtype=object)
     if len(sheets) > 1:
         notes.append(f"The workbook has {len(sheets)} sheets; the sheet {shown(chosen)} was read.")
     if kind == "excel" and has_formulas:

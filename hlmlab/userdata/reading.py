@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hlmlab.userdata.text import UserDataError, count_phrase, shown
+from hlmlab.userdata.text import UserDataError, refused_if_unreadable, shown
 
 __all__ = [
     "MAX_CELLS",
@@ -551,21 +551,14 @@ def excel_cell_text(value) -> str | None:
 
 def _read_statistical(data: bytes, filename: str, kind: str) -> RawTable:
     label = "Stata .dta" if kind == "stata" else "SPSS .sav"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if kind == "stata":
-                # Value labels would turn coded columns into words; keep the codes.
-                frame = pd.read_stata(io.BytesIO(data), convert_categoricals=False)
-            else:
-                frame = _read_spss(data, Path(filename).suffix.lower())
-    except UserDataError:
-        raise
-    except Exception:  # noqa: BLE001 - any parser failure is a file we cannot read
-        raise UserDataError(
+    with refused_if_unreadable(
             f"{shown(filename)} could not be read as a {label} file: it may be damaged or "
-            "saved by a version HLM Lab does not know. Save it again, or as CSV."
-        ) from None
+            "saved by a version HLM Lab does not know. Save it again, or as CSV."):
+        if kind == "stata":
+            # Value labels would turn coded columns into words; keep the codes.
+            frame = pd.read_stata(io.BytesIO(data), convert_categoricals=False)
+        else:
+            frame = _read_spss(data, Path(filename).suffix.lower())
     names = [str(name).strip() for name in frame.columns]
     if len(names) > MAX_COLUMNS:
         _check_shape(1, len(names), filename)

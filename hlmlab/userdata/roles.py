@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from hlmlab.userdata.table import UserTable
-from hlmlab.userdata.text import UserDataError, count_phrase, shown, shown_list
+from hlmlab.userdata.text import UserDataError, count_phrase, shown
 from hlmlab.userdata.views import grouping_problem, nesting_problem
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "profile_columns",
     "propose_roles",
     "subsample",
+    "subsample_bounds",
 ]
 
 #: The types a column is guessed to have (the page lets the user override roles, not types).
@@ -379,3 +380,11 @@ def subsample(rows: pd.DataFrame, group: str, n_groups: int, per_group: int,
     if n_groups < 1 or per_group < 1:
         raise UserDataError("Keep at least one group and one row per group.")
     return sample_schools(rows, group, n_groups, per_group, seed=seed)
+
+
+def subsample_bounds(rows: pd.DataFrame, group: str) -> dict[str, tuple[int, int]]:
+    """The sliders' ranges for :func:`subsample`: ``groups`` from 2 to the number of groups,
+    ``per_group`` from 2 to the largest group's rows. A range whose low end is not below its
+    high end has no slider (:func:`hlmlab.userdata.views.slider_problem` says why)."""
+    sizes = rows.groupby(group).size()
+    return {"groups": (2, int(len(sizes))), "per_group": (2, int(sizes.max()) if len(sizes) else 0)}

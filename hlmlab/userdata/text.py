@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
-__all__ = ["ECHO_LIMIT", "UserDataError", "count_phrase", "shown", "shown_list"]
+__all__ = ["ECHO_LIMIT", "UserDataError", "count_phrase", "refused_if_unreadable", "shown",
+           "shown_list"]
 
 #: At most this many characters of a file's own text are echoed in a message.
 ECHO_LIMIT = 40
@@ -81,3 +84,18 @@ def count_phrase(count: int, singular: str, plural: str | None = None) -> str:
     """``"1 row"``, ``"2 rows"``, ``"12,000 columns"``."""
     word = singular if count == 1 else (plural or singular + "s")
     return f"{count:,} {word}"
+
+
+@contextmanager
+def refused_if_unreadable(message: str) -> Iterator[None]:
+    """Run a third-party parser: any exception it raises becomes ``UserDataError(message)``
+    (a parser's own words are never shown), its warnings are silenced, and a
+    :class:`UserDataError` raised inside passes through unchanged."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            yield
+        except UserDataError:
+            raise
+        except Exception:  # noqa: BLE001 - any parser failure is a file we cannot read
+            raise UserDataError(message) from None

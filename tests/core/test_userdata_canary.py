@@ -32,6 +32,9 @@ CODE_FILES = ["python_code_names.csv", "r_code_names.csv", "newline_in_name.csv"
               "spaces_and_quotes_in_names.csv", "markdown_and_html_names.csv",
               "html_in_values.csv", "formula_values.csv"]
 HAS_R = shutil.which("Rscript") is not None
+# R reads these too (the R-quoting cases; an R run takes a few seconds).
+R_FILES = {"r_code_names.csv", "newline_in_name.csv", "spaces_and_quotes_in_names.csv",
+           "markdown_and_html_names.csv"}
 
 
 def run(command, folder):
@@ -65,7 +68,7 @@ def test_no_content_is_ever_executed(name, tmp_path):
                                                      start=fit))
     completed = run([sys.executable, "refit.py"], tmp_path)
     assert completed.returncode == 0, completed.stderr[-2000:]
-    if HAS_R:
+    if HAS_R and name in R_FILES:
         (tmp_path / "refit.R").write_text(r_script(table, roles, random_slope=False, reml=True),
                                           encoding="utf-8")
         completed = run(["Rscript", "refit.R"], tmp_path)

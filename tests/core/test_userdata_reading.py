@@ -55,3 +55,17 @@ def test_decimal_commas_only_outside_comma_separated_files():
     assert semicolon.frame["x"].tolist() == [2.5, 3.25]
     comma = read_user_file(b'g,x,y\n1,"2,5",3\n2,"3,25",4\n', "a.csv")
     assert comma.frame["x"].tolist() == ["2,5", "3,25"]  # text: the role check says so
+
+
+def test_subsample_is_nested_and_seeded():
+    from hlmlab.userdata import ColumnRoles, model_data, subsample, subsample_bounds
+
+    lines = ["g,x,y"] + [f"{g},{i % 5},{(i * 7) % 11}" for g in range(1, 9) for i in range(g + 3)]
+    table = read_user_file("\n".join(lines).encode(), "groups.csv")
+    rows = model_data(table, ColumnRoles("y", "x", "g"))
+    assert subsample_bounds(rows, "g") == {"groups": (2, 8), "per_group": (2, 11)}
+    small = subsample(rows, "g", 3, 4, seed=1)
+    large = subsample(rows, "g", 5, 6, seed=1)
+    assert set(small.index) <= set(large.index)
+    assert small["g"].nunique() == 3 and small.groupby("g").size().max() <= 4
+    assert subsample(rows, "g", 3, 4, seed=1).index.equals(small.index)
