@@ -262,3 +262,35 @@ def test_results_csv_defuses_spreadsheet_formulas():
     fit = fit_multilevel(frame, "y", "x", "g", random_slope=False)
     text = results_csv(fit)
     assert "\"'=1+1\"" in text and "\"-7\"" in text
+
+
+@pytest.mark.parametrize("extension", [".xlsx", ".dta", ".sav", ".tsv"])
+def test_scripts_read_every_format(tmp_path, extension):
+    """lme4's sleepstudy (Reaction ~ Days + (Days | Subject)) saved as a workbook, Stata,
+    SPSS and UTF-16 tab-separated text: the Python script reads each as HLM Lab did (1e-6 of
+    fit_multilevel), the R script too where R runs (lme4's reference, 1e-3)."""
+    sleep = datasets.load_reference("sleepstudy")
+    path = tmp_path / f"sleep{extension}"
+    if extension == ".xlsx":
+        sleep.to_excel(path, index=False, sheet_name="Sleep data")
+    elif extension == ".dta":
+        sleep.to_stata(path, write_index=False)
+    elif extension == ".sav":
+        import pyreadstat
+
+        pyreadstat.write_sav(sleep, str(path))
+    else:
+        path.write_bytes(sleep.to_csv(index=False, sep="\t", float_format="%.17g").encode("utf-16"))
+    roles = ColumnRoles(outcome="Reaction", predictor="Days", group="Subject")
+    table = read_user_path(path)
+    fit = fit_multilevel(model_data(table, roles), "Reaction", "Days", "Subject")
+    (tmp_path / "refit.py").write_text(python_script(table, roles, random_slope=True, reml=True,
+                                                     start=fit))
+    assert_close(printed_estimates(run([sys.executable, "refit.py"], tmp_path)), fit_values(fit),
+                 1e-6)
+    if HAS_R:
+        (tmp_path / "refit.R").write_text(r_script(table, roles, random_slope=True, reml=True))
+        scales = {f"fixed{i}": float(se) for i, se in enumerate(fit.fixed_se)}
+        scales["tau01"] = math.sqrt(fit.variance["tau00"] * fit.variance["tau11"])
+        assert_close(printed_estimates(run(["Rscript", "refit.R"], tmp_path)), fit_values(fit),
+                     1e-3, scales)
