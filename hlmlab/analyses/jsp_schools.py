@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from hlmlab.datasets import subsample_groups
+from hlmlab.datasets import sample_groups
 from hlmlab.errors import ModelDataError
 from hlmlab.ols import PerGroupFit, PooledFit, fit_per_group, fit_pooled
 from hlmlab.pooling import PoolingComparison, compare_pooling, fitted_lines
@@ -45,7 +45,6 @@ __all__ = [
     "pupils_per_school",
     "r2_summary",
     "rows_at_occasion",
-    "sample_schools",
     "school_lines",
     "school_means_by_occasion",
     "school_rankings",
@@ -314,31 +313,6 @@ def school_rankings(data: pd.DataFrame, spec: SchoolDataSpec, at_occasion: int |
 # --------------------------------------------------------------------------- separate vs multilevel
 
 
-def sample_schools(data: pd.DataFrame, group: str, n_schools: int, per_school: int,
-                   seed: int = 0, subgroup: str | None = None) -> pd.DataFrame:
-    """Keep ``n_schools`` schools (a seeded random choice) and at most ``per_school`` pupils
-    in each.
-
-    Nested in both sliders: the schools kept at k are among those kept at k + 1, and the
-    pupils kept per school come from :func:`hlmlab.datasets.subsample_groups` (also nested).
-    With ``subgroup`` (the pupil column of repeated measures) whole pupils are kept, all their
-    records; otherwise each row is a pupil.
-    """
-    labels = np.array(sorted(data[group].unique().tolist()))
-    order = np.random.default_rng(seed).permutation(len(labels))
-    kept = set(labels[order[: max(int(n_schools), 0)]].tolist())
-    chosen = data[data[group].isin(kept)]
-    if subgroup is None:
-        chosen.attrs = dict(data.attrs)
-        return subsample_groups(chosen, group, per_school, seed=seed)
-    pupils = chosen[[group, subgroup]].drop_duplicates().reset_index(drop=True)
-    pupils = subsample_groups(pupils, group, per_school, seed=seed)
-    keys = pd.MultiIndex.from_frame(pupils)
-    rows = chosen[pd.MultiIndex.from_frame(chosen[[group, subgroup]]).isin(keys)]
-    rows.attrs = dict(data.attrs)
-    return rows
-
-
 def slope_pairs(comparison: PoolingComparison) -> pd.DataFrame:
     """Each school's own OLS slope next to its multilevel slope (schools with both).
 
@@ -389,7 +363,7 @@ def compare_sampled_slopes(data: pd.DataFrame, spec: SchoolDataSpec, n_schools: 
     ----------
     data : every school's rows.
     spec : what the columns mean.
-    n_schools, per_school, seed : the sample, as in :func:`sample_schools`.
+    n_schools, per_school, seed : the sample, as in :func:`hlmlab.datasets.sample_groups`.
 
     Returns
     -------
@@ -401,7 +375,7 @@ def compare_sampled_slopes(data: pd.DataFrame, spec: SchoolDataSpec, n_schools: 
         When the sample cannot be fitted at all (not even a pooled line).
     """
     predictor = spec.lines_predictor
-    chosen = sample_schools(data, spec.group, n_schools, per_school, seed=seed,
+    chosen = sample_groups(data, spec.group, n_schools, per_school, seed=seed,
                             subgroup=spec.subgroup)
     comparison = compare_pooling(chosen, spec.outcome, predictor, spec.group, True)
     return SampledSlopes(comparison, slope_pairs(comparison), predictor)

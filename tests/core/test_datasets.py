@@ -226,7 +226,7 @@ def test_non_numeric_math(tmp_path, original):
     broken.loc[3, "math"] = "high"
     path = tmp_path / "nels88.csv"
     broken.to_csv(path, index=False)
-    with pytest.raises(ValueError, match=r"Column math must hold numbers.*row 4.*'high'"):
+    with pytest.raises(ValueError, match=r"Column math must hold numbers.*row 4.*`high`"):
         read_original(path)
 
 

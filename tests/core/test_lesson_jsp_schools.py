@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hlmlab import report
+from hlmlab import datasets, report
 from hlmlab.analyses import jsp_schools as schools
 from hlmlab.analyses import jsp_schools_figures as jsp_figures
 from hlmlab.errors import ModelDataError
@@ -279,9 +279,9 @@ def test_no_ranking_from_an_unusable_fit(replica, monkeypatch):
 # --------------------------------------------------------------------------- separate vs multilevel
 
 
-def test_sample_schools_is_nested_and_keeps_whole_pupils(replica):
-    small = schools.sample_schools(replica, "school", 5, 4, seed=3, subgroup="pupil")
-    large = schools.sample_schools(replica, "school", 6, 5, seed=3, subgroup="pupil")
+def test_sample_groups_is_nested_and_keeps_whole_pupils(replica):
+    small = datasets.sample_groups(replica, "school", 5, 4, seed=3, subgroup="pupil")
+    large = datasets.sample_groups(replica, "school", 6, 5, seed=3, subgroup="pupil")
     assert small["school"].nunique() == 5
     assert set(small["school"]) <= set(large["school"])
     assert set(small["pupil"]) <= set(large["pupil"])
@@ -292,13 +292,13 @@ def test_sample_schools_is_nested_and_keeps_whole_pupils(replica):
     assert small.attrs["synthetic"]
 
 
-def test_sample_schools_rows_as_pupils(exam):
-    sample = schools.sample_schools(exam, "school", 10, 3, seed=1)
+def test_sample_groups_rows_as_pupils(exam):
+    sample = datasets.sample_groups(exam, "school", 10, 3, seed=1)
     assert sample["school"].nunique() == 10 and sample.groupby("school").size().max() <= 3
 
 
 def test_slope_pairs_are_the_own_ols_and_multilevel_slopes(replica):
-    chosen = schools.sample_schools(replica, "school", 12, 30, seed=2, subgroup="pupil")
+    chosen = datasets.sample_groups(replica, "school", 12, 30, seed=2, subgroup="pupil")
     comparison = compare_pooling(chosen, "math", "year", "school", random_slope=True)
     pairs = schools.slope_pairs(comparison)
     school = pairs.index[0]
@@ -313,7 +313,7 @@ def test_slope_pairs_are_the_own_ols_and_multilevel_slopes(replica):
 def test_multilevel_slopes_approach_own_slopes_as_schools_grow(exam):
     gaps = []
     for per_school in (10, 200):
-        chosen = schools.sample_schools(exam, "school", 65, per_school, seed=0)
+        chosen = datasets.sample_groups(exam, "school", 65, per_school, seed=0)
         pairs = schools.slope_pairs(compare_pooling(chosen, "normexam", "standLRT", "school"))
         gaps.append(pairs["gap"].abs().median())
     assert gaps[1] < gaps[0] / 2
@@ -323,7 +323,7 @@ def test_compare_sampled_slopes_is_the_sample_s_pooling_comparison(replica):
     sampled = schools.compare_sampled_slopes(replica, JSP, 12, 30, seed=2)
     comparison, pairs = sampled.comparison, sampled.pairs
     assert sampled.predictor == "year" and comparison.messages == ()
-    chosen = schools.sample_schools(replica, "school", 12, 30, seed=2, subgroup="pupil")
+    chosen = datasets.sample_groups(replica, "school", 12, 30, seed=2, subgroup="pupil")
     assert comparison.per_group.table.index.tolist() == sorted(chosen["school"].unique())
     direct = compare_pooling(chosen, "math", "year", "school", random_slope=True)
     assert comparison.multilevel.random_slope
