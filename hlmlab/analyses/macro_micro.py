@@ -141,11 +141,14 @@ def _labelled_messages(fits: Mapping[str, MultilevelFit]) -> tuple[Diagnostic, .
 
 
 def _lme4_formula(fit: MultilevelFit) -> str:
-    """The model part of the fit's lme4 call, e.g. ``mAch ~ ses + (1 | school)``."""
-    return fit.lme4.split("lmer(", 1)[1].split(", data =", 1)[0]
+    """A short model formula for a table row, e.g. ``mAch ~ ses + (1 | school)``; the
+    lesson's own column names are plain identifiers, so nothing needs quoting."""
+    terms = [fit.predictor] if fit.predictor else []
+    random = f"({fit.predictor} | {fit.group})" if fit.random_slope else f"(1 | {fit.group})"
+    return f"{fit.outcome} ~ {' + '.join([*terms, *fit.covariates]) or '1'} + {random}"
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=32)
 def _normal_draws(seed: int, stream: int, shape: tuple[int, ...]) -> np.ndarray:
     """Standard normal draws of one named stream of a seed; read-only, so safe to share."""
     draws = np.random.default_rng([seed, stream]).standard_normal(shape)
