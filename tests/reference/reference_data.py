@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import partial
 
 from hlmlab import datasets, designs, longitudinal
+from hlmlab.analyses import macro_micro
 
 REFERENCE_DATA = {
     "nels88_replica": datasets.load_nels88_replica,
@@ -35,6 +36,15 @@ REFERENCE_DATA = {
     "jsp_replica_year_dummies": lambda: datasets.load_jsp_replica().assign(
         year1=lambda d: (d["year"] == 1).astype(float), year2=lambda d: (d["year"] == 2).astype(float)
     ),
+    # Macro and micro lesson (hlmlab/analyses/macro_micro.py): Hsb82 with its school means,
+    # centred SES and sector columns, and each simulation at its default settings (seeded).
+    "macro_micro_hsb82": macro_micro.hsb82_columns,
+    "macro_micro_contextual": lambda: macro_micro.simulate_contextual(
+        macro_micro.ContextualSimulationSettings()),
+    "macro_micro_grouping": lambda: macro_micro.simulate_ability_grouping(
+        macro_micro.AbilityGroupingSettings()),
+    "macro_micro_measurement": lambda: macro_micro.simulate_measurement_error(
+        macro_micro.MeasurementErrorSettings()),
 }
 
 
