@@ -481,6 +481,8 @@ class PropositionResult:
     equation : the model as LaTeX, each arrow's term in its arrow's colour.
     figure : the diagram.
     messages, evidence : see the module docstring.
+    code, lme4 : the Python and R code that reproduce the fit (the fit's own, or for the
+        macro proposition, the school means and the regression on them).
     """
 
     settings: PropositionSettings
@@ -492,6 +494,22 @@ class PropositionResult:
     figure: go.Figure
     messages: tuple[Diagnostic, ...]
     evidence: Mapping[str, str]
+    code: str
+    lme4: str
+
+
+# The macro proposition is a regression on school means: its code builds them first.
+_MACRO_CODE = (
+    "import statsmodels.formula.api as smf\n\n"
+    "schools = data.groupby('school').agg(mean_mAch=('mAch', 'mean'), mean_ses=('ses', 'mean'))\n"
+    "result = smf.ols('mean_mAch ~ mean_ses', data=schools).fit()\n"
+    "print(result.summary())"
+)
+_MACRO_R = (
+    "schools <- aggregate(cbind(mAch, ses) ~ school, data = data, FUN = mean)\n"
+    "fit <- lm(mAch ~ ses, data = schools)  # school mean math on school mean SES\n"
+    "summary(fit)"
+)
 
 
 def _proposition_fit(key: str, data: pd.DataFrame) -> MultilevelFit | PooledFit:
@@ -558,9 +576,12 @@ def compute_proposition(settings: PropositionSettings) -> PropositionResult:
     arrows = [DiagramArrow(a.source, a.target, label, dashed=a.term is None)
               for a, label in zip(proposition.arrows, labels)]
     figure = proposition_figure(nodes, arrows, f"{proposition.title} · {HSB82_LABEL}")
-    messages = () if isinstance(fit, PooledFit) else _labelled_messages({proposition.title: fit})
+    if isinstance(fit, PooledFit):
+        messages, code, lme4 = (), _MACRO_CODE, _MACRO_R
+    else:
+        messages, code, lme4 = _labelled_messages({proposition.title: fit}), fit.code, fit.lme4
     return PropositionResult(settings, proposition, fit, pd.DataFrame(rows), details, equation,
-                             figure, messages, evidence)
+                             figure, messages, evidence, code, lme4)
 
 
 _DEFAULT_NODE_LABELS = {"Z": "a school variable", "Y": "a school outcome",

@@ -120,6 +120,12 @@ def test_macro_proposition_is_ols_on_the_school_means(propositions):
     assert fit.n_obs == 160
     assert fit.coef["mean_ses"] == pytest.approx(slope, rel=1e-10)
     assert fit.coef["Intercept"] == pytest.approx(intercept, rel=1e-10)
+    # Its code builds the school means first, then regresses them, in Python and in R.
+    namespace = {"data": data}
+    exec(propositions["macro"].code.replace("print(result.summary())", ""), namespace)  # our own code text
+    assert namespace["result"].params["mean_ses"] == pytest.approx(slope, rel=1e-10)
+    assert "aggregate(" in propositions["macro"].lme4 and "lm(mAch ~ ses" in propositions["macro"].lme4
+    assert propositions["micro"].lme4 == propositions["micro"].fit.lme4
 
 
 def test_simulation_and_sector_fits_are_the_reference_cases(contextual, sector, grouping, measurement):
