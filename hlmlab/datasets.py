@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hlmlab.errors import ModelDataError
 from hlmlab.paths import DATA_DIR
 from hlmlab.userdata.reading import exact_integer_overflow, to_numbers
 from hlmlab.userdata.text import UserDataError, shown
@@ -48,6 +49,7 @@ __all__ = [
     "read_original",
     "load_rdataset",
     "load_reference",
+    "hsb82_coded",
     "sample_groups",
     "subsample_groups",
 ]
@@ -668,3 +670,32 @@ def sample_groups(data: pd.DataFrame, group: str, n_groups: int, per_group: int,
     rows = chosen[pd.MultiIndex.from_frame(chosen[[group, subgroup]]).isin(keys)]
     rows.attrs = dict(data.attrs)
     return rows
+
+
+def hsb82_coded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Hsb82 with numbers for every model column: ``sector`` 1 = Catholic, 0 = Public.
+
+    Parameters
+    ----------
+    frame : ``hlmlab.datasets.load_reference("hsb82")`` (columns ``school, ses, mAch,
+        meanses, sector``).
+
+    Returns
+    -------
+    DataFrame with ``school, mAch, ses, sector, meanses`` (all numeric but ``school``).
+    """
+    sector = frame["sector"].astype(str).str.strip()
+    unknown = set(sector) - {"Public", "Catholic"}
+    if unknown:
+        raise ModelDataError(f"Unexpected sector values: {sorted(unknown)}.")
+    coded = pd.DataFrame(
+        {
+            "school": frame["school"].to_numpy(),
+            "mAch": frame["mAch"].astype(float).to_numpy(),
+            "ses": frame["ses"].astype(float).to_numpy(),
+            "sector": (sector == "Catholic").astype(float).to_numpy(),
+            "meanses": frame["meanses"].astype(float).to_numpy(),
+        }
+    )
+    coded.attrs = dict(frame.attrs)
+    return coded

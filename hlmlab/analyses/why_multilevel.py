@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from hlmlab.datasets import load_reference
+from hlmlab.datasets import hsb82_coded, load_reference
 from hlmlab.diagnostics import Diagnostic, not_fitted
 from hlmlab.errors import ModelDataError
 from hlmlab.ols import fit_pooled
@@ -68,7 +68,6 @@ __all__ = [
     "compare_sampling_designs",
     "explain_hsb82_standard_errors",
     "hsb82_analyses",
-    "hsb82_coded",
     "icc_partition",
     "icc_sample",
     "make_population",
@@ -829,35 +828,6 @@ def sampling_study(school_share: float, class_share: float, schools: int, classe
 
 
 # --------------------------------------------------------------------------- section 5
-
-
-def hsb82_coded(frame: pd.DataFrame) -> pd.DataFrame:
-    """Hsb82 with numbers for every model column: ``sector`` 1 = Catholic, 0 = Public.
-
-    Parameters
-    ----------
-    frame : ``hlmlab.datasets.load_reference("hsb82")`` (columns ``school, ses, mAch,
-        meanses, sector``).
-
-    Returns
-    -------
-    DataFrame with ``school, mAch, ses, sector, meanses`` (all numeric but ``school``).
-    """
-    sector = frame["sector"].astype(str).str.strip()
-    unknown = set(sector) - {"Public", "Catholic"}
-    if unknown:
-        raise ModelDataError(f"Unexpected sector values: {sorted(unknown)}.")
-    coded = pd.DataFrame(
-        {
-            "school": frame["school"].to_numpy(),
-            "mAch": frame["mAch"].astype(float).to_numpy(),
-            "ses": frame["ses"].astype(float).to_numpy(),
-            "sector": (sector == "Catholic").astype(float).to_numpy(),
-            "meanses": frame["meanses"].astype(float).to_numpy(),
-        }
-    )
-    coded.attrs = dict(frame.attrs)
-    return coded
 
 
 HSB82_TERMS = ("Intercept", "ses", "sector", "meanses")

@@ -252,7 +252,7 @@ def test_multistage_sample_has_the_requested_structure():
 
 @pytest.fixture(scope="module")
 def hsb82():
-    return designs.hsb82_coded(datasets.load_reference("hsb82"))
+    return datasets.hsb82_coded(datasets.load_reference("hsb82"))
 
 
 def test_hsb82_coding(hsb82):

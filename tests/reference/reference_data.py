@@ -12,6 +12,7 @@ from functools import partial
 from hlmlab import datasets
 from hlmlab.analyses import longitudinal
 from hlmlab.analyses import why_multilevel as designs
+from hlmlab.analyses import macro_micro
 
 REFERENCE_DATA = {
     "nels88_replica": datasets.load_nels88_replica,
@@ -22,7 +23,7 @@ REFERENCE_DATA = {
     # and section 3 classes, and Hsb82 with sector coded 0/1 for the section 5 table.
     "why_classic_study": partial(designs.simulate_classic_study, 10, 20, 0.2, 1976),
     "why_icc_classes": partial(designs.simulate_grouped_scores, 0.3, 20, 15, 3),
-    "hsb82_coded": lambda: designs.hsb82_coded(datasets.load_reference("hsb82")),
+    "hsb82_coded": lambda: datasets.hsb82_coded(datasets.load_reference("hsb82")),
     # Longitudinal lesson (pages/longitudinal.py): Part 1 and Part 2 at the page's default
     # sliders (Part 1 with the person-mean and entry/time columns), and two real data sets.
     "long_reading": lambda: longitudinal.decompose_age(longitudinal.simulate_reading()),
@@ -37,6 +38,15 @@ REFERENCE_DATA = {
     "jsp_replica_year_dummies": lambda: datasets.load_jsp_replica().assign(
         year1=lambda d: (d["year"] == 1).astype(float), year2=lambda d: (d["year"] == 2).astype(float)
     ),
+    # Macro and micro lesson (hlmlab/analyses/macro_micro.py): Hsb82 with its school means,
+    # centred SES and sector columns, and each simulation at its default settings (seeded).
+    "macro_micro_hsb82": macro_micro.hsb82_columns,
+    "macro_micro_contextual": lambda: macro_micro.simulate_contextual(
+        macro_micro.ContextualSimulationSettings()),
+    "macro_micro_grouping": lambda: macro_micro.simulate_ability_grouping(
+        macro_micro.AbilityGroupingSettings()),
+    "macro_micro_measurement": lambda: macro_micro.simulate_measurement_error(
+        macro_micro.MeasurementErrorSettings()),
 }
 
 
