@@ -1,0 +1,1 @@
+"""Lesson-specific analyses, one module per page, named after the page's file stem."""
