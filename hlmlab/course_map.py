@@ -34,6 +34,7 @@ __all__ = [
     "link_problems",
     "lesson_tabs",
     "load_course_map",
+    "pages_in_course_order",
     "parse_course_map",
 ]
 
@@ -138,6 +139,12 @@ def lesson_tabs(sections: Mapping[str, LessonSection]) -> dict[str, tuple[str, .
         if current is not None:
             tabs[current].append(key)
     return {label: tuple(keys) for label, keys in tabs.items()}
+
+
+def pages_in_course_order(parts: tuple[CoursePart, ...]) -> list[str]:
+    """The pages the map links to, in the order the course first reaches them: the order
+    the sidebar should follow (page URL paths, each once)."""
+    return list(dict.fromkeys(e.page for p in parts for e in p.entries if e.covered))
 
 
 def link_problems(

@@ -80,8 +80,11 @@ def sources_partition_figure(truth: pd.DataFrame, partition: pd.DataFrame,
                 "type": "bar", "orientation": "h", "y": [rows[column]],
                 "x": [value if np.isfinite(value) else 0.0], "name": row["component"],
                 "meta": f"{column}:{key}", "showlegend": False,
+                # Hatched over its own colour, so the number on it stays readable.
                 "marker": {"color": colour,
-                           "pattern": {"shape": "/" if len(held) > 1 else ""}},
+                           "pattern": {"shape": "/" if len(held) > 1 else "",
+                                       "fillmode": "overlay", "fgcolor": "white",
+                                       "solidity": 0.25}},
                 "text": [f"{value:.2f}" if np.isfinite(value) else ""],
                 "textposition": "inside", "insidetextanchor": "middle",
                 "hovertemplate": f"{row['component']}: {column} %{{x:.3f}}<extra></extra>"})
@@ -144,13 +147,15 @@ def residual_lag_figure(pairs: pd.DataFrame, lag1: float, label: str) -> go.Figu
     -------
     go.Figure with one marker trace, ``meta`` = ``"pairs"``.
     """
+    # The same range on both axes, so a correlation looks like one.
+    reach = float(np.nanmax(np.abs(pairs.to_numpy(dtype=float)))) * 1.1 if len(pairs) else 1.0
     trace = {"type": "scatter", "x": pairs["earlier"], "y": pairs["later"], "mode": "markers",
              "meta": "pairs", "name": "consecutive residuals",
              "marker": {"color": PALETTE[4], "size": 8, "opacity": 0.6, "line": {"width": 0}},
              "hovertemplate": "occasion t: %{x:.2f}<br>occasion t + 1: %{y:.2f}<extra></extra>"}
     return _figure([trace], f"Consecutive within-person residuals, r = {lag1:.2f} · {label}", 440,
-                   xaxis={"title": "residual at occasion t"},
-                   yaxis={"title": "residual at occasion t + 1", "scaleanchor": "x"},
+                   xaxis={"title": "residual at occasion t", "range": [-reach, reach]},
+                   yaxis={"title": "residual at occasion t + 1", "range": [-reach, reach]},
                    showlegend=False)
 
 
@@ -217,16 +222,17 @@ def rejection_rates_figure(rates: pd.DataFrame, alpha: float, n_experiments: int
     ``"expected"`` (x in %).
     """
     keys = list(rates.index)[::-1]
-    names = rates.loc[keys, "analysis"].tolist()
     simulated = rates.loc[keys, "rejection rate"].to_numpy() * 100
+    # The rate in the label: written at the bar's end it collided with the error bar and
+    # the expected-rate marker.
+    names = [f"{name}<br><b>{rate:.1f}%</b>"
+             for name, rate in zip(rates.loc[keys, "analysis"], simulated)]
     interval = 1.96 * rates.loc[keys, "Monte Carlo SE"].to_numpy() * 100
     expected = rates.loc[keys, "expected rate"].to_numpy() * 100
     traces = [
         {"type": "bar", "orientation": "h", "x": simulated, "y": names, "meta": "simulated",
          "name": "simulated", "marker": {"color": [ANALYSIS_COLOURS.get(k, PALETTE[4]) for k in keys]},
          "error_x": {"type": "data", "array": interval, "thickness": 2, "width": 8},
-         "text": [f"{value:.1f}%" for value in simulated], "textposition": "outside",
-         "textfont": {"size": 20}, "cliponaxis": False,
          "hovertemplate": "%{y}: %{x:.1f}% of the experiments<extra></extra>"},
         {"type": "scatter", "mode": "markers", "x": expected, "y": names, "meta": "expected",
          "name": "expected (closed form)",
@@ -235,8 +241,8 @@ def rejection_rates_figure(rates: pd.DataFrame, alpha: float, n_experiments: int
          "hovertemplate": "%{y}: expected %{x:.1f}%<extra></extra>"},
     ]
     top = float(np.nanmax(np.concatenate([simulated + interval, expected, [alpha * 100]])))
-    what = "no true effect" if effect == 0 else f"true effect {effect:g} points"
-    return _figure(traces, f"Experiments with p < {alpha:g} ({n_experiments}, {what}) · {label}",
+    what = "no true effect" if effect == 0 else f"a true effect of {effect:g} points"
+    return _figure(traces, f"Experiments with p < {alpha:g}, {what} · {n_experiments} replicates of the {label[0].lower() + label[1:]}",
                    380, xaxis={"title": "rejection rate (%)", "range": [0, min(100.0, top * 1.2 + 8)]},
                    yaxis={"automargin": True},
                    shapes=[{"type": "line", "xref": "x", "yref": "paper", "x0": alpha * 100,

@@ -5,7 +5,8 @@ Where the pages and their tabs come from (never hard-coded here): app.py's ``st.
 and each page's ``show_views([View("label", ...)], key=...)`` call, read with ``ast`` by
 tests/app_pages.py; the NELS88 page's ``STEPS`` tuple (its ``?step=`` values); for the two
 pages still to be built, pages/foundations.py opens the tabs named in lessons/foundations.md
-(``foundations_view``) and pages/macro_micro.py is linked as a page only.
+(``foundations_view``) and pages/macro_micro.py those of lessons/macro_micro.md
+(``macro_view``) once that lesson is in the tree (until then the map links the page only).
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from hlmlab.course_map import (
     link_problems,
     lesson_tabs,
     load_course_map,
+    pages_in_course_order,
 )
 from hlmlab.lessons import LESSONS_DIR, load_lesson
 
 REPO = Path(__file__).resolve().parents[2]
-NEW_PAGES = {"foundations": "foundations_view", "macro_micro": None}
+# The pages still to be built, and the URL key their tabs will be bound to.
+NEW_PAGES = {"foundations": "foundations_view", "macro_micro": "macro_view"}
 
 
 def _app_pages_module():
@@ -68,8 +71,8 @@ def known_pages() -> dict[str, dict[str, list[str]]]:
     for stem, view_key in NEW_PAGES.items():
         if stem in pages:  # built since: app.py's own page wins
             continue
-        tabs = list(lesson_tabs(load_lesson(stem))) if view_key else []
-        pages[stem] = {view_key: tabs} if view_key else {}
+        has_lesson = (LESSONS_DIR / f"{stem}.md").exists()
+        pages[stem] = {view_key: list(lesson_tabs(load_lesson(stem)))} if has_lesson else {}
     return pages
 
 
@@ -87,6 +90,14 @@ def test_parts_follow_the_deck(course_map):
     assert [e.title for e in parts[-1].entries] == [
         "Discrete responses: logistic and Poisson GLMMs", "Crossed random effects", "Meta-analysis"]
     assert not any(e.covered for e in parts[-1].entries)
+
+
+def test_pages_in_the_course_s_order(course_map):
+    """The sidebar's order (issue 13): foundations, why multilevel, NELS88, JSP,
+    longitudinal, then the later lessons as they land."""
+    _, parts = course_map
+    assert pages_in_course_order(parts) == ["foundations", "why_multilevel", "nels88_two_schools",
+                                            "jsp_schools", "longitudinal", "macro_micro"]
 
 
 def test_every_deck_section_has_a_link_or_says_not_covered(course_map):
