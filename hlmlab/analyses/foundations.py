@@ -62,7 +62,7 @@ Closed forms, for balanced data (every cluster the same shape), used and tested 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Mapping
 
 import numpy as np
@@ -315,7 +315,12 @@ def simulate_sources(settings: SourcesSettings) -> pd.DataFrame:
     (III, IV), ``reading``, ``score``. ``attrs``: ``label`` and ``synthetic`` (True).
     """
     s = settings.canonical()
-    scores = _score_array(s)
+    return _sources_frame(s, _score_array(s))
+
+
+def _sources_frame(s: SourcesSettings, scores: np.ndarray) -> pd.DataFrame:
+    """The rows of :func:`simulate_sources` from the score array (individuals, occasions,
+    readings) of canonical settings ``s``."""
     n_ind, T, r = scores.shape
     columns: dict[str, np.ndarray] = {}
     per_individual = T * r
@@ -347,6 +352,7 @@ class FittedLevel:
     ----------
     key : its key in the fit's ``variance`` mapping (``tau00``/``sigma2`` for two levels,
         the column names and ``residual`` for three).
+    unit : the level's unit ("family"), naming its ICC.
     label : what a student reads ("between families").
     symbol : its symbol in the ICC formulas.
     sources : the simulated sources it holds (:data:`SOURCE_LABELS` keys).
@@ -355,6 +361,7 @@ class FittedLevel:
     """
 
     key: str
+    unit: str
     label: str
     symbol: str
     sources: tuple[str, ...]
@@ -371,55 +378,55 @@ class _ModelPlan:
     formula: str
 
 
+def _level(unit: str, label: str, symbol: str, sources: tuple[str, ...], pair: str = "") -> FittedLevel:
+    return FittedLevel("", unit, label, symbol, sources, pair)
+
+
+# The components a fitted model can have; each model sets the keys its fit reports them by.
+_FAMILY = _level("family", "between families", "σ²_f", ("family",), "two members of the same family")
+_INDIVIDUAL = _level("individual", "between individuals", "σ²_i", ("individual",),
+                     "two readings of the same individual")
+_INDIVIDUAL_OVER_TIME = replace(_INDIVIDUAL, pair="two readings of one individual at different occasions")
+_MEMBER = _level("individual", "between individuals (family members)", "σ²_i", ("individual",),
+                 "two readings of the same family member")
+_OCCASION = _level("occasion", "between occasions (serial deviations)", "σ²_o", ("serial",),
+                   "two readings of one individual at the same occasion")
+_RESIDUAL = {
+    "measurement": _level("reading", "measurement error (residual)", "σ²_e", ("measurement",)),
+    "individual": _level("reading", "residual: individual + measurement error", "σ²_e",
+                         ("individual", "measurement")),
+    "serial": _level("reading", "residual: occasion deviations + measurement error", "σ²_e",
+                     ("serial", "measurement")),
+}
+
+
 def _model_plan(s: SourcesSettings) -> _ModelPlan:
     """Which model matches the design, and which simulated sources each component holds."""
     time = ("time",) if s.over_time else ()
     fixed = "time" if s.over_time else "1"
+    if s.design == "I" and s.readings == 1:
+        total = _level("reading", "total (individual + measurement error)", "σ²",
+                       ("individual", "measurement"))
+        return _ModelPlan("none", None, None, (), (replace(total, key="total"),), f"{OUTCOME} ~ 1")
+    if s.readings == 1 and s.design in ("II", "III"):  # two levels: the rest is residual
+        group, top, rest = (("family", _FAMILY, "individual") if s.design == "II" else
+                            ("individual", _INDIVIDUAL_OVER_TIME, "serial"))
+        levels = (replace(top, key="tau00"), replace(_RESIDUAL[rest], key="sigma2"))
+        return _ModelPlan("two", group, None, time, levels, f"{OUTCOME} ~ {fixed} + (1 | {group})")
     if s.design == "I":
-        if s.readings == 1:
-            return _ModelPlan("none", None, None, (), (
-                FittedLevel("total", "total (individual + measurement error)", "σ²",
-                            ("individual", "measurement")),), f"{OUTCOME} ~ 1")
-        return _ModelPlan("two", "individual", None, (), (
-            FittedLevel("tau00", "between individuals", "σ²_i", ("individual",),
-                        "two readings of the same individual"),
-            FittedLevel("sigma2", "measurement error (residual)", "σ²_e", ("measurement",)),
-        ), f"{OUTCOME} ~ 1 + (1 | individual)")
-    if s.design == "II" and s.readings == 1:
-        return _ModelPlan("two", "family", None, (), (
-            FittedLevel("tau00", "between families", "σ²_f", ("family",),
-                        "two members of the same family"),
-            FittedLevel("sigma2", "residual: individual + measurement error", "σ²_e",
-                        ("individual", "measurement")),
-        ), f"{OUTCOME} ~ 1 + (1 | family)")
-    if s.design == "III" and s.readings == 1:
-        return _ModelPlan("two", "individual", None, time, (
-            FittedLevel("tau00", "between individuals", "σ²_i", ("individual",),
-                        "two readings of one individual at different occasions"),
-            FittedLevel("sigma2", "residual: occasion deviations + measurement error", "σ²_e",
-                        ("serial", "measurement")),
-        ), f"{OUTCOME} ~ time + (1 | individual)")
+        levels = (replace(_INDIVIDUAL, key="tau00"), replace(_RESIDUAL["measurement"], key="sigma2"))
+        return _ModelPlan("two", "individual", None, (), levels, f"{OUTCOME} ~ 1 + (1 | individual)")
     if s.design == "III":
-        return _ModelPlan("three", "individual", "occasion", time, (
-            FittedLevel("individual", "between individuals", "σ²_i", ("individual",),
-                        "two readings of one individual at different occasions"),
-            FittedLevel("occasion", "between occasions (serial deviations)", "σ²_o",
-                        ("serial",), "two readings of one individual at the same occasion"),
-            FittedLevel("residual", "measurement error (residual)", "σ²_e", ("measurement",)),
-        ), f"{OUTCOME} ~ time + (1 | individual) + (1 | individual:occasion)")
-    residual = (FittedLevel("residual", "measurement error (residual)", "σ²_e", ("measurement",))
-                if s.design == "II" else
-                FittedLevel("residual", "residual: occasion deviations + measurement error",
-                            "σ²_e", ("serial", "measurement")))
-    member_pair = ("two readings of the same family member" if s.design == "II" else
-                   "two readings of one family member at different occasions")
-    return _ModelPlan("three", "family", "member", time, (
-        FittedLevel("family", "between families", "σ²_f", ("family",),
-                    "two members of the same family"),
-        FittedLevel("member", "between individuals (family members)", "σ²_i", ("individual",),
-                    member_pair),
-        residual,
-    ), f"{OUTCOME} ~ {fixed} + (1 | family) + (1 | family:member)")
+        group, subgroup, levels = "individual", "occasion", (_INDIVIDUAL_OVER_TIME, _OCCASION,
+                                                             _RESIDUAL["measurement"])
+    else:
+        member = _MEMBER if s.design == "II" else replace(
+            _MEMBER, pair="two readings of one family member at different occasions")
+        residual = _RESIDUAL["measurement" if s.design == "II" else "serial"]
+        group, subgroup, levels = "family", "member", (_FAMILY, member, residual)
+    levels = tuple(replace(level, key=key) for level, key in zip(levels, (group, subgroup, "residual")))
+    return _ModelPlan("three", group, subgroup, time, levels,
+                      f"{OUTCOME} ~ {fixed} + (1 | {group}) + (1 | {group}:{subgroup})")
 
 
 def _fit(data: pd.DataFrame, plan: _ModelPlan) -> MultilevelFit | ThreeLevelFit | None:
@@ -628,7 +635,7 @@ def _icc_table(plan: _ModelPlan, estimates: np.ndarray, targets: np.ndarray) -> 
     symbols = [level.symbol for level in plan.levels]
     for j, level in enumerate(plan.levels[:-1]):
         rows.append({
-            "ICC": f"ICC ({level.label})",
+            "ICC": f"ICC ({level.unit})",
             "formula": f"({' + '.join(symbols[:j + 1])}) / ({' + '.join(symbols)})"
                        if j else f"{symbols[0]} / ({' + '.join(symbols)})",
             "correlation of": level.pair,
@@ -775,7 +782,8 @@ def compute_sources(settings: SourcesSettings) -> SourcesResult:
     """
     s = settings.canonical()
     plan = _model_plan(s)
-    data = simulate_sources(s)
+    scores = _score_array(s)
+    data = _sources_frame(s, scores)
     messages: list[Diagnostic] = []
     fit = None
     try:
@@ -788,7 +796,7 @@ def compute_sources(settings: SourcesSettings) -> SourcesResult:
     targets = _targets(s, plan)
     serial = None
     if s.over_time:
-        serial = _serial_effect(s, plan, fit, targets, _score_array(s))
+        serial = _serial_effect(s, plan, fit, targets, scores)
     messages[:0] = _design_messages(s, plan, serial)
     partition = _partition_table(s, plan, estimates, targets)
     truth = _truth_table(s)
@@ -991,7 +999,7 @@ class ExperimentResult:
     boundary_share: float
     messages: tuple[Diagnostic, ...]
     experiment_figure: go.Figure
-    rates_figure: go.Figure = field(repr=False)
+    rates_figure: go.Figure
 
 
 def _two_sided_p(t: float, df: float) -> float:

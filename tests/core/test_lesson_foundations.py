@@ -574,3 +574,20 @@ def test_definitions_examples_and_terminology_are_all_there():
         assert term in terms, term
     assert "Sampling" in LESSON["summary"].body or "sampling" in LESSON["summary"].body
     assert "overwhelmingly complex" in LESSON["summary"].body
+
+
+@pytest.mark.parametrize("design", ["I", "II", "III", "IV"])
+@pytest.mark.parametrize("extreme", [
+    dict(sd_family=0.0, sd_individual=0.0, sd_serial=0.0, sd_measurement=0.2),
+    dict(n_families=5, members=2, n_individuals=5, occasions=3, readings=1, serial_correlation=0.95),
+    dict(sd_family=3.0, sd_individual=3.0, sd_serial=3.0, sd_measurement=3.0, readings=4),
+])
+def test_every_slider_extreme_gives_a_result_or_a_plain_message(design, extreme):
+    """Zero variances (boundary fits), the smallest designs and the largest SDs: a result
+    whose problems are Diagnostics, never an exception."""
+    result = fnd.compute_sources(fnd.SourcesSettings(design=design, **extreme))
+    assert result.partition_figure is not None and len(result.partition)
+    if result.fit is not None and not result.fit.usable:
+        assert any(m.severity == "error" for m in result.messages)
+    if result.fit is not None and result.fit.singular:
+        assert any("Boundary" in m.headline for m in result.messages)
