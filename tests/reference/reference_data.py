@@ -13,6 +13,16 @@ from hlmlab import datasets
 from hlmlab.analyses import longitudinal
 from hlmlab.analyses import why_multilevel as designs
 from hlmlab.analyses import macro_micro
+from hlmlab.analyses import foundations
+
+
+def _sources(**settings):
+    return foundations.simulate_sources(foundations.SourcesSettings(**settings))
+
+
+def _experiment(**settings):
+    return foundations.simulate_experiment(foundations.ExperimentSettings(**settings))
+
 
 REFERENCE_DATA = {
     "nels88_replica": datasets.load_nels88_replica,
@@ -47,6 +57,15 @@ REFERENCE_DATA = {
         macro_micro.AbilityGroupingSettings()),
     "macro_micro_measurement": lambda: macro_micro.simulate_measurement_error(
         macro_micro.MeasurementErrorSettings()),
+    # Foundations lesson (hlmlab/analyses/foundations.py): the sources-of-variability panel at
+    # its default settings in each design (and with one reading, where that changes the
+    # model), and the experiment panel at its defaults with either mechanism.
+    **{f"foundations_sources_{design}": partial(_sources, design=design)
+       for design in foundations.DESIGNS},
+    "foundations_sources_II_one_reading": partial(_sources, design="II", readings=1),
+    "foundations_sources_III_one_reading": partial(_sources, design="III", readings=1),
+    "foundations_experiment_teacher": partial(_experiment, mechanism="teacher"),
+    "foundations_experiment_peers": partial(_experiment, mechanism="peers"),
 }
 
 
