@@ -626,6 +626,27 @@ class Student:
                 record.error("value_not_kept", f"sent {value}, page holds {kept}")
 
 
+async def open_page_once(port: int, page: str, query: str = "", host: str = "127.0.0.1",
+                         timeout: float = 120.0) -> RunOutcome:
+    """Open one page as a new browser tab would and wait for its first run to finish.
+
+    Used to warm a worker before the balancer sends it students (scripts/warm_worker.py).
+    Raises Disconnected or RunTimeout when the page does not finish.
+    """
+    options = parse_options(["--host", host, "--port", str(port), "--page", page, "--query", query,
+                             "--slider", "", "--timeout", str(timeout)])
+    record = Record()
+    student = Student(0, options, record, ValuePlan(options, 0), 0.0)
+    try:
+        outcome = await student.open_page(replaying=False)
+    finally:
+        if student.connection is not None:
+            await student.connection.close()
+    outcome.exceptions.extend(f"{e['kind']}: {e['detail']}" for e in record.error_examples
+                              if e["kind"] != "exception_element")
+    return outcome
+
+
 # --------------------------------------------------------------------------- server sampling
 
 
