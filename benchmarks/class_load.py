@@ -47,9 +47,11 @@ import math
 import os
 import random
 import signal
+import socket
 import statistics
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -647,6 +649,27 @@ async def open_page_once(port: int, page: str, query: str = "", host: str = "127
     return outcome
 
 
+def wait_healthy(port: int, timeout: float = 60.0, host: str = "127.0.0.1") -> float | None:
+    """Seconds until ``/_stcore/health`` answers 200 on ``port``; None if it never does."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            with urllib.request.urlopen(f"http://{host}:{port}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return None
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (for a test or benchmark server)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 # --------------------------------------------------------------------------- server sampling
 
 
@@ -820,6 +843,7 @@ async def run_class(options) -> dict:
                                    if options.lockstep else None),
         "moves_planned": options.n * options.k, "moves_done": len(record.moves),
         "moves_failed": record.moves_failed, "cold_moves": record.cold_moves,
+        "reconnect": summarise_seconds(record.reconnects),
         "moves_sent": {"fragment": record.fragment_moves, "full": record.full_moves},
         "students_done": record.students_done,
         "errors_total": sum(record.errors.values()), "errors": record.errors,

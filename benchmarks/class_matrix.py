@@ -27,11 +27,9 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,24 +48,11 @@ SCENARIOS = [
 STREAMLIT_FLAGS = ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_healthy(port: int, timeout: float = 60.0) -> float:
-    """Seconds until /_stcore/health answers ok through ``port``."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return time.monotonic() - started
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"no healthy server on port {port} after {timeout} s")
+def wait_healthy_or_fail(port: int, timeout: float = 60.0) -> float:
+    seconds = class_load.wait_healthy(port, timeout)
+    if seconds is None:
+        raise RuntimeError(f"no healthy server on port {port} after {timeout} s")
+    return seconds
 
 
 class Server:
@@ -77,7 +62,7 @@ class Server:
         self.mode = mode
         self.workers = workers
         self.run_dir = run_dir
-        self.port = free_port()
+        self.port = class_load.free_port()
         self.process = None
         self.log = None
 
@@ -91,11 +76,11 @@ class Server:
         else:
             env.update(HLMLAB_PORT=str(self.port), HLMLAB_WORKERS=str(self.workers),
                        HLMLAB_RUN_DIR=str(self.run_dir / "serve"), HLMLAB_SKIP_INSTALL="1",
-                       HLMLAB_WORKER_BASE_PORT=str(free_port() + 0))
+                       HLMLAB_WORKER_BASE_PORT=str(class_load.free_port()))
             command = ["bash", "scripts/serve_class.sh"]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
-        self.healthy_after = wait_healthy(self.port)
+        self.healthy_after = wait_healthy_or_fail(self.port)
         if self.mode == "class":
             self.wait_workers_ready()
         return self
