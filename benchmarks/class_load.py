@@ -805,6 +805,7 @@ TABLE_HEADER = ("| page · slider | N | values | first load p50 / p95 / max | mo
 async def run_class(options) -> dict:
     """Run the whole class and return the report (a JSON-able dict)."""
     record = Record()
+    load_before = os.getloadavg()
     plan = ValuePlan(options, options.seed)
     sampler = ServerSampler(options.server_pid, options.pid_file, options.sample_interval)
     sampler.start()
@@ -850,6 +851,8 @@ async def run_class(options) -> dict:
         "error_examples": record.error_examples,
         "moves_per_s": round(len(record.moves) / active, 2) if active else None,
         "wall_s": round(wall, 1), "truncated": bool(pending),
+        # other jobs on the machine move every number: the 1-minute load average around the run
+        "host_load_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "server": server,
         "server_cpu_s_per_move": (round(server["cpu_s"] / len(record.moves), 4)
                                   if server and record.moves else None),

@@ -58,9 +58,10 @@ def wait_healthy_or_fail(port: int, timeout: float = 60.0) -> float:
 class Server:
     """A server started for one scenario: one Streamlit process or serve_class.sh."""
 
-    def __init__(self, mode: str, workers: int, run_dir: Path):
+    def __init__(self, mode: str, workers: int, run_dir: Path, warm_workers: bool = True):
         self.mode = mode
         self.workers = workers
+        self.warm_workers = warm_workers
         self.run_dir = run_dir
         self.port = class_load.free_port()
         self.process = None
@@ -75,14 +76,18 @@ class Server:
                        "--server.port", str(self.port)]
         else:
             env.update(HLMLAB_PORT=str(self.port), HLMLAB_WORKERS=str(self.workers),
-                       HLMLAB_RUN_DIR=str(self.run_dir / "serve"), HLMLAB_SKIP_INSTALL="1",
-                       HLMLAB_WORKER_BASE_PORT=str(class_load.free_port()))
+                       HLMLAB_RUN_DIR=str(self.run_dir / "serve"), HLMLAB_BIND="127.0.0.1",
+                       HLMLAB_WORKER_BASE_PORT=str(class_load.free_port()),
+                       HLMLAB_WARM="1" if self.warm_workers else "0")
             command = ["bash", "scripts/serve_class.sh"]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
-        self.healthy_after = wait_healthy_or_fail(self.port)
+        started = time.monotonic()
         if self.mode == "class":
             self.wait_workers_ready()
+        # through the balancer: healthy once a worker answers (with warm-up: once it is warm)
+        wait_healthy_or_fail(self.port, 240)
+        self.healthy_after = time.monotonic() - started
         return self
 
     def wait_workers_ready(self, timeout: float = 120.0) -> None:
@@ -90,8 +95,9 @@ class Server:
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             if ready.exists():
-                self.ready_after = time.monotonic() - started + self.healthy_after
                 return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve_class.sh exited: see {self.run_dir / 'server.log'}")
             time.sleep(0.2)
         raise RuntimeError("serve_class.sh never reported its workers ready")
 
@@ -143,13 +149,13 @@ def prewarm(port: int, scenario: tuple, args, lockstep: bool) -> None:
 def run_scenario(scenario, n, values, args, out_dir: Path, extra=None) -> dict:
     lockstep = values == "lockstep"
     label = f"{scenario[0]}_n{n}_{values}"
-    with Server(args.serve, args.workers, out_dir / "runs" / label) as server:
-        if values in ("warm", "lockstep-warm"):
+    with Server(args.serve, args.workers, out_dir / "runs" / label, args.warm_workers) as server:
+        if values == "warm" and args.prewarm:
             prewarm(server.port, scenario, args, lockstep=False)
         options = class_options(server.port, scenario, n, "warm" if values != "cold" else "cold",
                                 args, server.pid_args, lockstep, extra)
         summary = asyncio.run(class_load.run_class(options))
-        summary["server_healthy_after_s"] = round(server.healthy_after, 2)
+        summary["server_ready_after_s"] = round(server.healthy_after, 2)
         summary["serve"] = {"mode": args.serve, "workers": args.workers if args.serve == "class" else 1}
     (out_dir / f"{label}.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(summary["table_row"], flush=True)
@@ -171,6 +177,10 @@ def main() -> int:
     parser.add_argument("--max-wall", type=float, default=300.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-expect-chart", dest="expect_chart", action="store_false")
+    parser.add_argument("--no-warm-workers", dest="warm_workers", action="store_false",
+                        help="--serve class: workers join as soon as they answer (no warm-up)")
+    parser.add_argument("--no-prewarm", dest="prewarm", action="store_false",
+                        help="warm scenarios: do not send the values once before the class")
     args = parser.parse_args()
     out_dir = ROOT / "benchmarks" / "out" / "class" / args.tag
     out_dir.mkdir(parents=True, exist_ok=True)
