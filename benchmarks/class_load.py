@@ -870,6 +870,9 @@ async def run_class(options) -> dict:
             "reconnects": summarise_seconds(record.reconnects),
             "moves_after_kill": summarise_seconds(after),
         }
+    if options.timeline:
+        summary["timeline"] = [[round(t - started, 3), round(latency, 4)]
+                               for t, latency in sorted(record.move_times)]
     summary["table_row"] = table_row(options, summary)
     return summary
 
@@ -920,6 +923,8 @@ def parse_options(argv=None):
                         help="failover: SIGKILL one worker S s into the run")
     parser.add_argument("--kill-pid", type=int, default=None,
                         help="the worker to kill (default: the first of --pid-file)")
+    parser.add_argument("--timeline", action="store_true",
+                        help="add every move's (finished at s, latency s) to the report")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", help="write the JSON report here (default: stdout)")
     options = parser.parse_args(argv)
