@@ -508,11 +508,11 @@ class Student:
         options = self.options
         self.open_count += 1
         await http_get(options.host, options.port, self.page_path(), self.cookies, options.timeout)
-        previous_cache = self.connection.message_cache if self.connection else {}
+        # The tab keeps its ForwardMsg cache across reconnects, as the frontend does: entries
+        # are addressed by content hash, so they stay valid on another worker.
+        kept_cache = self.connection.message_cache if self.connection else {}
         self.connection = PageConnection(options, self.cookies)
-        # A reconnecting tab keeps its ForwardMsg cache only for the same server session;
-        # a new worker knows nothing of it, so the hashes are not offered again.
-        del previous_cache
+        self.connection.message_cache = kept_cache
         await self.connection.open()
         if not replaying:
             self.book = WidgetBook()
