@@ -79,13 +79,17 @@ LOCAL_ADDRESSES=" 127.0.0.1 localhost ::1 $(hostname 2>/dev/null || true) $(host
 is_local() { [[ "$1" == 127.* ]] || [[ "$LOCAL_ADDRESSES" == *" $1 "* ]]; }
 server_name() { local entry="$1"; entry="${entry//:/_}"; echo "${entry//[^A-Za-z0-9._-]/_}"; }
 
+# HAProxy's admin socket (a unix socket path is limited to about 100 bytes)
+SOCKET="$RUN_DIR/haproxy.sock"
+[ "${#SOCKET}" -le 96 ] || SOCKET="${TMPDIR:-/tmp}/hlmlab-haproxy-$PORT.sock"
+
 write_haproxy_config() {  # the template with this worker list; prints the file's path
   local servers="" entry name config="$RUN_DIR/haproxy.cfg"
   for entry in "${ENTRIES[@]}"; do
     name="$(server_name "$entry")"
     servers+="    server $name $entry cookie $name"$'\n'
   done
-  sed -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@BIND@|$BIND|g" -e "s|@PORT@|$PORT|g" \
+  sed -e "s|@SOCKET@|$SOCKET|g" -e "s|@BIND@|$BIND|g" -e "s|@PORT@|$PORT|g" \
       scripts/haproxy.cfg.template \
     | awk -v servers="$servers" '/^@SERVERS@$/ {printf "%s", servers; next} {print}' > "$config"
   echo "$config"
@@ -180,13 +184,13 @@ log "local workers warm after $((SECONDS - started)) s"
 # ------------------------------------------------------------------ the balancer
 if [ "$ROLE" = all ]; then
   config="$(write_haproxy_config)"
-  haproxy -c -q -f "$config"
+  haproxy -c -f "$config" > /dev/null
   haproxy -db -f "$config" >> "$RUN_DIR/haproxy.log" 2>&1 &
   HAPROXY_PID=$!
   echo "$HAPROXY_PID" > "$RUN_DIR/haproxy.pid"
-  for _ in $(seq 100); do [ -S "$RUN_DIR/haproxy.sock" ] && break; sleep 0.1; done
+  for _ in $(seq 100); do [ -S "$SOCKET" ] && break; sleep 0.1; done
   kill -0 "$HAPROXY_PID" 2>/dev/null || { log "HAProxy failed to start: see $RUN_DIR/haproxy.log"; exit 1; }
-  log "HAProxy (pid $HAPROXY_PID) on ${BIND}:$PORT -> ${ENTRIES[*]}; config $config"
+  log "HAProxy (pid $HAPROXY_PID) on ${BIND}:$PORT -> ${ENTRIES[*]}; config $config, admin socket $SOCKET"
   echo "  HLM Lab for a lecture hall: http://localhost:$PORT" >&2
 fi
 touch "$RUN_DIR/ready"
