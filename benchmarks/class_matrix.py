@@ -58,7 +58,9 @@ def wait_healthy_or_fail(port: int, timeout: float = 60.0) -> float:
 class Server:
     """A server started for one scenario: one Streamlit process or serve_class.sh."""
 
-    def __init__(self, mode: str, workers: int, run_dir: Path, warm_workers: bool = True):
+    def __init__(self, mode: str, workers: int, run_dir: Path, warm_workers: bool = True,
+                 extra_flags: list | None = None):
+        self.extra_flags = extra_flags or []
         self.mode = mode
         self.workers = workers
         self.warm_workers = warm_workers
@@ -73,7 +75,7 @@ class Server:
         self.log = open(self.run_dir / "server.log", "ab")
         if self.mode == "single":
             command = [sys.executable, "-m", "streamlit", "run", "app.py", *STREAMLIT_FLAGS,
-                       "--server.port", str(self.port)]
+                       "--server.port", str(self.port), *self.extra_flags]
         else:
             env.update(HLMLAB_PORT=str(self.port), HLMLAB_WORKERS=str(self.workers),
                        HLMLAB_RUN_DIR=str(self.run_dir / "serve"), HLMLAB_BIND="127.0.0.1",
@@ -149,7 +151,8 @@ def prewarm(port: int, scenario: tuple, args, lockstep: bool) -> None:
 def run_scenario(scenario, n, values, args, out_dir: Path, extra=None) -> dict:
     lockstep = values == "lockstep"
     label = f"{scenario[0]}_n{n}_{values}"
-    with Server(args.serve, args.workers, out_dir / "runs" / label, args.warm_workers) as server:
+    with Server(args.serve, args.workers, out_dir / "runs" / label, args.warm_workers,
+                args.streamlit_flag) as server:
         if values == "warm" and args.prewarm:
             prewarm(server.port, scenario, args, lockstep=False)
         options = class_options(server.port, scenario, n, "warm" if values != "cold" else "cold",
@@ -179,6 +182,9 @@ def main() -> int:
     parser.add_argument("--no-expect-chart", dest="expect_chart", action="store_false")
     parser.add_argument("--no-warm-workers", dest="warm_workers", action="store_false",
                         help="--serve class: workers join as soon as they answer (no warm-up)")
+    parser.add_argument("--streamlit-flag", action="append", default=[],
+                        help="--serve single: an extra streamlit flag, e.g. "
+                             "--streamlit-flag=--server.fileWatcherType=none (repeatable)")
     parser.add_argument("--no-prewarm", dest="prewarm", action="store_false",
                         help="warm scenarios: do not send the values once before the class")
     args = parser.parse_args()
