@@ -40,7 +40,8 @@ BUCKETS = [
     ("Streamlit's source file watcher (sys.modules scan)", r"local_sources_watcher"),
     ("building tables (hlmlab/report.py)", r"hlmlab/report\.py"),
     ("st.dataframe / st.table: pandas -> Arrow", r"dataframe_util|elements/arrow\.py|arrow_table|pyarrow|marshall"),
-    ("st.cache_data hit: unpickle", r"_pickle|pickle\.loads|cache_data_api.*_read_from|storage.*\bget\b"),
+    # pickle.loads is C: py-spy shows the Python line that calls it, DataCache.read_result
+    ("st.cache_data hit: unpickle", r"DataCache\.read_result|_pickle|pickle\.loads"),
     ("cache key hashing", r"hashing\.py"),
     ("chart: show_chart / figure JSON", r"show_chart|prepare_chart|_plotly_chart|plotly|bidi_component|to_json"),
     ("pandas work in the page", r"pandas/core"),
@@ -78,9 +79,11 @@ def bucket_shares(collapsed: str) -> tuple[dict, list, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--page", required=True)
+    parser.add_argument("--analyse", metavar="RAW",
+                        help="only re-read a saved py-spy raw file and print its buckets")
+    parser.add_argument("--page")
     parser.add_argument("--query", default="")
-    parser.add_argument("--slider", required=True)
+    parser.add_argument("--slider")
     parser.add_argument("--students", type=int, default=4)
     parser.add_argument("--moves", type=int, default=25)
     parser.add_argument("--think", type=float, default=0.3)
@@ -88,6 +91,13 @@ def main() -> int:
     parser.add_argument("--py-spy", default="py-spy")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "profile"))
     args = parser.parse_args()
+    if args.analyse:
+        shares, hottest, samples = bucket_shares(Path(args.analyse).read_text())
+        print(json.dumps({"gil_samples": samples, "inclusive_share_pct": shares,
+                          "hottest_own": hottest}, indent=2))
+        return 0
+    if not (args.page and args.slider):
+        parser.error("--page and --slider are needed (or --analyse RAW)")
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     port = class_load.free_port()
