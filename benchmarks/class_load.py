@@ -794,12 +794,13 @@ def table_row(options, summary: dict) -> str:
             f"{ms(moves, 'p50_ms')} / {ms(moves, 'p95_ms')} / {ms(moves, 'max_ms')} | {errors} | "
             f"{summary['moves_per_s'] or '-'} | {server.get('rss_peak_mb', '-')} MB | "
             f"{server.get('cpu_mean_pct', '-')} % | "
-            f"{'-' if cpu_per_move is None else f'{cpu_per_move * 1000:.0f} ms'} |")
+            f"{'-' if cpu_per_move is None else f'{cpu_per_move * 1000:.0f} ms'} | "
+            f"{'-' if not summary.get('host_load_1min') else ' → '.join(f'{v:.1f}' for v in summary['host_load_1min'])} |")
 
 
 TABLE_HEADER = ("| page · slider | N | values | first load p50 / p95 / max | move p50 / p95 / max "
-                "| errors | moves/s | server RSS peak | server CPU mean | server CPU per move |\n"
-                "|---|---|---|---|---|---|---|---|---|---|")
+                "| errors | moves/s | server RSS peak | server CPU mean | server CPU per move "
+                "| host load |\n|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 async def run_class(options) -> dict:

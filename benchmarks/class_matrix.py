@@ -165,9 +165,32 @@ def run_scenario(scenario, n, values, args, out_dir: Path, extra=None) -> dict:
     return summary
 
 
+def render_table(out_dir: Path) -> str:
+    """The Markdown table of every report in ``out_dir`` (re-rendered from the JSON files)."""
+    def order(path: Path):
+        name, _, rest = path.stem.rpartition("_n")
+        size, _, values = rest.partition("_")
+        names = [s[0] for s in SCENARIOS]
+        return (names.index(name) if name in names else 99, int(size),
+                ("cold", "warm", "lockstep").index(values) if values in ("cold", "warm", "lockstep") else 9)
+
+    rows = []
+    for path in sorted(out_dir.glob("*.json"), key=order):
+        summary = json.loads(path.read_text())
+        page = summary["url"].rsplit("/", 1)[1]
+        options = argparse.Namespace(
+            page=page, query=summary["query"], slider=summary["slider"], n=summary["n"],
+            lockstep=summary["lockstep"], value_list=summary["value_list"] or [],
+            values=summary["values"])
+        rows.append(class_load.table_row(options, summary))
+    return class_load.TABLE_HEADER + "\n" + "\n".join(rows) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tag", required=True, help="output folder under benchmarks/out/class/")
+    parser.add_argument("--render", action="store_true",
+                        help="only print the table of the reports already in the tag's folder")
     parser.add_argument("--serve", choices=("single", "class"), default="single")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--sizes", default="10,50,150")
@@ -189,6 +212,9 @@ def main() -> int:
                         help="warm scenarios: do not send the values once before the class")
     args = parser.parse_args()
     out_dir = ROOT / "benchmarks" / "out" / "class" / args.tag
+    if args.render:
+        print(render_table(out_dir), end="")
+        return 0
     out_dir.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
     wanted = args.values.split(",")
