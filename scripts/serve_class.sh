@@ -30,6 +30,7 @@
 #   --run-dir / HLMLAB_RUN_DIR            logs, pid file, generated haproxy.cfg
 #   --config-only                         write RUN_DIR/haproxy.cfg for the worker list, print
 #                                         its path and exit (tests use it with their own workers)
+#   --install-only                        install HAProxy if it is missing, then exit
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +43,7 @@ WARM="${HLMLAB_WARM:-1}"
 RUN_DIR="${HLMLAB_RUN_DIR:-}"
 ROLE=all
 CONFIG_ONLY=0
+INSTALL_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) PORT="$2"; shift 2 ;;
@@ -53,16 +55,27 @@ while [ $# -gt 0 ]; do
     --no-warm) WARM=0; shift ;;
     --run-dir) RUN_DIR="$2"; shift 2 ;;
     --config-only) CONFIG_ONLY=1; shift ;;
+    --install-only) INSTALL_ONLY=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "serve_class.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 BASE_PORT="${BASE_PORT:-$((PORT + 100))}"
 RUN_DIR="${RUN_DIR:-${TMPDIR:-/tmp}/hlmlab-class-$PORT}"
-mkdir -p "$RUN_DIR" static/ready
-rm -f "$RUN_DIR/ready"
-
 log() { echo "serve_class: $*" >&2; }
+
+if [ "$CONFIG_ONLY" = 0 ]; then
+  if [ "$ROLE" = all ] && ! command -v haproxy >/dev/null 2>&1; then
+    log "installing Debian's haproxy"
+    if [ "$(id -u)" -eq 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy
+    else
+      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy
+    fi
+  fi
+  [ "$INSTALL_ONLY" = 1 ] && exit 0
+fi
+mkdir -p "$RUN_DIR" static/ready
 
 # ------------------------------------------------------------------ the worker list
 ENTRIES=()
@@ -100,14 +113,7 @@ if [ "$CONFIG_ONLY" = 1 ]; then
   exit 0
 fi
 
-if [ "$ROLE" = all ] && ! command -v haproxy >/dev/null 2>&1; then
-  log "installing Debian's haproxy"
-  if [ "$(id -u)" -eq 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy
-  else
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy
-  fi
-fi
+rm -f "$RUN_DIR/ready"
 # Once here, so the workers' own start.sh finds everything installed (concurrent pip
 # installs into one environment can collide).
 python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt

@@ -54,3 +54,10 @@ def stop(process: subprocess.Popen) -> None:
 @pytest.fixture
 def tiny_app() -> Path:
     return HERE / "fragment_slider_app.py"
+
+
+@pytest.fixture(scope="session")
+def haproxy_installed() -> None:
+    """Debian's HAProxy, installed by the lecture-hall command itself when it is missing."""
+    subprocess.run(["bash", "scripts/serve_class.sh", "--install-only"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)

@@ -33,7 +33,7 @@ def png_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def test_cookie_keeps_websocket_upload_and_media_on_one_worker(tmp_path):
+def test_cookie_keeps_websocket_upload_and_media_on_one_worker(tmp_path, haproxy_installed):
     from playwright.sync_api import sync_playwright
 
     app_dir = tmp_path / "app"
