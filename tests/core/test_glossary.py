@@ -20,7 +20,7 @@ REQUIRED = (
     "boundary-fit", "contextual-effect", "cross-level-interaction", "design-effect",
     "random-intercept", "random-slope", "variance-component", "fixed-effect",
     "grand-mean-centring", "group-mean-centring", "empirical-bayes", "reliability",
-    "level-1-residual", "level-2-residual", "deviance",
+    "level-1-residual", "level-2-residual", "deviance", "fixed-effect-se",
 )
 CITATIONS = ("Snijders & Bosker", "Raudenbush & Bryk", "Kish", "Akaike")
 
