@@ -14,3 +14,24 @@ def test_icc_and_design_effect_formulas():
     assert stats.design_effect(0.2, 20) == pytest.approx(1 + 19 * 0.2)
     assert stats.effective_sample_size(400, 0.2, 20) == pytest.approx(400 / 4.8)
     assert np.isnan(stats.icc(0.0, 0.0))
+
+
+def test_likelihood_ratio_test_needs_nested_ml_fits(nels):
+    """2 (logLik larger - logLik smaller) on the difference in parameters; REML fits are
+    refused because their likelihoods depend on the fixed-effects design."""
+    from scipy import stats as sps
+
+    from hlmlab.twolevel import fit_multilevel
+
+    small = fit_multilevel(nels, "math", "homework", "schid", random_slope=False, reml=False)
+    large = fit_multilevel(nels, "math", "homework", "schid", random_slope=False, reml=False,
+                           covariates=("ses",))
+    result = stats.likelihood_ratio_test(small, large)
+    assert result.df == 1
+    assert result.statistic == pytest.approx(2 * (large.loglik - small.loglik))
+    assert result.p_value == pytest.approx(sps.chi2.sf(result.statistic, 1))
+    reml = fit_multilevel(nels, "math", "homework", "schid", random_slope=False)
+    with pytest.raises(ValueError, match="ML"):
+        stats.likelihood_ratio_test(reml, large)
+    with pytest.raises(ValueError, match="more parameters"):
+        stats.likelihood_ratio_test(large, small)
