@@ -260,6 +260,7 @@ def reading_lab():
         with st.expander("The person-mean-centred model in full"):
             st.latex(report.model_latex(comparison.person_mean))
             st.dataframe(report.fixed_effects_table(comparison.person_mean, None), width="stretch")
+            show_estimation_help()
             show_code_tabs(comparison.person_mean)
 
 

@@ -11,7 +11,7 @@ from hlmlab import report
 from hlmlab.lesson_text import LessonSection, load_lesson
 from ui.views import BUTTON_SUFFIX
 
-__all__ = ["ESTIMATION_TERMS", "show_choice_question", "show_code_tabs", "show_diagnostics",
+__all__ = ["ESTIMATION_HELP_LABEL", "ESTIMATION_TERMS", "show_choice_question", "show_code_tabs", "show_diagnostics",
            "show_estimation_help", "show_fit_summary", "show_lesson_section", "show_question",
            "show_source_note"]
 
@@ -98,12 +98,15 @@ def _estimation_entries() -> tuple[LessonSection, ...]:
     return tuple(glossary[key] for key in ESTIMATION_TERMS)
 
 
+ESTIMATION_HELP_LABEL = "REML or ML? Why two standard errors?"
+
+
 def show_estimation_help() -> None:
     """What REML and ML estimate, when to use which, why REML likelihoods of models with
     different fixed effects cannot be compared, and why the two SE columns differ: the
     glossary's entries (``ESTIMATION_TERMS``), folded away, wherever an estimation choice,
     a log-likelihood or the two SE columns are shown."""
-    with st.expander("REML or ML? Why two standard errors?", icon=":material/help:"):
+    with st.expander(ESTIMATION_HELP_LABEL, icon=":material/help:"):
         for entry in _estimation_entries():
             st.markdown(f"**{entry.title}.** {entry.body}")
 
