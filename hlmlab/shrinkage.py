@@ -103,39 +103,33 @@ def shrinkage_weights(data: pd.DataFrame, fit: MultilevelFit) -> pd.DataFrame:
     response = frame[fit.outcome].to_numpy(float)
     for column in covariates:
         response = response - gamma[column] * frame[column].to_numpy(float)
-    x = (frame[slope_name].to_numpy(float) if slope_name
-         else np.zeros(len(frame)))
+    x = frame[slope_name].to_numpy(float) if slope_name else np.zeros(len(frame))
     grouped = pd.DataFrame({"r": response, "x": x, "xx": x * x, "xr": x * response,
                             "g": frame[fit.group].to_numpy()}).groupby("g", sort=True)
     sums = grouped.sum()
     n = grouped.size().to_numpy(float)
     y_mean = sums["r"].to_numpy() / n
     x_mean = sums["x"].to_numpy() / n
-    index = pd.Index(sums.index.to_numpy(), name=fit.group)
     slope = gamma[slope_name] if slope_name else 0.0
-    mean_residual = y_mean - gamma["Intercept"] - slope * x_mean
+    shared = {"n": n.astype(int), "y_mean": y_mean,
+              "x_mean": x_mean if slope_name else np.full(len(n), np.nan),
+              "mean_residual": y_mean - gamma["Intercept"] - slope * x_mean}
     if fit.random_slope:
-        table = _random_slope(fit, n, y_mean, x_mean, sums)
+        own = _random_slope(fit, n, y_mean, x_mean, sums)
     else:
-        table = _random_intercept(fit, n, y_mean, x_mean)
-    table = pd.DataFrame({"mean_residual": mean_residual, **table}, index=index)
-    table = table[list(SHRINKAGE_COLUMNS["random slope" if fit.random_slope
-                                         else "random intercept"])]
-    if not slope_name:
-        table["x_mean"] = np.nan
-    return table
+        own = _random_intercept(fit, n, y_mean - slope * x_mean, slope)
+    table = pd.DataFrame({**shared, **own}, index=pd.Index(sums.index.to_numpy(), name=fit.group))
+    return table[list(SHRINKAGE_COLUMNS["random slope" if fit.random_slope
+                                        else "random intercept"])]
 
 
-def _random_intercept(fit: MultilevelFit, n, y_mean, x_mean) -> dict:
-    """lambda_j and the group intercept lambda_j c_j + (1 - lambda_j) g00."""
-    gamma, variance = fit.fixed, fit.variance
-    slope = gamma[fit.predictor] if fit.predictor else 0.0
-    common = y_mean - slope * x_mean
-    tau00, sigma2 = variance["tau00"], variance["sigma2"]
+def _random_intercept(fit: MultilevelFit, n, common_slope_intercept, slope: float) -> dict:
+    """lambda_j and the group intercept lambda_j c_j + (1 - lambda_j) g00 (c_j the
+    common-slope intercept)."""
+    tau00, sigma2 = fit.variance["tau00"], fit.variance["sigma2"]
     lam = tau00 / (tau00 + sigma2 / n)
-    return {"n": n.astype(int), "y_mean": y_mean, "x_mean": x_mean,
-            "common_slope_intercept": common, "lambda": lam,
-            "intercept": lam * common + (1.0 - lam) * gamma["Intercept"],
+    return {"common_slope_intercept": common_slope_intercept, "lambda": lam,
+            "intercept": lam * common_slope_intercept + (1.0 - lam) * fit.fixed["Intercept"],
             "slope": np.full(len(n), slope)}
 
 
@@ -170,8 +164,7 @@ def _random_slope(fit: MultilevelFit, n, y_mean, x_mean, sums: pd.DataFrame) -> 
             z = np.array([1.0, x_mean[j]])
             weight[j] = T @ z / (z @ T @ z + sigma2 / n[j])
             line[j] = gamma + weight[j] * (y_mean[j] - z @ gamma)
-    return {"n": n.astype(int), "y_mean": y_mean, "x_mean": x_mean, "full_rank": full_rank,
-            "own_intercept": own[:, 0], "own_slope": own[:, 1],
+    return {"full_rank": full_rank, "own_intercept": own[:, 0], "own_slope": own[:, 1],
             "Lambda_00": lam[:, 0, 0], "Lambda_01": lam[:, 0, 1],
             "Lambda_10": lam[:, 1, 0], "Lambda_11": lam[:, 1, 1],
             "reliability_intercept": reliability[:, 0], "reliability_slope": reliability[:, 1],

@@ -118,3 +118,19 @@ def test_pooling_text_numbers_are_the_fits(nels):
 
     titles = [section.title for section in load_lesson("macro_micro").values()]
     assert {"2 · Centring on Hsb82", "3 · Within, between, blended"} <= set(titles)
+
+
+def test_the_page_captions_state_the_same_formulas():
+    """The captions the NELS88 page will show under its school table and slope table
+    (sections school-table-intercept, school-table-slope, slope-table) say what the table's
+    columns satisfy (tests/core/test_report.py checks the columns against the formula)."""
+    from hlmlab.lesson_text import load_lesson
+
+    lesson = load_lesson("nels88_two_schools")
+    intercept = lesson["school-table-intercept"].body
+    assert "common-slope intercept* is mean\nmath − $\\hat\\gamma_{10}$ × mean homework" in intercept
+    assert "λ × common-slope intercept + (1 − λ) × $\\hat\\gamma_{00}$" in intercept
+    assert "not of its own OLS line" in intercept
+    slope = lesson["school-table-slope"].body
+    assert "they are not the weights" in slope and "$\\Lambda_j$ × own OLS line" in slope
+    assert "Macro and micro" in lesson["slope-table"].body
