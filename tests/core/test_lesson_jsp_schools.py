@@ -579,9 +579,10 @@ def test_slope_pairs_figure_draws_the_average_slope_of_a_usable_fit():
 def _lme4_only(case: str) -> dict:
     """The lme4-only reference (tests/reference/cases_lme4_only.csv) of ``case``: fixef/se
     by term and variance components keyed ``vcov:<group>|<var1>|<var2>``."""
-    from conftest import REFERENCE_DIR
+    from pathlib import Path
 
-    values = pd.read_csv(REFERENCE_DIR / "lme4_reference.csv", keep_default_na=False)
+    reference_dir = Path(__file__).resolve().parents[1] / "reference"
+    values = pd.read_csv(reference_dir / "lme4_reference.csv", keep_default_na=False)
     rows = values[values["case"] == case]
     assert len(rows), case
     return {(r.quantity if not r.term else f"{r.quantity}:{r.term}"): float(r.value)
