@@ -12,8 +12,9 @@ usual (``from hlmlab import datasets``). The package never imports Streamlit.
 Layout: ``paths``, ``errors``, ``frames`` (data in), ``deviance`` and ``optimum`` (the
 maths), ``ols``, ``twolevel``, ``threelevel``, ``pooling`` (the models), ``diagnostics``
 (what the fits mean, in words), ``reproduction`` (statsmodels and lme4 code), ``report``,
-``ranking``, ``stats`` (numbers shown), ``style`` and ``figures`` (plots), ``datasets``,
-``synthetic``, ``lesson_text`` (files), and ``analyses/`` (one module pair per lesson).
+``ranking``, ``stats``, ``shrinkage``, ``within_between`` (numbers shown), ``style`` and
+``figures`` (plots), ``datasets``, ``synthetic``, ``lesson_text`` (files), and
+``analyses/`` (one module pair per lesson).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ _EXPORTS = {
     "icc": "stats",
     "design_effect": "stats",
     "effective_sample_size": "stats",
-    "shrinkage_weights": "stats",
+    "shrinkage_weights": "shrinkage",
+    "decompose_slope": "within_between",
     "rank_groups": "ranking",
     "load_nels88": "datasets",
     "load_nels88_replica": "datasets",

@@ -12,7 +12,7 @@ import pandas as pd
 from hlmlab.diagnostics import Diagnostic, not_fitted
 from hlmlab.errors import ModelDataError
 from hlmlab.ols import PerGroupFit, PooledFit, fit_per_group, fit_pooled
-from hlmlab.stats import shrinkage_weights
+from hlmlab.shrinkage import shrinkage_weights
 from hlmlab.twolevel import MultilevelFit, fit_multilevel
 
 __all__ = ["PoolingComparison", "compare_pooling", "fitted_lines"]
@@ -70,7 +70,8 @@ class PoolingComparison:
     messages : why a part is missing: a :class:`hlmlab.diagnostics.Diagnostic` of severity
         ``"error"`` when there is no multilevel fit; empty otherwise (each fit carries its own
         notes).
-    shrinkage : per-group shrinkage weights (see :func:`hlmlab.stats.shrinkage_weights`).
+    shrinkage : per-group empirical Bayes weights and the lines they give (see
+        :func:`hlmlab.shrinkage.shrinkage_weights`), or None without a usable multilevel fit.
     lines : every family's lines over each group's x range (``fitted_lines``); the
         multilevel lines are left out when the fit is not usable.
     """
@@ -118,7 +119,7 @@ def compare_pooling(
     fits: dict = {"pooled": pooled, "per_group": per_group}
     if multilevel is not None and multilevel.usable:
         fits["multilevel"] = multilevel
-        shrinkage = shrinkage_weights(data, predictor, group, multilevel.variance, random_slope)
+        shrinkage = shrinkage_weights(data, multilevel)
     x = data[predictor].astype(float)
     x_ranges = {"all": (float(x.min()), float(x.max()))}
     x_ranges.update(

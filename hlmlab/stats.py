@@ -1,18 +1,19 @@
-"""Small multilevel statistics: ICC, design effect, effective sample size, shrinkage weights.
+"""Small multilevel statistics: ICC, design effect, effective sample size, the
+likelihood-ratio test of nested ML fits.
 
 Formulas follow Snijders & Bosker (2012), *Multilevel Analysis*, 2nd ed.: the ICC (eq. 3.3),
-the design effect 1 + (n - 1) ICC (eq. 3.17), and the shrinkage weight of a group's mean
-(eq. 4.15); the random-slope analogue is Raudenbush & Bryk (2002), eq. 3.56.
+the design effect 1 + (n - 1) ICC (eq. 3.17) and the deviance test (sec. 6.2). A fit's shrinkage weights, which need its
+fixed effects too, are in :mod:`hlmlab.shrinkage`.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import NamedTuple
 
-import numpy as np
-import pandas as pd
+from scipy import stats as sps
 
-__all__ = ["design_effect", "effective_sample_size", "icc", "shrinkage_weights"]
+__all__ = ["LikelihoodRatio", "design_effect", "effective_sample_size", "icc",
+           "likelihood_ratio_test"]
 
 
 def icc(tau00: float, sigma2: float) -> float:
@@ -45,59 +46,44 @@ def effective_sample_size(n_total: float, icc_value: float, cluster_size: float)
     return n_total / design_effect(icc_value, cluster_size)
 
 
-def shrinkage_weights(
-    data: pd.DataFrame,
-    predictor: str | None,
-    group: str,
-    variance: Mapping[str, float],
-    random_slope: bool,
-) -> pd.DataFrame:
-    """How much weight each group's own OLS estimate gets in its multilevel estimate.
+class LikelihoodRatio(NamedTuple):
+    """A likelihood-ratio test of two nested models: ``(statistic, df, p_value)``."""
 
-    Random intercept: lambda_j = tau00 / (tau00 + sigma2 / n_j), exactly the factor by which
-    the group's mean residual is shrunk (Snijders & Bosker 2012, eq. 4.15).
+    statistic: float
+    df: int
+    p_value: float
 
-    Random slope: the reliability of each OLS coefficient, Raudenbush & Bryk (2002, eq. 3.56):
-    lambda_kj = tau_kk / (tau_kk + V_kkj) with V_j = sigma2 (X_j'X_j)^-1, the sampling variance
-    of the group's own OLS coefficient. It reads like the random-intercept weight (between 0
-    and 1, falling as the group's own estimate gets noisier); the empirical Bayes estimate
-    itself uses the whole matrix T (T + V_j)^-1, whose off-diagonal terms mix intercept and
-    slope when they are correlated.
+
+def likelihood_ratio_test(smaller, larger) -> LikelihoodRatio:
+    """Deviance difference of two nested maximum-likelihood fits and its chi-square p-value.
+
+    The statistic 2 (logLik larger - logLik smaller) is referred to a chi-square with as many
+    degrees of freedom as extra parameters (Snijders & Bosker 2012, sec. 6.2). Only ML fits
+    qualify when the fixed effects differ: a REML likelihood is that of residual contrasts
+    that depend on the fixed-effects design, so the REML likelihoods of two models with
+    different fixed effects are likelihoods of different data.
 
     Parameters
     ----------
-    data : the rows that were fitted.
-    predictor : the level-1 predictor (None for the empty model).
-    group : grouping column.
-    variance : mapping with ``tau00, tau11, tau01, sigma2`` (as ``MultilevelFit.variance``).
-    random_slope : whether the model has a random slope.
+    smaller, larger : fits with ``loglik``, ``n_params``, ``n_obs`` and ``reml`` (e.g.
+        :class:`hlmlab.twolevel.MultilevelFit`), ``smaller`` nested in ``larger``.
 
     Returns
     -------
-    DataFrame indexed by group with ``n, lambda_intercept`` and, for random-slope models,
-    ``lambda_slope`` (NaN where the predictor does not vary within the group). 1 means the
-    group keeps its own estimate, 0 complete pooling.
+    LikelihoodRatio
+
+    Raises
+    ------
+    ValueError
+        When either fit is REML, the fits have different rows, or ``larger`` has no more
+        parameters than ``smaller``.
     """
-    sigma2, tau00 = variance["sigma2"], variance["tau00"]
-    rows = {}
-    for label, part in data.groupby(group, sort=True):
-        n = len(part)
-        if not random_slope:
-            rows[label] = {"n": n, "lambda_intercept": tau00 / (tau00 + sigma2 / n)}
-            continue
-        x = part[predictor].to_numpy(dtype=float)
-        sxx = float(np.sum((x - x.mean()) ** 2))
-        if sxx <= 0:
-            rows[label] = {"n": n, "lambda_intercept": np.nan, "lambda_slope": np.nan}
-            continue
-        # Diagonal of sigma2 (X'X)^-1 for X = [1, x]: intercept and slope sampling variances.
-        var_intercept = sigma2 * (1.0 / n + x.mean() ** 2 / sxx)
-        var_slope = sigma2 / sxx
-        rows[label] = {
-            "n": n,
-            "lambda_intercept": tau00 / (tau00 + var_intercept),
-            "lambda_slope": variance["tau11"] / (variance["tau11"] + var_slope),
-        }
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = group
-    return table
+    if smaller.reml or larger.reml:
+        raise ValueError("Compare models by likelihood only with ML fits (reml=False).")
+    if smaller.n_obs != larger.n_obs:
+        raise ValueError("The two fits must use the same rows.")
+    df = larger.n_params - smaller.n_params
+    if df < 1:
+        raise ValueError("The larger model must have more parameters than the smaller one.")
+    statistic = max(2.0 * (larger.loglik - smaller.loglik), 0.0)
+    return LikelihoodRatio(float(statistic), int(df), float(sps.chi2.sf(statistic, df)))

@@ -25,6 +25,7 @@ from ui.views import View, show_views
 from ui.widgets import (
     show_code_tabs,
     show_diagnostics,
+    show_estimation_help,
     show_fit_summary,
     show_lesson_section,
     show_question,
@@ -40,7 +41,8 @@ LEVEL1_VIEWS = ("Math across the years (one line per pupil)", "Math against Rave
 JSP, EXAM = schools.DATASETS["jsp"], schools.DATASETS["exam"]
 # Each regression per school: (predictor, on the school means, only that year).
 REGRESSIONS = {
-    "jsp": {"School mean math on year (the deck's R²)": (JSP.occasion, True, None),
+    "jsp": {"School mean math on year (our reconstruction of the deck's R²)":
+            (JSP.occasion, True, None),
             "Pupils' math on year": (JSP.occasion, False, None),
             "Pupils' math on Raven ability (year 2)": (JSP.intake, False, 2)},
     "exam": {"Pupils' exam score on the reading test": (EXAM.intake, False, None)},
@@ -225,7 +227,10 @@ def view_level2():
     skipped = summary["undefined"]
     st.caption(f"{LABEL}. " + (f"{skipped} school(s) have no R²: a line through two points "
                                "fits exactly, so it says nothing. " if skipped else "")
-               + "R² is that of each school's own OLS line.")
+               + "R² is that of each school's own OLS line."
+               + (" The deck does not say which regression gave its R²s between .6 and .9; "
+                  "school means on year is this app's reconstruction."
+                  if SPEC.occasion is not None else ""))
     show_question(LESSON["question-r2"], key="jsp_level2_q")
 
 
@@ -246,9 +251,17 @@ def view_pooling():
     fit = comparison.multilevel
     with right:
         show_fit_summary(comparison)
+    show_pupils_ignored_note()
     if fit is not None and fit.usable:
         st.dataframe(report.fixed_effects_table(fit, comparison.pooled), width="stretch")
         show_code_tabs(fit)
+
+
+def show_pupils_ignored_note():
+    """JSP's lines and slopes are fitted with schools only, though pupils have up to three
+    records: say so, with what it changes (lessons/jsp_schools.md, pupils-ignored)."""
+    if SPEC.subgroup is not None:
+        st.info(LESSON["pupils-ignored"].body, icon=":material/info:")
 
 
 def warm_pooling_figure(random_slope: bool, families: tuple, values: tuple) -> None:
@@ -326,6 +339,7 @@ def view_ranking():
     with c2:
         st.latex(report.model_latex(fit))
         st.dataframe(report.fixed_effects_table(fit), width="stretch")
+    show_estimation_help()
     show_code_tabs(fit)
     show_question(LESSON["question-rank"], key="jsp_rank_q")
 
@@ -385,6 +399,7 @@ def view_separate():
                    "The multilevel model has a random intercept and slope.")
         for message in comparison.per_group.messages:
             st.caption(str(message))
+    show_pupils_ignored_note()
 
 
 # --------------------------------------------------------------------------- 6. three levels
@@ -412,6 +427,7 @@ def view_levels():
         show_chart(jsp_figures.levels_figure(comparison, LABEL), "jsp_levels_chart")
     with right:
         st.markdown("**The three-level model**")
+        st.latex(report.three_level_latex(three, schools.LEVEL_NAMES))
         summary, fixed = report.three_level_tables(three, schools.LEVEL_NAMES)
         st.dataframe(summary[["shown"]], width="stretch", column_config={"shown": "value"})
         st.dataframe(fixed, width="stretch",
@@ -427,6 +443,7 @@ def view_levels():
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table})
     st.caption(f"{LABEL}. Standard errors are lme4-style (fixed-effects block); the OLS row's "
                "variance is the residual variance of one regression.")
+    show_estimation_help()
     show_code_tabs(three)
     show_question(LESSON["question-levels"], key="jsp_levels_q")
 

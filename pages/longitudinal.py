@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import partial
 
-import pandas as pd
 import streamlit as st
 
 from hlmlab import report
@@ -22,6 +21,7 @@ from ui.widgets import (
     show_choice_question,
     show_code_tabs,
     show_diagnostics,
+    show_estimation_help,
     show_lesson_section,
 )
 
@@ -52,18 +52,19 @@ def reading_fits(n_children, entry_spread, growth, cohort, sd_level, sd_growth, 
 
 
 @st.cache_data(show_spinner=False, max_entries=2048)
-def reading_growth_fit(n_children, entry_spread, growth, cohort, sd_level, sd_growth, noise):
+def reading_growth_fit(n_children, entry_spread, growth, cohort, sd_level, sd_growth, noise,
+                       random_slope=False):
     """Raises ModelDataError when the growth model cannot be fitted (not cached)."""
     data = longitudinal.simulate_reading(n_children, entry_spread, growth, cohort,
                                          sd_level, sd_growth, noise)
-    return longitudinal.fit_reading_growth(data)
+    return longitudinal.fit_reading_growth(data, random_slope)
 
 
-def reading_growth_or_none(settings: tuple):
+def reading_growth_or_none(settings: tuple, random_slope: bool):
     """The growth model of ``settings``, or None when it cannot be fitted (the panel says
     why)."""
     try:
-        return reading_growth_fit(*settings)
+        return reading_growth_fit(*settings, random_slope)
     except ModelDataError:
         return None
 
@@ -71,10 +72,11 @@ def reading_growth_or_none(settings: tuple):
 # Figures are shared as objects: building one validates every trace, about 0.1 s, too slow
 # to repeat on every slider move (Streamlit only reads them).
 @st.cache_resource(show_spinner=False, max_entries=2048)
-def reading_chart(settings: tuple, revealed: bool, with_growth: bool, show_child_lines: bool):
-    """Part 1's chart, with or without the (slow, separately cached) growth model."""
+def reading_chart(settings: tuple, revealed: bool, with_growth: bool, show_child_lines: bool,
+                  random_slope: bool = False):
+    """Part 1's chart, with or without the (separately cached) growth model."""
     comparison = reading_fits(*settings, revealed)
-    growth_fit = reading_growth_or_none(settings) if with_growth else None
+    growth_fit = reading_growth_or_none(settings, random_slope) if with_growth else None
     return lplots.reading_figure(comparison, growth_fit, revealed, show_child_lines,
                                  title="Reading against age · hypothetical (simulated) children")
 
@@ -87,15 +89,17 @@ def growth_chart(settings: tuple):
                                 "Complete children and the rest · simulated growth data")
 
 
-def warm_reading(settings: tuple, revealed: bool, show_child_lines: bool) -> None:
+def warm_reading(settings: tuple, revealed: bool, show_child_lines: bool,
+                 random_slope: bool) -> None:
     """Part 1's fits and chart for ``settings`` (the prefetcher's task)."""
-    prepare_chart(reading_chart(settings, revealed, True, show_child_lines))
-    reading_growth_done().add(settings)
+    prepare_chart(reading_chart(settings, revealed, True, show_child_lines, random_slope))
+    reading_growth_done().add((settings, random_slope))
 
 
 @st.cache_resource
 def reading_growth_done() -> set:
-    """Slider settings whose growth-model fit is already cached (shared by all sessions)."""
+    """(slider settings, random slope) whose growth-model fit is already cached (shared by
+    all sessions)."""
     return set()
 
 
@@ -179,29 +183,38 @@ def reading_lab():
         chart = st.empty()
         show_child_lines = st.toggle("Show each child's line from the multilevel model",
                                      key="long_p1_child_model_lines")
-    # The random-slope fit takes 40-90 ms for up to a hundred children, but up to half a
+        # Opens on the model two measurements per child can carry; the random slope (and
+        # the boundary fit it usually brings) is there to be discovered.
+        random_slope = st.toggle(
+            "Let growth rates differ between children (random slope for age)",
+            key="long_p1_random_slope",
+            help="Four variance parameters from two measurements per child: see "
+                 "'The multilevel growth model' below.")
+    # A random-slope fit takes 40-90 ms for up to a hundred children, but up to half a
     # second for more (or on the boundary). Only then is the chart drawn at once without it,
     # and again when it is ready: drawing twice costs the browser more than a short fit.
     growth_fit, growth_error = None, ""
-    if settings not in reading_growth_done() and n_children > QUICK_FIT_CHILDREN:
+    slow = random_slope and n_children > QUICK_FIT_CHILDREN
+    if slow and (settings, random_slope) not in reading_growth_done():
         show_chart(reading_chart(settings, revealed, False, False), "long_reading_quick_chart",
                    where=chart)
         with side_col:
             with st.spinner("Fitting the multilevel growth model…"):
                 try:
-                    growth_fit = reading_growth_fit(*settings)
+                    growth_fit = reading_growth_fit(*settings, random_slope)
                 except ModelDataError as exc:
                     growth_error = str(exc)
-        reading_growth_done().add(settings)
+        reading_growth_done().add((settings, random_slope))
     else:
         try:
-            growth_fit = reading_growth_fit(*settings)
+            growth_fit = reading_growth_fit(*settings, random_slope)
         except ModelDataError as exc:
             growth_error = str(exc)
-    show_chart(reading_chart(settings, revealed, True, show_child_lines),
+    show_chart(reading_chart(settings, revealed, True, show_child_lines, random_slope),
                key="long_reading_chart", where=chart)
     prefetch_next_steps("long_p1_last", settings, READING_RANGES,
-                        partial(warm_reading, revealed=revealed, show_child_lines=show_child_lines))
+                        partial(warm_reading, revealed=revealed, show_child_lines=show_child_lines,
+                                random_slope=random_slope))
 
     with side_col:
         slopes = comparison.slopes()
@@ -210,6 +223,8 @@ def reading_lab():
         if growth_fit is not None and growth_fit.usable:
             st.metric("Multilevel growth model: slope of age",
                       f"{growth_fit.fixed['age']:+.2f}")
+            st.caption("Multilevel growth model: `reading ~ age + "
+                       + ("(age | child)`" if random_slope else "(1 | child)`") + " (REML).")
         show_diagnostics(comparison.messages)
         if growth_error:
             st.warning(f"No growth model: {growth_error}")
@@ -245,6 +260,7 @@ def reading_lab():
         with st.expander("The person-mean-centred model in full"):
             st.latex(report.model_latex(comparison.person_mean))
             st.dataframe(report.fixed_effects_table(comparison.person_mean, None), width="stretch")
+            show_estimation_help()
             show_code_tabs(comparison.person_mean)
 
 
@@ -304,7 +320,7 @@ def view_real_data():
     with oxboys_tab:
         show_lesson_section(LESSON["oxboys"])
         oxboys = oxboys_fits()
-        ox_linear, ox_quadratic = oxboys.linear, oxboys.quadratic
+        ox_quadratic = oxboys.quadratic
         show_chart(lplots.oxboys_figure(oxboys), key="long_oxboys_chart")
         show_diagnostics(ox_quadratic.messages)
         left, right = st.columns(2)
@@ -312,14 +328,16 @@ def view_real_data():
             st.latex(report.model_latex(ox_quadratic))
             st.dataframe(report.fixed_effects_table(ox_quadratic), width="stretch")
         with right:
-            st.dataframe(pd.DataFrame({
-                "straight line": [ox_linear.variance["sigma2"], ox_linear.aic],
-                "quadratic": [ox_quadratic.variance["sigma2"], ox_quadratic.aic],
-            }, index=["residual variance sigma2", "AIC (REML)"]), width="stretch",
-                column_config={"straight line": NUMBER, "quadratic": NUMBER})
-            st.caption("The residual variance drops when the curve can bend. (AICs of REML fits "
-                       "with different fixed effects are not strictly comparable; refit with ML "
-                       "to test the quadratic term formally.)")
+            st.dataframe(oxboys.comparison_table(), width="stretch",
+                         column_config={"straight line": NUMBER, "quadratic": NUMBER})
+            test = oxboys.likelihood_ratio()
+            st.caption(
+                "The residual variance (REML fits) drops when the curve can bend. The two "
+                "models differ in their fixed effects, so they are compared on their ML fits: "
+                "likelihood-ratio test of the quadratic term, "
+                f"χ² = {test.statistic:.1f} on {test.df} df, "
+                + (f"p = {test.p_value:.3g}" if test.p_value >= 1e-4 else "p < 0.0001") + ".")
+        show_estimation_help()
         show_code_tabs(ox_quadratic)
 
     with egsingle_tab:

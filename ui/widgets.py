@@ -3,14 +3,21 @@ code that reproduces it, and where the data come from. Presentation only, no mat
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import streamlit as st
 
 from hlmlab import report
-from hlmlab.lesson_text import LessonSection
+from hlmlab.lesson_text import LessonSection, load_lesson
 from ui.views import BUTTON_SUFFIX
 
-__all__ = ["show_choice_question", "show_code_tabs", "show_diagnostics", "show_fit_summary",
-           "show_lesson_section", "show_question", "show_source_note"]
+__all__ = ["ESTIMATION_HELP_LABEL", "ESTIMATION_TERMS", "show_choice_question", "show_code_tabs", "show_diagnostics",
+           "show_estimation_help", "show_fit_summary", "show_lesson_section", "show_question",
+           "show_source_note"]
+
+#: The glossary entries (lessons/glossary.md) that explain the REML/ML choice, the
+#: likelihood rows and the two SE columns: one text, shown wherever those appear.
+ESTIMATION_TERMS = ("reml", "ml", "fixed-effect-se")
 
 _SEVERITY = {"error": st.error, "warning": st.warning, "teaching": st.info, "info": st.caption}
 _ICONS = {"error": ":material/error:", "warning": ":material/warning:", "teaching": ":material/school:"}
@@ -85,9 +92,29 @@ def show_source_note(data, synthetic_note: str) -> None:
         st.caption(f"**{label}**: real data.{extra}")
 
 
+@lru_cache(maxsize=1)
+def _estimation_entries() -> tuple[LessonSection, ...]:
+    glossary = load_lesson("glossary")
+    return tuple(glossary[key] for key in ESTIMATION_TERMS)
+
+
+ESTIMATION_HELP_LABEL = "REML or ML? Why two standard errors?"
+
+
+def show_estimation_help() -> None:
+    """What REML and ML estimate, when to use which, why REML likelihoods of models with
+    different fixed effects cannot be compared, and why the two SE columns differ: the
+    glossary's entries (``ESTIMATION_TERMS``), folded away, wherever an estimation choice,
+    a log-likelihood or the two SE columns are shown."""
+    with st.expander(ESTIMATION_HELP_LABEL, icon=":material/help:"):
+        for entry in _estimation_entries():
+            st.markdown(f"**{entry.title}.** {entry.body}")
+
+
 def show_fit_summary(comparison) -> None:
     """Beside a chart: why there is no multilevel fit, or its diagnostics, equation and
-    variance components (all numbers from the fit object, as the reference tests check)."""
+    variance components (all numbers from the fit object, as the reference tests check),
+    and what the estimation method and the two SE columns of its fixed effects mean."""
     fit = comparison.multilevel
     show_diagnostics(comparison.messages)
     if fit is None:
@@ -97,6 +124,7 @@ def show_fit_summary(comparison) -> None:
         st.latex(report.model_latex(fit))
         st.dataframe(report.variance_table(fit)[["shown"]], width="stretch",
                      column_config={"shown": "value"})
+        show_estimation_help()
 
 
 def show_code_tabs(fit, pooled=None) -> None:

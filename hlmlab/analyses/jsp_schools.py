@@ -52,7 +52,7 @@ __all__ = [
     "slope_pairs_summary",
 ]
 
-R2_BAND = (0.6, 0.9)  # the deck: "most R²'s between .6 and .9"
+R2_BAND = (0.6, 0.9)  # the deck: "most R²'s between .6 and .9" (regression unstated)
 
 
 @dataclass(frozen=True)
@@ -172,8 +172,9 @@ def per_school_regressions(data: pd.DataFrame, outcome: str, predictor: str, gro
     """One OLS line per school, of the pupils' scores or of the school's mean scores.
 
     ``on_school_means=True`` regresses each school's *mean* outcome at each value of the
-    predictor (JSP: its three yearly means) on the predictor. That is the regression behind the
-    deck's "most R²'s between .6 and .9": averaging removes the pupil-to-pupil spread, so the
+    predictor (JSP: its three yearly means) on the predictor. The deck's "most R²'s between
+    .6 and .9" does not say which regression it used; this is the app's reconstruction, the
+    one that reproduces the claim: averaging removes the pupil-to-pupil spread, so the
     line through three yearly means fits far better than the line through the pupils' scores
     (whose per-school R² on year is mostly below .2). A school seen in two years has two means,
     which a line fits exactly; its R² is left undefined (NaN) rather than counted as 1.

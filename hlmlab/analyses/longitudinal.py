@@ -47,6 +47,7 @@ from hlmlab.diagnostics import Diagnostic, not_fitted
 from hlmlab.errors import ModelDataError
 from hlmlab.ols import PooledFit, fit_pooled
 from hlmlab.paths import DATA_DIR
+from hlmlab.stats import LikelihoodRatio, likelihood_ratio_test
 from hlmlab.threelevel import ThreeLevelFit, fit_three_level
 from hlmlab.twolevel import MultilevelFit, fit_multilevel
 
@@ -241,8 +242,9 @@ class ReadingComparison:
     messages : a :class:`hlmlab.diagnostics.Diagnostic` (severity ``"error"``) for each
         decomposition model that could not be fitted, saying why.
 
-    The growth model ``reading ~ age + (age | child)`` is fitted apart, by
-    :func:`fit_reading_growth` (slower), so pages can draw the rest first.
+    The growth model (``reading ~ age + (1 | child)``, or with ``(age | child)``) is fitted
+    apart, by :func:`fit_reading_growth` (the random slope is slower), so pages can draw the
+    rest first.
     """
 
     data: pd.DataFrame
@@ -376,19 +378,25 @@ def reading_comparison(data: pd.DataFrame, decompose: bool = True) -> ReadingCom
     )
 
 
-def fit_reading_growth(data: pd.DataFrame) -> MultilevelFit:
-    """The multilevel growth model ``reading ~ age + (age | child)`` (REML).
+def fit_reading_growth(data: pd.DataFrame, random_slope: bool = False) -> MultilevelFit:
+    """The multilevel growth model of Part 1 (REML): ``reading ~ age + (1 | child)`` by
+    default, ``reading ~ age + (age | child)`` with ``random_slope``.
 
-    With two measurements per child a random slope is barely identified (three variance
-    parameters from two points per child), so this fit is slower and often lands on the
-    boundary; the returned fit's ``messages`` say so in plain words.
+    The random intercept is the model two measurements per child can carry. A random
+    intercept and slope has four variance parameters (tau00, tau11, tau01, sigma2), and with
+    two measurements per child there are as many random effects (two per child) as
+    observations: sigma2 and the slope variance are told apart only through the children's
+    slightly different spacing of their two measurements, so the fit is slower and often
+    lands on the boundary (lme4 refuses this model unless its ``check.nobs.vs.nRE`` check is
+    switched off, as tests/reference/lme4_reference.R does). The returned fit's
+    ``messages`` say so when it happens: what a student discovers by asking for the slope.
 
     Raises
     ------
     ModelDataError
         When the model cannot be fitted at all, in words for the student.
     """
-    return _fit_or_explain(data, "reading", "age", "child", random_slope=True)
+    return _fit_or_explain(data, "reading", "age", "child", random_slope=random_slope)
 
 
 # --------------------------------------------------------------------------- Part 2: growth
@@ -718,16 +726,24 @@ EGSINGLE_SEED = 7
 class OxboysGrowth:
     """The Oxford boys' growth curves: straight and quadratic in age, random slope by boy.
 
+    A quadratic in age is still a *linear* model (linear in its parameters: age squared is
+    one more column), fitted exactly like the straight line. The REML fits give the curves
+    and variances shown; the ML fits compare the two models, whose fixed effects differ
+    (the REML likelihoods of such models are not comparable at all).
+
     Attributes
     ----------
     data : :func:`load_oxboys`.
-    linear : ``height ~ age + (age | Subject)`` (REML).
-    quadratic : ``height ~ age + age2 + (age | Subject)`` (REML).
+    linear, quadratic : ``height ~ age + (age | Subject)`` and ``height ~ age + age2 +
+        (age | Subject)`` (REML).
+    linear_ml, quadratic_ml : the same two models by maximum likelihood.
     """
 
     data: pd.DataFrame
     linear: MultilevelFit
     quadratic: MultilevelFit
+    linear_ml: MultilevelFit
+    quadratic_ml: MultilevelFit
 
     def curves(self, points: int = 60) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """The average boy's curve of each usable model over the ages observed: ``{"linear":
@@ -742,12 +758,37 @@ class OxboysGrowth:
             curves["quadratic"] = (grid, f["Intercept"] + f["age"] * grid + f["age2"] * grid**2)
         return curves
 
+    def likelihood_ratio(self) -> LikelihoodRatio:
+        """The likelihood-ratio test of the quadratic term, on the ML fits (1 df)."""
+        return likelihood_ratio_test(self.linear_ml, self.quadratic_ml)
+
+    def comparison_table(self) -> pd.DataFrame:
+        """The two models side by side, each number from the fit it is valid for.
+
+        Returns
+        -------
+        DataFrame with columns ``straight line, quadratic`` and rows ``residual variance
+        sigma2 (REML)``, ``log-likelihood (ML)``, ``AIC (ML)``, ``BIC (ML)`` and
+        ``parameters``.
+        """
+        columns = {"straight line": (self.linear, self.linear_ml),
+                   "quadratic": (self.quadratic, self.quadratic_ml)}
+        return pd.DataFrame(
+            {name: [reml.variance["sigma2"], ml.loglik, ml.aic, ml.bic, float(ml.n_params)]
+             for name, (reml, ml) in columns.items()},
+            index=["residual variance sigma2 (REML)", "log-likelihood (ML)", "AIC (ML)",
+                   "BIC (ML)", "parameters"])
+
 
 def oxboys_growth() -> OxboysGrowth:
-    """Fit the lesson's two growth models to ``nlme::Oxboys``."""
+    """Fit the lesson's two growth models to ``nlme::Oxboys``, by REML and by ML."""
     data = load_oxboys()
-    return OxboysGrowth(data, fit_multilevel(data, "height", "age", "Subject"),
-                        fit_multilevel(data, "height", "age", "Subject", covariates=("age2",)))
+    fits = {(quadratic, reml): fit_multilevel(data, "height", "age", "Subject",
+                                              covariates=("age2",) if quadratic else (),
+                                              reml=reml)
+            for quadratic in (False, True) for reml in (True, False)}
+    return OxboysGrowth(data, fits[False, True], fits[True, True], fits[False, False],
+                        fits[True, False])
 
 
 @dataclass(frozen=True)

@@ -62,8 +62,9 @@ def reading_figure(comparison, growth=None, show_decomposition: bool = False,
     Parameters
     ----------
     comparison : :class:`hlmlab.analyses.longitudinal.ReadingComparison`.
-    growth : the growth model fit ``reading ~ age + (age | child)`` or None; drawn only when
-        usable: its average line, and each child's line when ``show_child_model_lines``.
+    growth : the growth model fit (``reading ~ age + (1 | child)`` or ``(age | child)``) or
+        None; drawn only when usable: its average line, and each child's line when
+        ``show_child_model_lines``.
     show_decomposition : add the within-child and between-child slopes, drawn through the
         grand mean so the three slopes can be compared by eye.
     title : figure title.

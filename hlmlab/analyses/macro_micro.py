@@ -22,9 +22,10 @@ refuse values outside). The simulations are seeded, and their random draws are m
 for the largest design and then scaled and cut, so a slider changes the data smoothly.
 
 The algebra the lesson teaches is computed here, not only stated:
-:func:`slope_blend` gives the within- and between-group slopes and the precision weights
-with which a random-intercept model of raw x blends them (exact at the fit's own variance
-components; Raudenbush & Bryk 2002, ch. 5; Snijders & Bosker 2012, sec. 4.6), and
+:func:`hlmlab.within_between.slope_blend` (core, shared with the NELS88 lesson) gives the
+within- and between-group slopes and the precision weights with which a random-intercept
+model of raw x blends them (exact at the fit's own variance components; Raudenbush & Bryk
+2002, ch. 5; Snijders & Bosker 2012, sec. 4.6), and
 :class:`CentringResult` ``identities`` checks that the two parametrisations of the
 contextual model give the same numbers. No Streamlit.
 """
@@ -38,7 +39,6 @@ from typing import Callable, ClassVar, Mapping
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from scipy import stats as sps
 
 from hlmlab.analyses.macro_micro_figures import (
     ARROW_COLOURS,
@@ -54,7 +54,9 @@ from hlmlab.datasets import hsb82_coded, load_rdataset, load_reference
 from hlmlab.diagnostics import Diagnostic
 from hlmlab.errors import ModelDataError
 from hlmlab.ols import PooledFit, fit_pooled
+from hlmlab.stats import likelihood_ratio_test
 from hlmlab.twolevel import MultilevelFit, fit_multilevel
+from hlmlab.within_between import SlopeBlend, slope_blend
 
 __all__ = [
     "AbilityGroupingResult",
@@ -74,7 +76,6 @@ __all__ = [
     "QUESTION_PANELS",
     "SectorInteractionResult",
     "SectorInteractionSettings",
-    "SlopeBlend",
     "add_group_mean",
     "compute_ability_grouping",
     "compute_centring",
@@ -89,7 +90,6 @@ __all__ = [
     "simulate_ability_grouping",
     "simulate_contextual",
     "simulate_measurement_error",
-    "slope_blend",
 ]
 
 HSB82_LABEL = "Hsb82 (mlmRev), real data"
@@ -246,101 +246,6 @@ def school_mean_check(frame: pd.DataFrame | None = None) -> pd.DataFrame:
                 "mean difference": diff.mean(), "largest difference": diff.max()}
          for name, diff in rows.items()}
     ).T.rename_axis("published school mean of SES")
-
-
-# --------------------------------------------------------------------------- within, between
-
-
-@dataclass(frozen=True)
-class SlopeBlend:
-    """The within- and between-group slopes and how a random-intercept model blends them.
-
-    For ``y ~ x + (1 | group)`` with raw x, at variance components ``tau00, sigma2``, the
-    generalised least squares slope is exactly
-
-        (W_within * within + W_between * between) / (W_within + W_between)
-
-    with ``within`` the within-group OLS slope, W_within = sum (x_ij - xbar_j)^2 / sigma2
-    its precision, ``between`` the regression of group means ybar_j on xbar_j weighted by
-    w_j = n_j / (sigma2 + n_j tau00) = 1 / var(ybar_j), and W_between = sum w_j (xbar_j -
-    xbar_w)^2 its precision (Raudenbush & Bryk 2002, ch. 5, who state it for balanced data;
-    the weights w_j make it exact for unbalanced groups too). With ``tau00 = 0`` the same
-    formula gives the pooled OLS slope, weighted by the within and between sums of squares.
-
-    Attributes
-    ----------
-    within, between : the two slopes (``between`` depends on ``tau00`` through w_j).
-    within_se, between_se : their standard errors at these variance components.
-    within_weight : W_within / (W_within + W_between).
-    tau00, sigma2 : the variance components used.
-    """
-
-    within: float
-    between: float
-    within_se: float
-    between_se: float
-    within_weight: float
-    tau00: float
-    sigma2: float
-
-    @property
-    def between_weight(self) -> float:
-        """1 - ``within_weight``: the share of the between slope in the blend."""
-        return 1.0 - self.within_weight
-
-    @property
-    def blend(self) -> float:
-        """The precision-weighted blend of the two slopes."""
-        return self.within_weight * self.within + self.between_weight * self.between
-
-
-def slope_blend(data: pd.DataFrame, outcome: str, predictor: str, group: str,
-                tau00: float, sigma2: float) -> SlopeBlend:
-    """Within and between slopes and their precision-weighted blend (see :class:`SlopeBlend`).
-
-    Parameters
-    ----------
-    data : one row per pupil.
-    outcome, predictor, group : column names.
-    tau00, sigma2 : variance components, e.g. a random-intercept fit's; ``tau00 = 0`` gives
-        the weights of pooled OLS.
-
-    Returns
-    -------
-    SlopeBlend
-
-    Raises
-    ------
-    ModelDataError
-        When x does not vary within groups or its group means do not vary.
-    """
-    frame = data[[outcome, predictor, group]].dropna()
-    grouped = frame.groupby(group, sort=True)
-    n = grouped.size().to_numpy(float)
-    x_bar = grouped[predictor].mean().to_numpy()
-    y_bar = grouped[outcome].mean().to_numpy()
-    dx = (frame[predictor] - grouped[predictor].transform("mean")).to_numpy()
-    dy = (frame[outcome] - grouped[outcome].transform("mean")).to_numpy()
-    ss_within = float(dx @ dx)
-    weights = n / (sigma2 + n * tau00)
-    x_w = weights @ x_bar / weights.sum()
-    y_w = weights @ y_bar / weights.sum()
-    ss_between = float(weights @ (x_bar - x_w) ** 2)
-    if ss_within <= 0 or ss_between <= 0:
-        raise ModelDataError(
-            f"{predictor!r} must vary both within groups and between group means to have "
-            "a within and a between slope."
-        )
-    precision_within = ss_within / sigma2
-    return SlopeBlend(
-        within=float(dx @ dy) / ss_within,
-        between=float(weights @ ((x_bar - x_w) * (y_bar - y_w))) / ss_between,
-        within_se=float(np.sqrt(1.0 / precision_within)),
-        between_se=float(np.sqrt(1.0 / ss_between)),
-        within_weight=precision_within / (precision_within + ss_between),
-        tau00=float(tau00),
-        sigma2=float(sigma2),
-    )
 
 
 # --------------------------------------------------------------------------- 1. propositions
@@ -1044,8 +949,7 @@ class CrossLevelComparison:
         None for REML fits, whose likelihoods cannot be compared across fixed effects."""
         if self.with_z.reml:
             return None
-        statistic = 2.0 * (self.with_z.loglik - self.without_z.loglik)
-        return statistic, 2, float(sps.chi2.sf(statistic, 2))
+        return likelihood_ratio_test(self.without_z, self.with_z)
 
 
 def fit_cross_level(data: pd.DataFrame, outcome: str, predictor: str, moderator: str,

@@ -76,11 +76,18 @@ def check_two_level(table: pd.Series, case: str, slope: bool) -> None:
 def check_three_level(at: AppTest) -> None:
     case = "jsp_three_level_reml"
     frame = next(f for f in at.dataframe
-                 if "shown" in f.value.columns and "school variance" in f.value.index)
+                 if "shown" in f.value.columns and "school variance (v_k)" in f.value.index)
     shown = shown_numbers(frame)
-    assert shown["school variance"] == pytest.approx(lme4(case, "var_group"), rel=RTOL)
-    assert shown["pupil variance"] == pytest.approx(lme4(case, "var_subgroup"), rel=RTOL)
-    assert shown["occasion (residual) variance"] == pytest.approx(lme4(case, "sigma2"), rel=RTOL)
+    assert shown["school variance (v_k)"] == pytest.approx(lme4(case, "var_group"), rel=RTOL)
+    assert shown["pupil variance (u_jk)"] == pytest.approx(lme4(case, "var_subgroup"), rel=RTOL)
+    assert shown["occasion (residual) variance (e_ijk)"] == pytest.approx(lme4(case, "sigma2"),
+                                                                          rel=RTOL)
+    # The fitted equation beside the table: the same symbols, the same variances.
+    tex = next(x.value for x in at.latex if "math}_{ijk}" in x.value)
+    assert r"+ v_{k} + u_{jk} + e_{ijk}" in tex
+    for symbol, row in (("v_{k}", "school variance (v_k)"), ("u_{jk}", "pupil variance (u_jk)"),
+                        ("e_{ijk}", "occasion (residual) variance (e_ijk)")):
+        assert f"{symbol} &\\sim N(0,\\ {shown[row]:.2f})" in tex
     assert shown["REML log-likelihood"] == pytest.approx(lme4(case, "loglik"), rel=RTOL)
     fixed = next(f.value for f in at.dataframe
                  if list(f.value.columns) == ["estimate", "SE"] and "year[2]" in f.value.index)
@@ -233,6 +240,34 @@ def test_every_drawn_school_has_its_own_colour_and_marker():
     assert len(points) == slider.max
     styles = {(t["marker"]["color"], t["marker"]["symbol"]) for t in points}
     assert len(styles) == len(points)
+
+
+def test_the_lessons_corrections_are_on_the_page():
+    """Issue 12: the deck's R² regression is labelled this app's reconstruction; the school-only
+    growth fits of tabs 3 and 5 say they leave out the pupils (JSP only: Exam has one record
+    per pupil); the ICC of a model with predictors is the residual ICC; the estimation note
+    sits where REML/ML, log-likelihoods and the two SE columns are shown."""
+    at = open_page()
+    open_view(at, "level2")
+    regression = at.radio(key="jsp_level2_regression_replica")
+    assert regression.value == "School mean math on year (our reconstruction of the deck's R²)"
+    assert any("this app's reconstruction" in c.value for c in at.caption)
+    for view in ("pooling", "separate"):
+        open_view(at, view)
+        assert any(i.value.startswith("**These lines ignore the pupils.**") for i in at.info), view
+    open_view(at, "pooling")
+    icc_rows = [row for f in at.dataframe if "shown" in f.value.columns
+                for row in f.value.index if "ICC" in str(row)]
+    assert icc_rows == ["residual ICC (given the predictors): tau00 / (tau00 + sigma2), "
+                        "at year = 0"]
+    for view in ("pooling", "ranking", "levels"):
+        open_view(at, view)
+        assert any(e.label == "REML or ML? Why two standard errors?" for e in at.expander), view
+    at.selectbox(key="jsp_source").set_value(EXAM).run()
+    assert_clean(at, "exam")
+    for view in ("pooling", "separate"):
+        open_view(at, view)
+        assert not any("ignore the pupils" in i.value for i in at.info), view
 
 
 def test_questions_reveal_after_a_prediction():

@@ -65,6 +65,27 @@ def test_page_loads_labelled_as_simulated(page):
     assert charts >= 4
 
 
+def test_part1_opens_on_the_random_intercept_and_the_slope_shows_the_boundary(page):
+    """At the defaults the growth model is the random intercept: no boundary warning; the
+    toggle asks for the random slope, whose boundary fit the page then explains (lme4 finds
+    the same: cases long_reading_ri_reml and long_reading_rs_reml)."""
+    import pandas as pd
+
+    reference = pd.read_csv(REFERENCE_DIR / "lme4_reference.csv", keep_default_na=False)
+    ref = reference.set_index(["case", "quantity", "term"])["value"]
+    assert page.toggle(key="long_p1_random_slope").value is False
+    assert not any("Boundary" in w.value for w in page.warning)
+    shown = next(m for m in page.metric if m.label == "Multilevel growth model: slope of age")
+    assert float(shown.value) == pytest.approx(ref["long_reading_ri_reml", "fixef", "age"],
+                                               abs=0.005)
+    assert any("(1 | child)" in c.value for c in page.caption)
+    page.toggle(key="long_p1_random_slope").set_value(True).run()
+    assert not page.exception
+    assert ref["long_reading_rs_reml", "singular", ""] == 1
+    assert any("Boundary" in w.value for w in page.warning)
+    assert any("(age | child)" in c.value for c in page.caption)
+
+
 def test_part1_settings_survive_a_visit_to_part2(page):
     page.slider(key="long_p1_cohort").set_value(0.0).run()
     open_view(page, PAGE, "2 · Growth curves, unbalanced")
@@ -98,6 +119,8 @@ def test_part1_sliders_at_their_extremes(page, end):
     page.radio(key="long_p1_q_pick").set_value(page.radio(key="long_p1_q_pick").options[0]).run()
     page.button(key="long_p1_q_reveal").click().run()
     page.toggle(key="long_p1_child_model_lines").set_value(True).run()
+    # The random slope, the slower and more fragile fit, at every extreme too.
+    page.toggle(key="long_p1_random_slope").set_value(True).run()
     for key, values in PART1.items():
         page.slider(key=key).set_value(values[end]).run()
         assert not page.exception, (key, values[end])
@@ -126,6 +149,30 @@ def test_part2_corners(page, occasions, missing, irregular):
     assert "Children a complete-case analysis must drop" in metric_labels
 
 
+def test_oxboys_models_are_compared_on_ml_fits(page):
+    """The Oxford boys' table: REML residual variances, ML log-likelihood, AIC and BIC (lme4
+    cases oxboys_*_rs_reml and oxboys_*_rs_ml), and the likelihood-ratio test in words; no
+    'AIC (REML)' anywhere; the estimation note explains why."""
+    import pandas as pd
+
+    open_view(page, PAGE, "3 · Real growth data")
+    assert not page.exception
+    reference = pd.read_csv(REFERENCE_DIR / "lme4_reference.csv", keep_default_na=False)
+    ref = reference.set_index(["case", "quantity", "term"])["value"]
+    table = next(f.value for f in page.dataframe if "AIC (ML)" in f.value.index)
+    assert "AIC (REML)" not in table.index
+    for column, case in (("straight line", "oxboys_linear_rs"), ("quadratic", "oxboys_quadratic_rs")):
+        assert table.loc["residual variance sigma2 (REML)", column] == pytest.approx(
+            ref[f"{case}_reml", "sigma2", ""], rel=1e-3)
+        assert table.loc["log-likelihood (ML)", column] == pytest.approx(
+            ref[f"{case}_ml", "loglik", ""], rel=1e-3)
+    statistic = 2 * (ref["oxboys_quadratic_rs_ml", "loglik", ""]
+                     - ref["oxboys_linear_rs_ml", "loglik", ""])
+    caption = next(c.value for c in page.caption if "likelihood-ratio test" in c.value)
+    assert f"χ² = {statistic:.1f} on 1 df" in caption
+    assert any(e.label == "REML or ML? Why two standard errors?" for e in page.expander)
+
+
 def test_real_data_and_autocorrelation_controls(page):
     open_view(page, PAGE, "3 · Real growth data")
     page.toggle(key="long_real_egsingle_on").set_value(True).run()
@@ -147,11 +194,13 @@ def check_egsingle_three_levels(page):
     reference = pd.read_csv(REFERENCE_DIR / "lme4_reference.csv", keep_default_na=False)
     ref = reference[reference["case"] == "egsingle_three_level_reml"].set_index(
         ["quantity", "term"])["value"]
-    shown = next(f.value["shown"] for f in page.dataframe if "pupil variance" in f.value.index)
+    shown = next(f.value["shown"] for f in page.dataframe
+                 if "pupil variance (u_jk)" in f.value.index)
     shown = shown.map(lambda text: float(str(text).replace(",", "")))
-    assert shown["school variance"] == pytest.approx(ref["var_group", ""], rel=1e-3)
-    assert shown["pupil variance"] == pytest.approx(ref["var_subgroup", ""], rel=1e-3)
-    assert shown["occasion (residual) variance"] == pytest.approx(ref["sigma2", ""], rel=1e-3)
+    assert shown["school variance (v_k)"] == pytest.approx(ref["var_group", ""], rel=1e-3)
+    assert shown["pupil variance (u_jk)"] == pytest.approx(ref["var_subgroup", ""], rel=1e-3)
+    assert shown["occasion (residual) variance (e_ijk)"] == pytest.approx(ref["sigma2", ""],
+                                                                          rel=1e-3)
     assert shown["REML log-likelihood"] == pytest.approx(ref["loglik", ""], rel=1e-3)
     fixed = next(f.value for f in page.dataframe if list(f.value.columns) == ["estimate", "SE"]
                  and "year" in f.value.index and len(f.value) == 2)

@@ -1,8 +1,9 @@
 """lessons/glossary.md: every term the course relies on, one anchored, short, cited entry.
 
 The formulas the glossary states are checked against the app's numbers in
-tests/core/test_lesson_foundations.py (ICC, design effect, effective sample size) and
-tests/test_small_modules.py / tests/test_models.py (shrinkage weights).
+tests/core/test_lesson_foundations.py (ICC, design effect, effective sample size),
+tests/core/test_shrinkage.py (reliability, empirical Bayes estimate) and
+tests/core/test_report.py (the two standard errors of a fixed effect).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ REQUIRED = (
     "boundary-fit", "contextual-effect", "cross-level-interaction", "design-effect",
     "random-intercept", "random-slope", "variance-component", "fixed-effect",
     "grand-mean-centring", "group-mean-centring", "empirical-bayes", "reliability",
-    "level-1-residual", "level-2-residual", "deviance",
+    "level-1-residual", "level-2-residual", "deviance", "fixed-effect-se",
 )
 CITATIONS = ("Snijders & Bosker", "Raudenbush & Bryk", "Kish", "Akaike")
 

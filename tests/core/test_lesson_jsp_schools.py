@@ -24,6 +24,7 @@ from hlmlab import datasets, report
 from hlmlab.analyses import jsp_schools as schools
 from hlmlab.analyses import jsp_schools_figures as jsp_figures
 from hlmlab.errors import ModelDataError
+from hlmlab.lesson_text import load_lesson
 from hlmlab.pooling import compare_pooling, fitted_lines
 from hlmlab.ranking import rank_changes, rank_groups
 from hlmlab.style import FAMILY_STYLES, group_styles
@@ -570,3 +571,74 @@ def test_slope_pairs_figure_draws_the_average_slope_of_a_usable_fit():
     for unusable in (None, types.SimpleNamespace(usable=False, fixed=fit.fixed)):
         figure = jsp_figures.slope_pairs_figure(pairs, unusable, "year", SOURCE)
         assert [t.meta for t in figure.data] == ["y=x", "schools"]
+
+
+# --------------------------------------------------------------------------- what the text states
+
+
+def _lme4_only(case: str) -> dict:
+    """The lme4-only reference (tests/reference/cases_lme4_only.csv) of ``case``: fixef/se
+    by term and variance components keyed ``vcov:<group>|<var1>|<var2>``."""
+    from pathlib import Path
+
+    reference_dir = Path(__file__).resolve().parents[1] / "reference"
+    values = pd.read_csv(reference_dir / "lme4_reference.csv", keep_default_na=False)
+    rows = values[values["case"] == case]
+    assert len(rows), case
+    return {(r.quantity if not r.term else f"{r.quantity}:{r.term}"): float(r.value)
+            for r in rows.itertuples()}
+
+
+def test_pupils_ignored_note_states_lme4_s_numbers(replica, lme4, lme4_ranef):
+    """lessons/jsp_schools.md (pupils-ignored): the page's growth lines, math ~ year +
+    (year | school) (lme4 case jsp_growth_rs_reml), against lme4's model with the pupil level,
+    math ~ year + (year | school) + (1 | school:pupil) (lme4-only case
+    jsp_growth_with_pupils_reml): year slope 2.62 vs 2.58, SE 0.18 vs 0.16, slope variance
+    between schools 0.33 vs 0.90 (about a third), spread of the schools' multilevel slopes
+    SD 0.27 vs 0.79."""
+    comparison = compare_pooling(replica, "math", "year", "school", random_slope=True)
+    fit = comparison.multilevel
+    assert fit.fixed["year"] == pytest.approx(lme4("jsp_growth_rs_reml", "fixef", "year"),
+                                              rel=RTOL)
+    with_pupils = _lme4_only("jsp_growth_with_pupils_reml")
+    assert round(fit.fixed["year"], 2) == 2.62 and round(with_pupils["fixef:year"], 2) == 2.58
+    assert round(fit.fixed_se["year"], 2) == 0.18 and round(with_pupils["se:year"], 2) == 0.16
+    tau11_with = with_pupils["vcov:school|year|"]
+    assert round(fit.variance["tau11"], 2) == 0.33 and round(tau11_with, 2) == 0.90
+    assert 0.3 < fit.variance["tau11"] / tau11_with < 0.4  # "about a third"
+    ranef = lme4_ranef[(lme4_ranef["case"] == "jsp_growth_with_pupils_reml")
+                       & (lme4_ranef["term"] == "year")]
+    assert len(ranef) == replica["school"].nunique()
+    slopes_with = with_pupils["fixef:year"] + ranef["mode"]
+    assert round(fit.blups["slope"].std(), 2) == 0.27 and round(slopes_with.std(), 2) == 0.79
+    lesson = load_lesson("jsp_schools")["pupils-ignored"].body
+    for number in ("2.58", "2.62", "0.16", "0.18", "0.33", "0.90", "0.27", "0.79"):
+        assert number in lesson, number
+
+
+def test_level2_text_calls_the_school_means_regression_a_reconstruction(replica):
+    """The deck does not say which regression gave 'most R² between .6 and .9': the text and
+    the page call the school-means regression this app's reconstruction, the one that comes
+    closest (its median R² in the band); with the pupils' regression no school reaches .6."""
+    lesson = load_lesson("jsp_schools")["level2"].body
+    assert "reconstruction" in lesson and "does not say which regression" in lesson
+    means = schools.r2_summary(schools.school_lines(replica, JSP, "year", True).fit.table["r2"])
+    pupils = schools.r2_summary(schools.school_lines(replica, JSP, "year", False).fit.table["r2"])
+    assert 0.6 <= means["quantiles"]["q50"] <= 0.9
+    assert means["in_band"] > 0 and pupils["in_band"] == 0 and pupils["above_band"] == 0
+    assert "not one school's R² reaches .6" in lesson
+
+
+def test_three_level_equation_uses_one_set_of_subscripts():
+    """lessons/jsp_schools.md (levels): the equation and the prose use i (occasion), j (pupil),
+    k (school) as report.THREE_LEVEL_SYMBOLS does, which the table's rows and the fitted
+    equation beside it use; the old mixed t/i/j subscripts are gone."""
+    body = load_lesson("jsp_schools")["levels"].body
+    equation = body[body.index("$$") + 2:body.rindex("$$")]
+    assert r"\text{math}_{ijk}" in equation
+    for latex, _ in report.THREE_LEVEL_SYMBOLS.values():
+        assert latex in equation
+    assert "_{tij}" not in body and "_{tjk}" not in body
+    for term in ("year[1]", "year[2]"):
+        assert rf"\text{{{term}}}_{{ijk}}" in equation
+    assert "$i$ the occasion, $j$ the pupil and $k$ the school" in body

@@ -114,13 +114,54 @@ def test_extreme_reading_settings_fit_or_explain(settings):
     assert len(comparison.messages) == len(missing)
     assert all(m.severity == "error" and m.detail.endswith(".") for m in comparison.messages)
     assert len(comparison.slopes()) >= 1
-    try:
-        fit = L.fit_reading_growth(data)
-    except ModelDataError as exc:  # explained in words, not a traceback
-        assert str(exc).endswith(".")
-    else:
-        if not fit.usable:
-            assert fit.messages
+    for random_slope in (False, True):
+        try:
+            fit = L.fit_reading_growth(data, random_slope)
+        except ModelDataError as exc:  # explained in words, not a traceback
+            assert str(exc).endswith(".")
+        else:
+            if not fit.usable:
+                assert fit.messages
+
+
+def test_random_intercept_growth_slope_is_a_blend_pulled_toward_the_within_slope():
+    """lessons/longitudinal.md (growth-model): the random-intercept slope of age is a
+    precision-weighted mix of the within- and between-child slopes, pulled toward the
+    within one (hlmlab.within_between, exact at the fit's variances)."""
+    from hlmlab.within_between import decompose_slope
+
+    data = L.simulate_reading()
+    fit = L.fit_reading_growth(data)
+    split = decompose_slope(data, "reading", "age", "child")
+    assert split.random_intercept_slope == pytest.approx(fit.fixed["age"], rel=1e-10)
+    assert split.blend.blend == pytest.approx(fit.fixed["age"], abs=1e-8)
+    assert split.blend.within_weight > 0.9
+    assert abs(fit.fixed["age"] - split.within) < abs(fit.fixed["age"] - split.blend.between)
+
+
+def test_growth_model_opens_on_the_random_intercept_the_data_can_carry(lme4):
+    """At the page's default sliders (the reference data set long_reading) the random
+    intercept fits cleanly and agrees with lme4 (case long_reading_ri_reml); asking for the
+    random slope gives four variance parameters, as many random effects as measurements, and
+    a boundary fit, as lme4 finds (case long_reading_rs_reml, fitted with lme4's
+    check.nobs.vs.nRE switched off)."""
+    data = L.decompose_age(L.simulate_reading())
+    default = L.fit_reading_growth(data)
+    assert not default.random_slope and not default.singular and default.converged
+    assert not default.messages
+    assert default.fixed["age"] == pytest.approx(lme4("long_reading_ri_reml", "fixef", "age"),
+                                                 rel=1e-3)
+    for quantity in ("tau00", "sigma2", "loglik"):
+        ours = default.loglik if quantity == "loglik" else default.variance[quantity]
+        assert ours == pytest.approx(lme4("long_reading_ri_reml", quantity), rel=1e-3)
+    assert lme4("long_reading_ri_reml", "singular") == 0
+    slope = L.fit_reading_growth(data, random_slope=True)
+    variance_parameters = slope.n_params - len(slope.fixed)
+    assert variance_parameters == 4  # tau00, tau11, tau01, sigma2
+    random_effects = 2 * slope.n_groups
+    assert random_effects == slope.n_obs == len(data)
+    assert slope.singular and lme4("long_reading_rs_reml", "singular") == 1
+    assert any(m.severity == "warning" and "Boundary" in m.headline for m in slope.messages)
 
 
 # --------------------------------------------------------------------------- Part 2
@@ -321,10 +362,11 @@ def test_random_slider_settings_never_raise():
         )
         data = L.simulate_reading(**settings)
         L.reading_comparison(data).slopes()
-        try:
-            L.fit_reading_growth(data)
-        except ModelDataError as exc:
-            assert str(exc), settings
+        for random_slope in (False, True):
+            try:
+                L.fit_reading_growth(data, random_slope)
+            except ModelDataError as exc:
+                assert str(exc), settings
         growth = L.simulate_growth(60, int(rng.integers(2, 9)),
                                    float(rng.choice(np.arange(0, 0.61, 0.05))),
                                    float(rng.choice(np.arange(0, 1.01, 0.1))))
@@ -349,8 +391,9 @@ def test_a_fit_that_breaks_down_numerically_is_explained(monkeypatch):
 
     monkeypatch.setattr(L, "fit_multilevel", broken)
     data = L.simulate_reading(20)
-    with pytest.raises(ModelDataError, match="broke down numerically"):
-        L.fit_reading_growth(data)
+    for random_slope in (False, True):
+        with pytest.raises(ModelDataError, match="broke down numerically"):
+            L.fit_reading_growth(data, random_slope)
     comparison = L.reading_comparison(data)
     assert comparison.person_mean is None and comparison.entry_time is None
     assert [m.headline for m in comparison.messages] == [
@@ -376,6 +419,35 @@ def test_oxboys_growth_curves_follow_the_fixed_effects():
     fig = lplots.oxboys_figure(growth)
     assert [t.meta for t in fig.data] == ["people", "Straight line (random slope)",
                                           "Quadratic: + age²"]
+
+
+def test_oxboys_models_are_compared_on_their_ml_fits(lme4):
+    """The table's every number is lme4's: residual variances of the REML fits (cases
+    oxboys_linear_rs_reml, oxboys_quadratic_rs_reml), log-likelihoods, AIC and BIC of the ML
+    fits (oxboys_linear_rs_ml, oxboys_quadratic_rs_ml); the likelihood-ratio test of the
+    quadratic term is 2 (logLik quadratic - logLik linear) of the ML fits on 1 df."""
+    from scipy import stats as sps
+
+    growth = L.oxboys_growth()
+    table = growth.comparison_table()
+    cases = {"straight line": "oxboys_linear_rs", "quadratic": "oxboys_quadratic_rs"}
+    for column, case in cases.items():
+        assert table.loc["residual variance sigma2 (REML)", column] == pytest.approx(
+            lme4(f"{case}_reml", "sigma2"), rel=1e-3)
+        loglik = lme4(f"{case}_ml", "loglik")
+        k = table.loc["parameters", column]
+        assert table.loc["log-likelihood (ML)", column] == pytest.approx(loglik, rel=1e-3)
+        assert table.loc["AIC (ML)", column] == pytest.approx(-2 * loglik + 2 * k, rel=1e-3)
+        assert table.loc["BIC (ML)", column] == pytest.approx(
+            -2 * loglik + k * np.log(lme4(f"{case}_ml", "n_obs")), rel=1e-3)
+    assert list(table.loc["parameters"]) == [6, 7]
+    statistic, df, p_value = growth.likelihood_ratio()
+    expected = 2 * (lme4("oxboys_quadratic_rs_ml", "loglik") - lme4("oxboys_linear_rs_ml", "loglik"))
+    assert statistic == pytest.approx(expected, rel=1e-3) and df == 1
+    assert p_value == pytest.approx(sps.chi2.sf(expected, 1), rel=1e-2) and p_value < 1e-6
+    # The REML log-likelihoods are another criterion, never compared across the two models.
+    assert not growth.linear_ml.reml and growth.linear.reml
+    assert growth.linear.loglik != pytest.approx(growth.linear_ml.loglik, rel=1e-4)
 
 
 def test_egsingle_sample_is_seeded_and_whole_children():

@@ -23,6 +23,7 @@ import pytest
 from hlmlab.analyses import macro_micro as mm
 from hlmlab.lesson_text import load_lesson
 from hlmlab.twolevel import fit_multilevel
+from hlmlab.within_between import slope_blend
 from hlmlab.questions import choice_question, fill_evidence
 
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference"
@@ -255,7 +256,7 @@ def test_within_and_between_slopes_and_their_ses_are_the_formulas(contextual):
     between coefficient is the w_j-weighted regression of school means, SE sqrt(1 / W_b),
     at the contextual model's own variance components."""
     fit = contextual.centred
-    at_fit = mm.slope_blend(contextual.data, "y", "x", "school", fit.variance["tau00"],
+    at_fit = slope_blend(contextual.data, "y", "x", "school", fit.variance["tau00"],
                             fit.variance["sigma2"])
     assert fit.fixed["x_within"] == pytest.approx(at_fit.within, abs=1e-10)
     assert fit.fixed["mean_x"] == pytest.approx(at_fit.between, abs=1e-8)

@@ -57,3 +57,80 @@ def test_the_deck_s_schools_get_the_first_colours(nels):
     assert figure.layout.title.text == "Math against homework · NELS88 (synthetic replica)"
     assert {t.meta.split(":")[0] for t in figure.data if t.mode == "lines"} == {
         "pooled", "per_group", "multilevel"}
+
+
+# --------------------------------------------------------------------------- what the text states
+
+
+def pooling_text() -> str:
+    from hlmlab.lesson_text import load_lesson
+
+    return load_lesson("nels88_two_schools")["pooling"].body
+
+
+def test_pooling_text_states_the_identities_the_core_checks():
+    """The formulas of the 'What pooling means' section are the ones hlmlab.shrinkage computes
+    and tests/core/test_shrinkage.py checks against the drawn lines (to 1e-8 and 1e-6)."""
+    text = pooling_text()
+    for formula in (
+        r"\hat u_{0j} = \lambda_j\,(\bar y_j - \hat\gamma_{00} - \hat\gamma_{10}\,\bar x_j)",
+        r"\lambda_j = \frac{\tau_{00}}{\tau_{00} + \sigma^2 / n_j}",
+        r"\hat\beta^{*}_{0j} = \lambda_j\,(\bar y_j - \hat\gamma_{10}\,\bar x_j)"
+        r" + (1 - \lambda_j)\,\hat\gamma_{00}",
+        r"\hat\beta^{*}_j = \Lambda_j\,\hat\beta_j + (I - \Lambda_j)\,\hat\gamma",
+        r"\Lambda_j = T\,\bigl(T + \sigma^2 (X_j'X_j)^{-1}\bigr)^{-1}",
+    ):
+        assert formula in text, formula
+    assert "**not** a weighted average of the school's own\nOLS intercept" in text
+    assert "**reliabilities**" in text and "common-slope\nintercept" in text
+    # The old, wrong sentence is gone.
+    assert "weight on the school's own intercept" not in text
+    assert "diagonal of that matrix" not in text
+
+
+def test_pooling_text_numbers_are_the_fits(nels):
+    """The numbers the section states, from the core on all ten schools (REML): the
+    intercept-slope correlation, a diagonal entry of Lambda_j above 1, and the slope blends
+    (also in tests/core/test_within_between.py)."""
+    from hlmlab.shrinkage import shrinkage_weights
+    from hlmlab.twolevel import fit_multilevel
+    from hlmlab.within_between import decompose_slope
+
+    text = pooling_text()
+    fit = fit_multilevel(nels, "math", "homework", "schid", random_slope=True)
+    assert round(fit.correlation, 1) == -0.8 and "about −0.8 on all ten\nschools" in text
+    weights = shrinkage_weights(nels, fit)
+    assert weights[["Lambda_00", "Lambda_11"]].max().max() > 1
+    split = decompose_slope(nels, "math", "homework", "schid")
+    stated = {
+        f"{split.random_intercept_slope:.2f}": "2.21", f"{split.within:.2f}": "2.14",
+        f"{split.blend.between:.2f}": "5.16", f"{split.pooled_slope:.2f}": "3.57",
+        f"{split.pooled_blend.between:.2f}": "7.01",
+        f"{100 * split.blend.within_weight:.0f} %": "98 %",
+        f"{100 * split.blend.between_weight:.0f} %": "2 %",
+        f"{100 * split.pooled_blend.within_weight:.0f} %": "71 %",
+        f"{100 * split.pooled_blend.between_weight:.0f} %": "29 %",
+    }
+    for computed, in_text in stated.items():
+        assert computed == in_text and in_text in text.replace("\n", " "), (computed, in_text)
+    assert "*2 · Centring on Hsb82*" in text and "*3 · Within, between,\nblended*" in text
+    from hlmlab.lesson_text import load_lesson
+
+    titles = [section.title for section in load_lesson("macro_micro").values()]
+    assert {"2 · Centring on Hsb82", "3 · Within, between, blended"} <= set(titles)
+
+
+def test_the_page_captions_state_the_same_formulas():
+    """The captions the NELS88 page will show under its school table and slope table
+    (sections school-table-intercept, school-table-slope, slope-table) say what the table's
+    columns satisfy (tests/core/test_report.py checks the columns against the formula)."""
+    from hlmlab.lesson_text import load_lesson
+
+    lesson = load_lesson("nels88_two_schools")
+    intercept = lesson["school-table-intercept"].body
+    assert "common-slope intercept* is mean\nmath − $\\hat\\gamma_{10}$ × mean homework" in intercept
+    assert "λ × common-slope intercept + (1 − λ) × $\\hat\\gamma_{00}$" in intercept
+    assert "not of its own OLS line" in intercept
+    slope = lesson["school-table-slope"].body
+    assert "they are not the weights" in slope and "$\\Lambda_j$ × own OLS line" in slope
+    assert "Macro and micro" in lesson["slope-table"].body

@@ -1,5 +1,5 @@
-"""hlmlab.stats: ICC, design effect, effective sample size and shrinkage weights, against the
-formulas of Snijders & Bosker (2012) and Raudenbush & Bryk (2002, eq. 3.56)."""
+"""hlmlab.stats: ICC, design effect and effective sample size, against the formulas of
+Snijders & Bosker (2012). Shrinkage weights: tests/core/test_shrinkage.py."""
 
 from __future__ import annotations
 
@@ -16,16 +16,22 @@ def test_icc_and_design_effect_formulas():
     assert np.isnan(stats.icc(0.0, 0.0))
 
 
-def test_shrinkage_weights_are_reliabilities_of_each_schools_own_estimate(nels):
-    """lambda = tau / (tau + sampling variance of the school's own OLS estimate)."""
-    variance = {"tau00": 20.0, "tau11": 5.0, "tau01": -3.0, "sigma2": 60.0}
-    slope = stats.shrinkage_weights(nels, "homework", "schid", variance, random_slope=True)
-    intercept_only = stats.shrinkage_weights(nels, "homework", "schid", variance, random_slope=False)
-    n = nels.groupby("schid").size()
-    np.testing.assert_allclose(intercept_only["lambda_intercept"], 20 / (20 + 60 / n))
-    for school, part in nels.groupby("schid"):
-        X = np.column_stack([np.ones(len(part)), part["homework"]])
-        sampling = 60.0 * np.diag(np.linalg.inv(X.T @ X))
-        assert slope.loc[school, "lambda_intercept"] == pytest.approx(20 / (20 + sampling[0]))
-        assert slope.loc[school, "lambda_slope"] == pytest.approx(5 / (5 + sampling[1]))
-    assert slope[["lambda_intercept", "lambda_slope"]].stack().between(0, 1).all()
+def test_likelihood_ratio_test_needs_nested_ml_fits(nels):
+    """2 (logLik larger - logLik smaller) on the difference in parameters; REML fits are
+    refused because their likelihoods depend on the fixed-effects design."""
+    from scipy import stats as sps
+
+    from hlmlab.twolevel import fit_multilevel
+
+    small = fit_multilevel(nels, "math", "homework", "schid", random_slope=False, reml=False)
+    large = fit_multilevel(nels, "math", "homework", "schid", random_slope=False, reml=False,
+                           covariates=("ses",))
+    result = stats.likelihood_ratio_test(small, large)
+    assert result.df == 1
+    assert result.statistic == pytest.approx(2 * (large.loglik - small.loglik))
+    assert result.p_value == pytest.approx(sps.chi2.sf(result.statistic, 1))
+    reml = fit_multilevel(nels, "math", "homework", "schid", random_slope=False)
+    with pytest.raises(ValueError, match="ML"):
+        stats.likelihood_ratio_test(reml, large)
+    with pytest.raises(ValueError, match="more parameters"):
+        stats.likelihood_ratio_test(large, small)
