@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import APP, chart_title, chart_traces, lme4_value
+from app_pages import APP, chart_title, chart_traces, lme4_value, shown_tables
 from hlmlab import datasets
 
 PAGE = "pages/nels88_two_schools.py"
@@ -24,10 +24,9 @@ def open_lab(query: dict | None = None) -> AppTest:
 
 
 def shown_variance_table(at: AppTest) -> pd.Series:
-    for frame in at.dataframe:
-        table = frame.value
-        if "shown" in table.columns and any("tau00" in str(i) for i in table.index):
-            return table["shown"].map(lambda text: float(text.replace(",", "")))
+    for table in shown_tables(at):
+        if list(table.columns) == ["value"] and any("tau00" in str(i) for i in table.index):
+            return table["value"]
     raise AssertionError("no variance table on the page")
 
 
