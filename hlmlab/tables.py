@@ -78,6 +78,23 @@ def _formatter(spec) -> Callable | None:
     return spec.format
 
 
+def _float_column(values: pd.Series) -> Callable | None:
+    """One number of decimals for a column of floats, so its decimal points line up: five
+    significant digits of its largest value (as :func:`display_number` gives it), at most
+    six decimals. None for any other column."""
+    if not pd.api.types.is_float_dtype(values.dtype):
+        return None
+    finite = np.abs(values.to_numpy(dtype=float))
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if finite.size == 0:
+        return None
+    largest = float(finite.max())
+    if largest >= 1000:
+        return display_number
+    decimals = int(min(6, max(0, 4 - math.floor(math.log10(largest)))))
+    return f"{{:,.{decimals}f}}".format
+
+
 def _td(text: str, tag: str = "td", scope: str = "") -> str:
     # Headings (labels, ids) stay left; a cell holding a number goes right.
     classes = ' class="num"' if tag == "td" and _NUMBER_TEXT.fullmatch(text.strip()) else ""
@@ -95,8 +112,10 @@ def display_table(frame: pd.DataFrame, *, label: str = "", index: bool = True,
     frame : the rows and columns to show, in order.
     label : what the table is, for screen readers (``aria-label``).
     index : show the index as the first column (row headers), headed by its name.
-    formats : per column, a ``str.format`` spec (``"{:,d}"``) or a function of the value;
-        other numbers go through :func:`display_number`, text as it is.
+    formats : per column, a ``str.format`` spec (``"{:,d}"``) or a function of the value.
+        Otherwise a column of floats gets one number of decimals (five significant digits
+        of its largest value, so decimal points line up), other numbers
+        :func:`display_number`, text as it is; row labels (ids) are shown as they are.
     columns : per column, the heading shown (default: the column's name).
 
     Returns
@@ -104,7 +123,8 @@ def display_table(frame: pd.DataFrame, *, label: str = "", index: bool = True,
     DisplayTable
         Every text escaped (a user's file may name its columns and groups anything).
     """
-    formatters = {name: _formatter(spec) for name, spec in (formats or {}).items()}
+    formatters = {name: _float_column(frame[name]) for name in frame.columns}
+    formatters.update({name: _formatter(spec) for name, spec in (formats or {}).items()})
     headings = columns or {}
     head = []
     if index:
@@ -114,7 +134,7 @@ def display_table(frame: pd.DataFrame, *, label: str = "", index: bool = True,
     cells = [frame[name].tolist() for name in frame.columns]
     row_labels = frame.index.tolist()
     for position, row_label in enumerate(row_labels):
-        row = [_td(_cell(row_label, None), "th", "row")] if index else []
+        row = [_td(_cell(row_label, str), "th", "row")] if index else []
         row += [_td(_cell(values[position], formatters.get(name)))
                 for name, values in zip(frame.columns, cells)]
         body.append("<tr>" + "".join(row) + "</tr>")

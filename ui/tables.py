@@ -28,7 +28,7 @@ _STYLE = """<style>
   text-align: left; white-space: nowrap;}
 .hlm-table thead th {position: sticky; top: 0; background: #f6f6f6; font-weight: 600;
   border-bottom: 1px solid #cfcfcf; white-space: normal; vertical-align: bottom;}
-.hlm-table tbody th {font-weight: 600;}
+.hlm-table tbody th {font-weight: 600; white-space: normal;}
 .hlm-table .num {text-align: right;}
 .hlm-table tbody tr:hover {background: #fafafa;}
 </style>"""

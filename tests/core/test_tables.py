@@ -42,3 +42,14 @@ def test_display_table_headings_and_no_index():
     assert '<th scope="col">value</th>' in html and "shown" not in html
     assert '<th scope="row">' not in html
     assert '<td class="num">1,234.5</td>' in html  # numbers given as text align as numbers
+
+
+def test_a_float_column_has_one_number_of_decimals_and_ids_stay_as_they_are():
+    frame = pd.DataFrame({"intercept": [50.684, 7.5], "lambda": [0.93388, 0.5],
+                          "AIC": [1775.954, 12.0]},
+                         index=pd.Index([7472, 62821], name="schid"))
+    html = display_table(frame).html
+    assert '<th scope="row">7472</th>' in html  # a school id, not "7,472"
+    assert ">50.684<" in html and ">7.500<" in html  # decimal points line up
+    assert ">0.93388<" in html and ">0.50000<" in html
+    assert ">1,775.95<" in html  # from 1,000 up: two decimals, as display_number
