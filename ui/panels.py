@@ -86,7 +86,18 @@ def _code_version() -> str:
 
 def cache_key(panel: Panel, settings) -> str:
     """The stable key of ``panel``'s result for ``settings`` (already snapped)."""
-    return stable_key(panel.name, settings, _code_version())
+    version = _code_version()
+    try:
+        return _remembered_key(panel, settings, version)
+    except TypeError:  # settings with an unhashable value: made afresh each time
+        return stable_key(panel.name, settings, version)
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered_key(panel: Panel, settings, version: str) -> str:
+    # The canonical text and its SHA-256 took ~5 % of a rerun's GIL time (two panels and
+    # their neighbours per press); equal settings hash alike, so each is made once.
+    return stable_key(panel.name, settings, version)
 
 
 def run(panel: Panel, settings, spinner: str | None = None):
@@ -145,6 +156,8 @@ def prefetch(panel: Panel, settings, state_key: str) -> None:
     settings = panel.snapped(settings)
     previous = st.session_state.get(state_key)
     st.session_state[state_key] = settings
+    if previous == settings:  # a rerun that moved nothing of this panel: queued already
+        return
     for neighbour in panel.neighbours(settings, previous):
         enqueue(_prefetch_one, (panel, neighbour))
 
