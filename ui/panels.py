@@ -9,8 +9,9 @@ rendering and prefetching.
   - **disk tier**: ``ui.result_cache.ResultCache`` (``$HLMLAB_CACHE_DIR``), so a result one
     worker process computed is read, not recomputed, by the others;
   - **one computation per key**: a session asking for a result another thread or worker is
-    computing waits for it (the cache's lock per key: threads, then ``flock`` across
-    processes);
+    computing waits for it and then reads it (``ResultCache``'s locks: a thread lock, then
+    an ``flock``, each chosen by the key, so equal keys always share one; two different
+    keys share a thread lock 1 time in 256 and then wait for each other's compute);
   - **stable keys**: the panel's name, the canonical text of the settings
     (``ui.result_cache.canonical_text``, never Python's salted ``hash()``) and a version of
     the code that computes results (a hash of the ``hlmlab`` and ``ui`` sources and the
