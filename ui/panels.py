@@ -35,6 +35,8 @@ from __future__ import annotations
 import functools
 import logging
 import tempfile
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +53,30 @@ _LOG = logging.getLogger(__name__)
 # Results kept as objects in one process. A NELS88 chart is ~40 kB, its numbers ~10 kB:
 # a lecture's few hundred settings fit many times over.
 MEMORY_ITEMS = 2048
+
+
+class _RecentKeys:
+    """The keys of the last ``limit`` results this process served (a bounded LRU set, as
+    large as the memory tier): what the prefetcher need not compute again."""
+
+    def __init__(self, limit: int):
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def note(self, key: str) -> None:
+        with self._lock:
+            self._keys[key] = None
+            self._keys.move_to_end(key)
+            if len(self._keys) > self._limit:
+                self._keys.popitem(last=False)
+
+    def recently(self, key: str) -> bool:
+        with self._lock:
+            return key in self._keys
+
+
+_served = _RecentKeys(MEMORY_ITEMS)
 
 
 @dataclass(frozen=True)
@@ -125,8 +151,9 @@ def run(panel: Panel, settings, spinner: str | None = None):
 
 
 def _result(panel: Panel, settings, spinner: str | None = None):
-    value = _results().get_or_compute(cache_key(panel, settings),
-                                      lambda: _computed(panel, settings, spinner))
+    key = cache_key(panel, settings)
+    value = _results().get_or_compute(key, lambda: _computed(panel, settings, spinner))
+    _served.note(key)
     if isinstance(value, _Failed):
         raise ModelDataError(value.message)
     return value
@@ -160,7 +187,10 @@ def prefetch(panel: Panel, settings, state_key: str) -> None:
     if previous == settings:  # a rerun that moved nothing of this panel: queued already
         return
     for neighbour in panel.neighbours(settings, previous):
-        enqueue(_prefetch_one, (panel, neighbour))
+        # A result this process has served is (almost always) still in its memory: no task.
+        # Waking the prefetcher for nothing cost ~2 ms of a warm press's GIL time.
+        if not _served.recently(cache_key(panel, neighbour)):
+            enqueue(_prefetch_one, (panel, neighbour))
 
 
 def _prefetch_one(task: tuple) -> None:

@@ -203,7 +203,8 @@ class ChartSettings(Selection):
 
 def _canonical_selection(settings: Selection) -> Selection:
     """Students per school capped at the largest chosen school (same rows past it)."""
-    capped = per_school_cap(source_school_sizes(settings.source), settings.schools, settings.per_school)
+    capped = per_school_cap(source_school_sizes(settings.source), settings.schools,
+                            settings.per_school)
     return settings if capped == settings.per_school else replace(settings, per_school=capped)
 
 

@@ -26,6 +26,7 @@ def fresh_results(tmp_path, monkeypatch):
     """An empty result cache of this process, in its own directory; no computes counted."""
     directory = tmp_path / "cache"
     monkeypatch.setenv("HLMLAB_CACHE_DIR", str(directory))
+    monkeypatch.setattr(panels, "_served", panels._RecentKeys(panels.MEMORY_ITEMS))
     panels._results.clear()
     panel_examples.CALLS.clear()
     yield directory
@@ -112,3 +113,21 @@ def test_prefetch_computes_the_moved_sliders_neighbours(fresh_results, wait_unti
     assert at.session_state["design_last"] == Design(11, 0.3)
     # The step back (10) was cached already: computed once, by the first run.
     assert panel_examples.CALLS.count(Design(10, 0.3)) == 1
+
+
+def test_prefetch_queues_no_task_for_a_result_already_served(fresh_results, monkeypatch):
+    queued = []
+    monkeypatch.setattr(panels, "enqueue", lambda task, argument: queued.append(argument[1]))
+
+    def lesson():
+        import streamlit as st
+
+        from panel_examples import DESIGN, Design
+        from ui.panels import prefetch, run
+
+        run(DESIGN, Design(9, 0.3))  # seen before: in this process's memory
+        prefetch(DESIGN, Design(st.slider("Pupils", 0, 20, 10, key="size"), 0.3), "last")
+
+    at = AppTest.from_function(lesson, default_timeout=30).run()
+    assert not at.exception
+    assert set(queued) == {Design(11, 0.3), Design(10, 0.25), Design(10, 0.35)}
