@@ -66,3 +66,13 @@ def test_show_chart_sends_the_prepared_json_as_bytes_without_encoding_it_again()
     assert proto.WhichOneof("data") == "bytes"  # a str would be JSON-encoded twice a run
     payload = json.loads(proto.bytes)
     assert payload["script"].endswith(".min.js") and payload["figure"]["data"][0]["y"]
+
+
+def test_the_default_server_runs_without_the_source_watcher():
+    """A new tab's first run no longer waits for Streamlit's scan of sys.modules (see the
+    comment in .streamlit/config.toml); developers turn it on from the command line."""
+    import tomllib
+
+    repo = Path(__file__).resolve().parents[2]
+    server = tomllib.loads((repo / ".streamlit" / "config.toml").read_text())["server"]
+    assert server["fileWatcherType"] == "none" and server["runOnSave"] is False
