@@ -507,7 +507,9 @@ class Student:
         """GET the page (the balancer's cookie), open the websocket, run the page once."""
         options = self.options
         self.open_count += 1
-        await http_get(options.host, options.port, self.page_path(), self.cookies, options.timeout)
+        if options.page_get:
+            await http_get(options.host, options.port, self.page_path(), self.cookies,
+                           options.timeout)
         # The tab keeps its ForwardMsg cache across reconnects, as the frontend does: entries
         # are addressed by content hash, so they stay valid on another worker.
         kept_cache = self.connection.message_cache if self.connection else {}
@@ -924,6 +926,9 @@ def parse_options(argv=None):
                         help="failover: SIGKILL one worker S s into the run")
     parser.add_argument("--kill-pid", type=int, default=None,
                         help="the worker to kill (default: the first of --pid-file)")
+    parser.add_argument("--no-page-get", dest="page_get", action="store_false",
+                        help="open the websocket without GETting the page first (no balancer "
+                             "cookie; for comparing with clients that skip it)")
     parser.add_argument("--timeline", action="store_true",
                         help="add every move's (finished at s, latency s) to the report")
     parser.add_argument("--seed", type=int, default=1)
