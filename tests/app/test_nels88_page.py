@@ -149,3 +149,17 @@ def test_a_broken_original_file_falls_back_to_the_replica(tmp_path, monkeypatch)
     assert any("could not be used" in e.value for e in at.error)
     _, layout = chart_traces(at)
     assert "synthetic replica" in chart_title(layout)
+
+
+def test_a_selection_that_cannot_be_fitted_says_why_and_still_shows_the_students(
+        tmp_path, monkeypatch):
+    flat = datasets.load_nels88_replica().assign(homework=2)
+    flat.to_csv(tmp_path / "nels88_synthetic.csv", index=False)
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path)
+    at = open_lab()
+    assert any("homework" in w.value for w in at.warning), [w.value for w in at.warning]
+    traces, _ = chart_traces(at)
+    assert [t["mode"] for t in traces] == ["markers", "markers"]  # the students, no lines
+    assert not shown_tables(at)  # no numbers to show
+    at.slider(key="nels_per_school").set_value(10).run()  # the failure is cached: same words
+    assert not at.exception and any("homework" in w.value for w in at.warning)
