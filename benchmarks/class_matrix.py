@@ -70,7 +70,10 @@ class Server:
         self.log = None
 
     def __enter__(self):
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+        # A result cache of this scenario's own (ui.panels' disk tier, shared by its workers):
+        # with the machine's default one, "cold" would find the results of earlier runs.
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+                   HLMLAB_CACHE_DIR=str(self.run_dir / "results"))
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log = open(self.run_dir / "server.log", "ab")
         if self.mode == "single":

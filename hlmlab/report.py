@@ -8,12 +8,15 @@ of a fit lives here, whichever lesson shows it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
+from hlmlab.diagnostics import Diagnostic
 from hlmlab.ols import PerGroupFit, PooledFit
+from hlmlab.tables import DisplayTable, display_number, display_table
 from hlmlab.threelevel import ThreeLevelFit
 from hlmlab.twolevel import MultilevelFit
 from hlmlab.within_between import SlopeDecomposition
@@ -21,7 +24,11 @@ from hlmlab.within_between import SlopeDecomposition
 __all__ = [
     "RANKING_COLUMNS",
     "RANK_CHANGE_COLUMNS",
+    "FitCode",
+    "FitSummary",
     "THREE_LEVEL_SYMBOLS",
+    "fit_code",
+    "fit_summary",
     "fixed_effects_table",
     "group_table",
     "icc_label",
@@ -32,6 +39,7 @@ __all__ = [
     "slope_decomposition_table",
     "three_level_latex",
     "three_level_tables",
+    "variance_display",
     "variance_table",
     "weight_matrix_table",
 ]
@@ -161,20 +169,67 @@ def variance_table(fit: MultilevelFit) -> pd.DataFrame:
         ("groups", fit.n_groups),
     ]
     table = pd.DataFrame(rows, columns=["quantity", "value"]).set_index("quantity")
-    table["shown"] = [_display_number(v) for v in table["value"]]
+    table["shown"] = [display_number(v) for v in table["value"]]
     return table
 
 
-def _display_number(value: float) -> str:
-    """Five significant digits (Exam's variances are about 0.01, where fixed decimals would
-    show two digits); two decimals from 1,000 up; counts as integers."""
-    if isinstance(value, (int, np.integer)):
-        return f"{value:,d}"
-    if not np.isfinite(value):
-        return "not estimable"
-    if float(value).is_integer() and abs(value) >= 1:
-        return f"{int(value):,d}"
-    return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:,.5g}"
+def variance_display(fit: MultilevelFit) -> DisplayTable:
+    """:func:`variance_table` as shown beside a chart: the quantities and their ``shown``
+    text under the heading "value"."""
+    return display_table(variance_table(fit)[["shown"]], columns={"shown": "value"},
+                         label="Variance components and fit statistics")
+
+
+@dataclass(frozen=True)
+class FitSummary:
+    """What a lesson shows beside its chart about a pooling comparison, in final form.
+
+    Attributes
+    ----------
+    messages : the comparison's notes (why there is no multilevel fit), then the fit's own.
+    latex : the fitted model as LaTeX, or None when there is no usable fit.
+    variance : :func:`variance_display` of the fit, or None when there is no usable fit.
+    """
+
+    messages: tuple[Diagnostic, ...]
+    latex: str | None
+    variance: DisplayTable | None
+
+
+def fit_summary(comparison) -> FitSummary:
+    """The :class:`FitSummary` of a :class:`hlmlab.pooling.PoolingComparison` (anything with
+    ``multilevel`` and ``messages``)."""
+    fit = comparison.multilevel
+    messages = tuple(comparison.messages) + (tuple(fit.messages) if fit is not None else ())
+    if fit is None or not fit.usable:
+        return FitSummary(messages, None, None)
+    return FitSummary(messages, model_latex(fit), variance_display(fit))
+
+
+@dataclass(frozen=True)
+class FitCode:
+    """The code that reproduces a fit, as the code tabs show it.
+
+    Attributes
+    ----------
+    code : the statsmodels call (Python).
+    lme4 : the lme4 call (R).
+    optimizer_note : how the estimates were found and checked ("" when there is nothing
+        to say).
+    pooled_code : the pooled OLS line's statsmodels call, when the lesson shows it.
+    """
+
+    code: str
+    lme4: str
+    optimizer_note: str = ""
+    pooled_code: str | None = None
+
+
+def fit_code(fit, pooled: PooledFit | None = None) -> FitCode:
+    """The :class:`FitCode` of a fit (anything with ``code`` and ``lme4``) and, optionally,
+    of the pooled line shown beside it."""
+    return FitCode(fit.code, fit.lme4, getattr(fit, "optimizer_note", "") or "",
+                   pooled.code if pooled is not None else None)
 
 
 def group_table(

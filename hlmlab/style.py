@@ -13,7 +13,8 @@ here, more than half of a slider's 250 ms budget.
 
 from __future__ import annotations
 
-import itertools
+import hashlib
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -23,6 +24,7 @@ import plotly.graph_objects as go
 __all__ = [
     "AXIS_STYLE",
     "BLACK",
+    "BrowserFigure",
     "BLUE",
     "DISTINCT_GROUP_STYLES",
     "FAMILY_STYLES",
@@ -38,6 +40,7 @@ __all__ = [
     "POOLED_COLOUR",
     "SKY",
     "VERMILLION",
+    "browser_figure",
     "figure_layout",
     "gapped_xy",
     "group_styles",
@@ -172,16 +175,57 @@ def gapped_xy(frame: pd.DataFrame, key: str, x: str, y: str) -> tuple[list, list
     return xs, ys, labels
 
 
-_REVISIONS = itertools.count(1)
+@dataclass(frozen=True)
+class BrowserFigure:
+    """A figure in its final form for the browser (see :func:`browser_figure`).
+
+    Attributes
+    ----------
+    json : the plotly JSON, UTF-8 encoded, exactly as the chart element draws it.
+    revision : its ``layout.datarevision``, a hash of everything else in it.
+    """
+
+    json: bytes
+    revision: str
+
+
+# Stands in for the revision while the figure is encoded; replaced by the content's hash.
+_REVISION_PLACEHOLDER = "hlmlab-revision-placeholder-3f9c2a"
+
+
+def browser_figure(fig: go.Figure) -> BrowserFigure:
+    """Finish a figure for the browser (:func:`ready_for_browser`) and encode it once.
+
+    The ``datarevision`` is a hash of the figure's own JSON: equal figures get equal
+    revisions in any process, different figures different ones. A process counter would
+    not do: worker processes share prepared figures (``ui.panels``), and a tab that
+    reconnects to another worker must never be sent a different figure under a revision it
+    has drawn (plotly.js would skip the redraw).
+
+    Parameters
+    ----------
+    fig : plotly Figure (changed in place, as :func:`ready_for_browser` does).
+
+    Returns
+    -------
+    BrowserFigure
+    """
+    _finish(fig)
+    fig.layout.datarevision = _REVISION_PLACEHOLDER
+    text = fig.to_json(validate=False)
+    revision = hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+    fig.layout.datarevision = revision
+    return BrowserFigure(text.replace(_REVISION_PLACEHOLDER, revision, 1).encode("utf-8"),
+                         revision)
 
 
 def ready_for_browser(fig: go.Figure) -> go.Figure:
     """Finish a figure for the browser; returns the same figure, changed once (idempotent,
     so a figure shared across sessions is safe to pass again).
 
-    - A ``datarevision`` of its own: plotly.js then recognises a figure it has already
-      drawn (a rerun that sends it again costs almost nothing) and never mistakes a new
-      figure for an old one.
+    - A ``datarevision`` of its own, a hash of its content (see :func:`browser_figure`):
+      plotly.js then recognises a figure it has already drawn (a rerun that sends it again
+      costs almost nothing) and never mistakes a new figure for an old one.
     - No ``template`` object: it was only needed while building (``LIGHT_LAYOUT``'s "none"
       keeps plotly.py's default one out), and plotly.js compares it by identity, so a copy
       of the figure would always look new.
@@ -189,11 +233,15 @@ def ready_for_browser(fig: go.Figure) -> go.Figure:
       kept clear of the x-axis title (:func:`_legend_at_bottom`).
     """
     if fig.layout.datarevision is None:
-        _fit_title(fig)
-        _legend_at_bottom(fig)
-        fig.layout.template = None
-        fig.layout.datarevision = next(_REVISIONS)
+        browser_figure(fig)
     return fig
+
+
+def _finish(fig: go.Figure) -> None:
+    """What :func:`ready_for_browser` changes besides the revision (each step idempotent)."""
+    _fit_title(fig)
+    _legend_at_bottom(fig)
+    fig.layout.template = None
 
 
 def _legend_at_bottom(fig: go.Figure) -> None:

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from functools import partial
-from pathlib import Path
-
 import streamlit as st
 
-from hlmlab import datasets, report
+from hlmlab import datasets
 from hlmlab.analyses import nels88_two_schools as nels
-from hlmlab.analyses.nels88_two_schools_figures import selection_figure
 from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import load_lesson
-from hlmlab.pooling import fitted_lines
-from hlmlab.panels import SliderRange
-from ui.chart import prepare_chart, show_chart
+from ui.chart import show_chart
 from ui.navigation import ensure_app_frame
-from ui.prefetch import prefetch_next_steps
+from ui.panels import prefetch, run
 from ui.script_runs import fragment
+from ui.tables import show_table
 from ui.urlstate import UrlSettings
 from ui.widgets import (
     show_code_tabs,
@@ -29,76 +24,27 @@ from ui.widgets import (
 
 ensure_app_frame(__file__)
 LESSON = load_lesson("nels88_two_schools")
-GROUP, DECK_SCHOOLS = nels.GROUP, nels.DECK_SCHOOLS
+DECK_SCHOOLS = nels.DECK_SCHOOLS
 STEPS = ("1 · Two schools", "2 · Jitter", "3 · Colour by school", "4 · Three kinds of lines")
 SCHOOL_SETS = ("The deck's two schools", "All schools", "Choose schools")
 FAMILIES = {"Pooled": "pooled", "Per school": "per_group", "Multilevel": "multilevel"}
 MODELS = ("Random intercept", "Random intercept and slope")
-MAX_PER_SCHOOL = 70
-PER_SCHOOL_RANGE = SliderRange(2, MAX_PER_SCHOOL, 1)
+PER_SCHOOL, JITTER = nels.PER_SCHOOL_RANGE, nels.JITTER_RANGE
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def load_source(label: str, path: str, stamp: float):
-    """The chosen data source; ``stamp`` (file mtime) makes an edited file reload."""
-    return datasets.load_nels88(label, Path(path).parent)
-
-
-@st.cache_data(show_spinner=False, max_entries=1024)
-def select_rows(label: str, path: str, stamp: float, schools: tuple, per_school: int):
-    """The chosen schools, each cut to at most ``per_school`` students (seeded, nested)."""
-    return nels.select_rows(load_source(label, path, stamp), schools, per_school)
-
-
-# The page wraps the call in st.spinner, which shows only when a fit takes over half a second.
-@st.cache_data(show_spinner=False, max_entries=4096)
-def fit_selection(label: str, path: str, stamp: float, schools: tuple, per_school: int,
-                  random_slope: bool, reml: bool):
-    """Fits shared by every session: keyed on the data and the slider values only. Raises
-    ModelDataError when not even the pooled line can be fitted (not cached: it says why)."""
-    return nels.compare_selection(load_source(label, path, stamp), schools, per_school,
-                                  random_slope, reml)
-
-
-def wanted_families(families) -> tuple:
-    return tuple(FAMILIES[f] for f in (families or []))
-
-
-def warm_selection(key: tuple, jitter: float, families: tuple, values: tuple) -> None:
-    """The fits and chart of ``key`` with another students-per-school value (the
-    prefetcher's task)."""
-    label, path, stamp, schools, _, random_slope, reml = key
-    changed = (label, path, stamp, schools, values[0], random_slope, reml)
-    fit_selection(*changed)
-    prepare_chart(chart(*changed, jitter, families, 4))
-
-
-@st.cache_resource(show_spinner=False, max_entries=2048)
-def chart(label: str, path: str, stamp: float, schools: tuple, per_school: int,
-          random_slope: bool, reml: bool, jitter: float, families: tuple, step_number: int):
-    """The figure, shared by every session. Building a plotly figure validates every trace
-    (about 0.1 s for ten schools), too slow to repeat on each slider move; cache_resource
-    hands out the same object without pickling it (Streamlit only reads it)."""
-    data = load_source(label, path, stamp)
-    chosen = select_rows(label, path, stamp, schools, per_school)
-    lines = fitted_lines({}, {"all": (0, 1)})
-    if step_number >= 4:
-        try:
-            comparison = fit_selection(label, path, stamp, schools, per_school, random_slope,
-                                       reml)
-            lines = comparison.lines[comparison.lines["family"].isin(families)]
-        except ModelDataError:
-            pass  # no lines to draw; the panel says why
-    return selection_figure(data, chosen, lines, jitter, step_number >= 3,
-                            data.attrs.get("label", label))
+def data_source(label: str, sources: dict) -> nels.DataSource:
+    """The chosen source, with its file's modification time (an edited file reloads)."""
+    path = sources[label]
+    return nels.DataSource(label, str(path), path.stat().st_mtime)
 
 
 def read_url_settings(school_ids):
     url = UrlSettings(st.query_params)
     settings = {
         "step": STEPS[url.number("step", 1, len(STEPS), 1, integer=True) - 1],
-        "per_school": url.number("per_school", 2, MAX_PER_SCHOOL, MAX_PER_SCHOOL, integer=True),
-        "jitter": url.number("jitter", 0.0, 0.45, 0.15),
+        "per_school": url.number("per_school", PER_SCHOOL.low, PER_SCHOOL.high, PER_SCHOOL.high,
+                                 integer=True),
+        "jitter": url.number("jitter", JITTER.low, JITTER.high, 0.15),
         "model": MODELS[url.number("slope", 0, 1, 1, integer=True)],
         "method": url.choice("method", ("REML", "ML"), "REML"),
         "schools": url.subset("schools", school_ids, [s for s in DECK_SCHOOLS if s in school_ids]),
@@ -112,18 +58,15 @@ show_lesson_section(LESSON["intro"])
 sources = datasets.nels88_sources()
 source_label = st.selectbox("Data", list(sources), key="nels_source")
 try:
-    source_path = str(sources[source_label])
-    stamp = sources[source_label].stat().st_mtime
-    all_data = load_source(source_label, source_path, stamp)
+    source = data_source(source_label, sources)
+    all_data = nels.load_source(source)
 except (ValueError, OSError) as exc:
     st.error(f"That file could not be used: {exc} Showing the synthetic replica instead.")
-    source_label = datasets.NELS88_REPLICA_LABEL
-    source_path = str(sources[source_label])
-    stamp = sources[source_label].stat().st_mtime
-    all_data = load_source(source_label, source_path, stamp)
+    source = data_source(datasets.NELS88_REPLICA_LABEL, sources)
+    all_data = nels.load_source(source)
 show_source_note(all_data, LESSON["replica-note"].body)
 
-school_ids = sorted(all_data[GROUP].unique().tolist())
+school_ids = sorted(nels.source_school_sizes(source))
 defaults, url_problems = read_url_settings(school_ids)
 for problem in url_problems:
     st.warning(problem, icon=":material/link:")
@@ -137,94 +80,85 @@ st.session_state["nels_last_step"] = step
 step_number = STEPS.index(step) + 1
 show_lesson_section(LESSON[f"step{step_number}"])
 
+# The controls that change what is fitted, outside the slider's fragment: a click on one
+# reruns the page, a slider press only the fragment below (its chart and numbers).
+controls = st.columns([3, 2, 2])
+with controls[0]:
+    school_set = st.radio("Schools", SCHOOL_SETS, key="nels_school_set", horizontal=True,
+                          index=0 if list(defaults["schools"]) == list(DECK_SCHOOLS) else 2)
+    if school_set == SCHOOL_SETS[0]:
+        schools = [s for s in DECK_SCHOOLS if s in school_ids] or school_ids[:2]
+    elif school_set == SCHOOL_SETS[1]:
+        schools = school_ids
+    else:
+        schools = st.multiselect("Schools to show and fit", school_ids,
+                                 default=defaults["schools"], key="nels_schools")
+families, random_slope, reml = (), True, True
+if step_number >= nels.LINES_STEP:
+    with controls[1]:
+        picked = st.pills("Lines", list(FAMILIES), selection_mode="multi",
+                          default=list(FAMILIES), key="nels_families")
+        families = tuple(FAMILIES[f] for f in (picked or []))
+    with controls[2]:
+        random_slope = st.radio("Multilevel model", MODELS, key="nels_model",
+                                index=MODELS.index(defaults["model"])) == MODELS[1]
+        reml = st.radio("Estimation", ("REML", "ML"), horizontal=True, key="nels_method",
+                        index=("REML", "ML").index(defaults["method"])) == "REML"
+
 
 @fragment
-def lab():
-    """The interactive panel: its widgets rerun only this fragment."""
-    controls = st.columns([3, 2, 2])
-    with controls[0]:
-        school_set = st.radio("Schools", SCHOOL_SETS, key="nels_school_set", horizontal=True,
-                              index=0 if list(defaults["schools"]) == list(DECK_SCHOOLS) else 2)
-        if school_set == SCHOOL_SETS[0]:
-            schools = [s for s in DECK_SCHOOLS if s in school_ids] or school_ids[:2]
-        elif school_set == SCHOOL_SETS[1]:
-            schools = school_ids
-        else:
-            schools = st.multiselect("Schools to show and fit", school_ids,
-                                     default=defaults["schools"], key="nels_schools")
+def lab(source: nels.DataSource, schools: tuple, random_slope: bool, reml: bool,
+        families: tuple):
+    """The "Students per school" slider with what it changes: the chart and the numbers."""
+    with st.columns([3, 2, 2])[0]:
         per_school = st.slider("Students per school (at most; a seeded random subsample)",
-                               PER_SCHOOL_RANGE.low, PER_SCHOOL_RANGE.high,
-                               defaults["per_school"], key="nels_per_school")
-    with controls[1]:
-        families = []
-        if step_number >= 4:
-            families = st.pills("Lines", list(FAMILIES), selection_mode="multi",
-                                default=list(FAMILIES), key="nels_families")
-    with controls[2]:
-        random_slope, reml = True, True
-        if step_number >= 4:
-            random_slope = st.radio("Multilevel model", MODELS, key="nels_model",
-                                    index=MODELS.index(defaults["model"])) == MODELS[1]
-            reml = st.radio("Estimation", ("REML", "ML"), horizontal=True, key="nels_method",
-                            index=("REML", "ML").index(defaults["method"])) == "REML"
-
+                               PER_SCHOOL.low, PER_SCHOOL.high, defaults["per_school"],
+                               key="nels_per_school")
     if not schools:
         st.info("Pick at least one school to see its students.")
         return
-    schools = tuple(sorted(schools))
-    # Past the largest school's size the rows, and so the fits, are the same: one cache entry.
-    per_school = nels.per_school_cap(all_data, schools, per_school)
-    key = (source_label, source_path, stamp, schools, per_school, random_slope, reml)
-    if step_number >= 4:
-        jitter = st.session_state.get("nels_jitter", defaults["jitter"])
-        prefetch_next_steps("nels_last", (per_school,), (PER_SCHOOL_RANGE,),
-                            partial(warm_selection, key, jitter, wanted_families(families)))
-    comparison = None
-    if step_number >= 4:
-        with st.spinner("Fitting the models…"):
-            try:
-                comparison = fit_selection(*key)
-            except ModelDataError as exc:
-                st.warning(str(exc))
-    wanted = wanted_families(families)
-    if step_number < 4 or comparison is None:
-        chart_panel(key, wanted)
+    selection = nels.Selection(source, schools, per_school, random_slope, reml)
+    if step_number < nels.LINES_STEP:
+        chart_panel(selection, families)
         return
-    fit = comparison.multilevel
+    prefetch(nels.NUMBERS, selection, "nels_numbers_last")
+    try:
+        numbers = run(nels.NUMBERS, selection, spinner="Fitting the models…")
+    except ModelDataError as exc:
+        st.warning(str(exc))
+        chart_panel(selection, families)
+        return
     chart_col, numbers_col = st.columns([3, 2])
     with chart_col:
-        chart_panel(key, wanted)
+        chart_panel(selection, families)
     with numbers_col:
-        show_fit_summary(comparison)
+        show_fit_summary(numbers.summary)
     st.subheader("School by school")
-    st.caption(f"{all_data.attrs.get('label', source_label)}. λ is the weight a school's own "
+    st.caption(f"{all_data.attrs.get('label', source.label)}. λ is the weight a school's own "
                "OLS estimate gets in its multilevel estimate: 1 = its own line, 0 = the overall line. For a random slope, λ is the "
                "reliability of the school's own intercept and slope.")
-    st.dataframe(
-        report.group_table(comparison.per_group, fit if fit and fit.usable else None,
-                           comparison.shrinkage),
-        width="stretch",
-        column_config={"n": st.column_config.NumberColumn(format="%d")},
-    )
-    for message in comparison.per_group.messages:
+    show_table(numbers.schools)
+    for message in numbers.school_notes:
         st.caption(str(message))
-    if fit is not None and fit.usable:
+    if numbers.fixed is not None:
         st.subheader("Fixed effects")
-        st.dataframe(report.fixed_effects_table(fit, comparison.pooled), width="stretch")
-        show_code_tabs(fit, comparison.pooled)
+        show_table(numbers.fixed)
+        show_code_tabs(numbers.code)
 
 
 @fragment
-def chart_panel(key: tuple, families: tuple):
+def chart_panel(selection: nels.Selection, families: tuple):
     """The jitter slider and the chart: jitter reruns only this, not the tables beside it."""
     jitter = 0.0
     if step_number >= 2:
-        jitter = st.slider("Jitter (display only; fits use the true hours)", 0.0, 0.45,
-                           defaults["jitter"], 0.05, key="nels_jitter")
-    show_chart(chart(*key, jitter, families, step_number), key="nels_chart")
+        jitter = st.slider("Jitter (display only; fits use the true hours)", JITTER.low,
+                           JITTER.high, defaults["jitter"], JITTER.step, key="nels_jitter")
+    settings = selection.drawn_as(families, jitter, step_number)
+    prefetch(nels.CHART, settings, "nels_chart_last")
+    show_chart(run(nels.CHART, settings), key="nels_chart")
 
 
-lab()
+lab(source, tuple(sorted(schools)), random_slope, reml, families)
 
 if step_number >= 4:
     show_lesson_section(LESSON["pooling"])

@@ -6,7 +6,12 @@
 - ``ui.navigation``: ``ensure_app_frame``, which keeps a page inside app.py's navigation when
   Streamlit's legacy ``pages/`` discovery starts it on its own.
 - ``ui.chart`` (+ ``plotly_chart.js``): the chart element, plotly.js publishing, preload.
+- ``ui.panels``: ``run`` / ``prefetch``, the one cached entry point of a lesson's panels
+  (``hlmlab.panels.Panel``): a memory tier, the machine's shared disk tier
+  (``ui.result_cache``), failures cached, neighbours prefetched.
 - ``ui.prefetch``: the background prefetcher of a slider's next step.
+- ``ui.result_cache``: the per-machine on-disk result cache shared by worker processes.
+- ``ui.tables``: ``show_table``, the one way a page shows a table (prepared HTML).
 - ``ui.widgets``: lesson sections, questions, diagnostics, fit summary, code tabs, source note.
 - ``ui.views``: ``show_views`` / ``View``, a lesson's URL-bound lazy tabs.
 - ``ui.urlstate``: settings read from the URL's query parameters.

@@ -3,6 +3,7 @@ and one plotly chart per key that redraws in place (``ui/plotly_chart.js``)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import shutil
@@ -50,32 +51,30 @@ def _plotly_script_url() -> str | None:
 _PREPARE_LOCK = threading.Lock()
 
 
-def prepare_chart(figure):
-    """Make a figure ready to draw: :func:`hlmlab.style.ready_for_browser`, then its plotly
-    JSON, kept on the figure. A shared cached figure is serialised once, not on every rerun
-    of every session; the prefetcher calls this too, so the next slider step's figure is
-    ready before the press.
+def prepare_chart(figure) -> style.BrowserFigure:
+    """A figure's final form for the chart element (:func:`hlmlab.style.browser_figure`),
+    made once per figure object and kept on it: a shared cached figure is serialised once,
+    not on every rerun of every session. The prefetcher calls this too, so the next slider
+    step's figure is ready before the press.
 
     Parameters
     ----------
-    figure : plotly Figure.
+    figure : plotly Figure, or a :class:`hlmlab.style.BrowserFigure` (returned as it is).
 
     Returns
     -------
-    The same figure.
+    hlmlab.style.BrowserFigure
     """
-    if not _prepared(figure):  # the usual case on a press takes no lock
+    if isinstance(figure, style.BrowserFigure):
+        return figure
+    prepared = getattr(figure, "_hlm_browser", None)
+    if prepared is None:  # the usual case on a press takes no lock
         with _PREPARE_LOCK:  # the prefetcher and a page script may prepare one figure at once
-            if not _prepared(figure):
-                style.ready_for_browser(figure)
-                figure._hlm_json = figure.to_json(validate=False)
-                figure._hlm_json_revision = figure.layout.datarevision
-    return figure
-
-
-def _prepared(figure) -> bool:
-    revision = getattr(figure, "_hlm_json_revision", None)
-    return revision is not None and revision == figure.layout.datarevision
+            prepared = getattr(figure, "_hlm_browser", None)
+            if prepared is None:
+                prepared = style.browser_figure(figure)
+                figure._hlm_browser = prepared
+    return prepared
 
 
 def preload_chart_library() -> None:
@@ -84,8 +83,14 @@ def preload_chart_library() -> None:
     here). Draws nothing; call it once per run, early (app.py's sidebar does)."""
     script = _plotly_script_url()
     if script is not None:
-        _chart_element(key="hlmlab_plotly_preload", data=json.dumps({"script": script}),
+        _chart_element(key="hlmlab_plotly_preload", data=_payload_start(script) + b"}",
                        height=0)
+
+
+@functools.cache
+def _payload_start(script: str) -> bytes:
+    """The chart element's payload up to its figure: ``{"script": URL``."""
+    return b'{"script":' + json.dumps(script).encode("utf-8")
 
 
 def show_chart(figure, key: str, where=None) -> None:
@@ -98,18 +103,24 @@ def show_chart(figure, key: str, where=None) -> None:
     carry their own fonts and colours), made ready by :func:`prepare_chart`; a rerun that
     sends the same figure again costs plotly.js almost nothing (same ``datarevision``).
 
+    The payload is bytes (``{"script": URL, "figure": <plotly JSON>}``), joined from the
+    prepared figure's JSON: a cached :class:`hlmlab.style.BrowserFigure` is sent without
+    being encoded again (a ``str`` payload is JSON-encoded by Streamlit twice per run).
+
     Parameters
     ----------
-    figure : plotly Figure.
+    figure : plotly Figure, or a prepared :class:`hlmlab.style.BrowserFigure` (a panel's
+        result: nothing left to do but send it).
     key : unique on the page; a chart keeps its key across reruns to be updated in place.
     where : a container or placeholder (default: the current one).
     """
-    figure = prepare_chart(figure)
+    prepared = prepare_chart(figure)
     script = _plotly_script_url()
     if script is None:
-        (where or st).plotly_chart(figure, key=key, config=_CHART_CONFIG, theme=None)
+        (where or st).plotly_chart(json.loads(prepared.json), key=key, config=_CHART_CONFIG,
+                                   theme=None)
         return
-    payload = json.dumps({"figure": figure._hlm_json, "script": script})
+    payload = b"".join((_payload_start(script), b',"figure":', prepared.json, b"}"))
     if where is None:
         _chart_element(key=key, data=payload)
     else:

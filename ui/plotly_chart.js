@@ -8,8 +8,9 @@
 // chart that is already on screen, at the width it already has.
 //
 // Streamlit calls the default export on mount and again whenever `data` changes;
-// `data` = JSON of {figure: plotly JSON string, script: URL of plotly.min.js}; without a
-// figure it only loads plotly.js (preload_chart_library).
+// `data` = the bytes of the JSON {script: URL of plotly.min.js, figure: plotly figure}
+// (bytes: the server sends a prepared figure without encoding it again); without a figure
+// it only loads plotly.js (preload_chart_library).
 
 // As st.plotly_chart had it: no plotly logo, no cloud buttons, no box or lasso selection
 // (nothing here reads a selection).
@@ -135,6 +136,11 @@ function build(parentElement) {
     }
   });
   root.__resize.observe(root);
+  root.__cleanup = () => {  // unmounted: the next mount starts from a new element
+    root.__resize.disconnect();
+    if (window.Plotly) window.Plotly.purge(gd);
+    root.remove();
+  };
   root.addEventListener("fullscreenchange", () => {
     if (!window.Plotly || !gd._fullLayout) return;
     if (document.fullscreenElement === root) {
@@ -148,22 +154,26 @@ function build(parentElement) {
   return root;
 }
 
+const DECODER = new TextDecoder();
+
 export default function ({data, parentElement}) {
-  const payload = JSON.parse(data);
+  const text = typeof data === "string" ? data : DECODER.decode(data);
+  const existing = parentElement.querySelector(".hlm-chart");
+  // Every rerun sends the bytes again (a new array each time): the same figure is not
+  // parsed or handed to plotly.js again.
+  if (existing && existing.__text === text) return existing.__cleanup;
+  const payload = JSON.parse(text);
   if (payload.figure === undefined) {  // the preload: fetch and compile plotly.js, draw nothing
     loadPlotly(payload.script).catch(() => {});  // a chart that needs it reports the error
     return;
   }
-  const root = parentElement.querySelector(".hlm-chart") || build(parentElement);
-  const figure = JSON.parse(payload.figure);
+  const root = existing || build(parentElement);
+  root.__text = text;
+  const figure = payload.figure;
   root.__height = figure.layout.height || 450;
   // Keep the chart's space while plotly.js loads, so the page below does not jump.
   root.querySelector(".hlm-chart-plot").style.minHeight = `${root.__height}px`;
   root.__next = {figure, script: payload.script};
   draw(root);
-  return () => {  // unmounted: the next mount starts from a new element
-    root.__resize.disconnect();
-    if (window.Plotly) window.Plotly.purge(root.querySelector(".hlm-chart-plot"));
-    root.remove();
-  };
+  return root.__cleanup;
 }

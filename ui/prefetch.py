@@ -1,5 +1,9 @@
 """Background prefetching: a slider panel's next step is computed while the server is idle.
 
+Pages on panels call ``ui.panels.prefetch``, which queues the panel's own neighbouring
+settings here; :func:`prefetch_next_steps` (a page's hand-written ``warm`` function of a
+values tuple) serves the pages not yet converted to panels.
+
 A student who moves a slider one step usually moves it again: computing the next step's
 fits now turns that press from a fit (60-200 ms here) into a cache hit, shared by every
 session. The :class:`Prefetcher` itself knows nothing of pages: it runs ``task(argument)``
@@ -27,7 +31,7 @@ import streamlit as st
 from hlmlab.panels import SliderRange, next_steps
 from ui import script_runs
 
-__all__ = ["Prefetcher", "prefetch_next_steps"]
+__all__ = ["Prefetcher", "enqueue", "prefetch_next_steps"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -96,6 +100,12 @@ def _shared_prefetcher() -> Prefetcher:
     return Prefetcher()
 
 
+def enqueue(task: Callable, argument) -> None:
+    """Queue ``task(argument)`` on the process's prefetcher (it runs while no script runs;
+    see :class:`Prefetcher`). ``ui.panels.prefetch`` queues a panel's neighbours this way."""
+    _shared_prefetcher().add(task, argument)
+
+
 def prefetch_next_steps(key: str, values: tuple, ranges: Sequence[SliderRange],
                         warm: Callable[[tuple], object]) -> None:
     """After a slider press, warm the caches for that slider's next step, in the background.
@@ -112,4 +122,4 @@ def prefetch_next_steps(key: str, values: tuple, ranges: Sequence[SliderRange],
     previous = st.session_state.get(key)
     st.session_state[key] = values
     for neighbour in next_steps(values, previous, ranges):
-        _shared_prefetcher().add(warm, neighbour)
+        enqueue(warm, neighbour)

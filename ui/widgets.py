@@ -9,6 +9,7 @@ import streamlit as st
 
 from hlmlab import report
 from hlmlab.lesson_text import LessonSection, load_lesson
+from ui.tables import show_table
 from ui.views import BUTTON_SUFFIX
 
 __all__ = ["ESTIMATION_HELP_LABEL", "ESTIMATION_TERMS", "show_choice_question", "show_code_tabs", "show_diagnostics",
@@ -111,12 +112,27 @@ def show_estimation_help() -> None:
             st.markdown(f"**{entry.title}.** {entry.body}")
 
 
-def show_fit_summary(comparison) -> None:
+def show_fit_summary(summary) -> None:
     """Beside a chart: why there is no multilevel fit, or its diagnostics, equation and
     variance components (all numbers from the fit object, as the reference tests check),
-    and what the estimation method and the two SE columns of its fixed effects mean."""
-    fit = comparison.multilevel
-    show_diagnostics(comparison.messages)
+    and what the estimation method and the two SE columns of its fixed effects mean.
+
+    Parameters
+    ----------
+    summary : a :class:`hlmlab.report.FitSummary` (a panel's result, drawn as it is), or a
+        pooling comparison, for pages not yet on panels (its variance table is then
+        converted for ``st.dataframe`` on every run, as those pages' tests read it).
+    """
+    if isinstance(summary, report.FitSummary):
+        show_diagnostics(summary.messages)
+        if summary.latex is not None:
+            st.latex(summary.latex)
+        if summary.variance is not None:
+            show_table(summary.variance)
+            show_estimation_help()
+        return
+    fit = summary.multilevel
+    show_diagnostics(summary.messages)
     if fit is None:
         return
     show_diagnostics(fit.messages)
@@ -128,16 +144,24 @@ def show_fit_summary(comparison) -> None:
 
 
 def show_code_tabs(fit, pooled=None) -> None:
-    """The exact calls that reproduce a fit (anything with ``.code`` and ``.lme4``), in
-    Python and in R, folded away so they do not crowd a projected page."""
+    """The exact calls that reproduce a fit, in Python and in R, folded away so they do not
+    crowd a projected page.
+
+    Parameters
+    ----------
+    fit : a :class:`hlmlab.report.FitCode` (a panel's result), or a fit (anything with
+        ``.code`` and ``.lme4``).
+    pooled : with a fit, the pooled OLS fit shown beside it (optional).
+    """
+    code = fit if isinstance(fit, report.FitCode) else report.fit_code(fit, pooled)
     with st.expander("Run it yourself: the statsmodels and lme4 code", icon=":material/code:"):
         python_tab, r_tab = st.tabs(["statsmodels (Python)", "lme4 (R)"])
         with python_tab:
-            st.code(fit.code, language="python")
-            if pooled is not None:
+            st.code(code.code, language="python")
+            if code.pooled_code is not None:
                 st.caption("The pooled line:")
-                st.code(pooled.code, language="python")
-            if getattr(fit, "optimizer_note", ""):
-                st.caption(fit.optimizer_note)
+                st.code(code.pooled_code, language="python")
+            if code.optimizer_note:
+                st.caption(code.optimizer_note)
         with r_tab:
-            st.code(fit.lme4, language="r")
+            st.code(code.lme4, language="r")

@@ -5,27 +5,62 @@ The lesson's choices live here: which columns, which schools the deck shows, how
 "students per school" slider subsamples (seeded and nested, so shrinkage can be watched as
 schools shrink), and the comparison fitted to the selection. Its figure is in
 :mod:`hlmlab.analyses.nels88_two_schools_figures`.
+
+The page's two slider panels (:class:`hlmlab.panels.Panel`) are declared here too:
+
+- :data:`NUMBERS` (the "Students per school" slider): :class:`Selection` ->
+  :class:`SelectionNumbers`, everything beside and below the chart in final form (notes,
+  equation, variance components, the school-by-school and fixed-effects tables, the code);
+- :data:`CHART` (that slider and "Jitter"): :class:`ChartSettings` -> the chart as a
+  :class:`hlmlab.style.BrowserFigure`.
+
+Both reach the same fits through :func:`fitted_selection`, kept per process, so a press
+that computes both fits once.
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 
-from hlmlab.datasets import subsample_groups
-from hlmlab.pooling import PoolingComparison, compare_pooling
+from hlmlab import report
+from hlmlab.datasets import load_nels88, subsample_groups
+from hlmlab.diagnostics import Diagnostic
+from hlmlab.panels import Panel, SliderRange
+from hlmlab.errors import ModelDataError
+from hlmlab.pooling import PoolingComparison, compare_pooling, fitted_lines
+from hlmlab.style import BrowserFigure, browser_figure
+from hlmlab.tables import DisplayTable, display_table
 
 __all__ = [
+    "CHART",
     "DECK_SCHOOLS",
     "GROUP",
+    "JITTER_RANGE",
+    "LINES_STEP",
+    "NUMBERS",
     "OUTCOME",
+    "PER_SCHOOL_RANGE",
     "PREDICTOR",
     "SUBSAMPLE_SEED",
+    "ChartSettings",
+    "DataSource",
+    "Selection",
+    "SelectionNumbers",
+    "chart",
     "compare_selection",
     "deck_schools_first",
+    "fitted_selection",
+    "load_source",
+    "numbers",
     "per_school_cap",
+    "school_sizes",
     "select_rows",
+    "source_school_sizes",
 ]
 
 OUTCOME, PREDICTOR, GROUP = "math", "homework", "schid"
@@ -41,11 +76,24 @@ def select_rows(data: pd.DataFrame, schools: Sequence, per_school: int) -> pd.Da
     return subsample_groups(chosen, GROUP, per_school, seed=SUBSAMPLE_SEED)
 
 
-def per_school_cap(data: pd.DataFrame, schools: Sequence, per_school: int) -> int:
+def school_sizes(data: pd.DataFrame) -> dict:
+    """Students per school: ``{school id: count}``."""
+    return {school: int(count) for school, count in data.groupby(GROUP).size().items()}
+
+
+def per_school_cap(data: pd.DataFrame | dict, schools: Sequence, per_school: int) -> int:
     """``per_school``, but no more than the largest chosen school has: past that size the
-    rows, and so the fits, are the same (one cache entry, not many)."""
-    largest = data[data[GROUP].isin(schools)].groupby(GROUP).size().max()
-    return min(int(per_school), int(largest))
+    rows, and so the fits, are the same (one cache entry, not many).
+
+    Parameters
+    ----------
+    data : the rows, or their :func:`school_sizes`.
+    schools : the chosen schools.
+    per_school : the slider's value.
+    """
+    sizes = school_sizes(data) if isinstance(data, pd.DataFrame) else data
+    largest = max((sizes.get(school, 0) for school in schools), default=0)
+    return min(int(per_school), largest) if largest else int(per_school)
 
 
 def compare_selection(data: pd.DataFrame, schools: Sequence, per_school: int,
@@ -66,3 +114,193 @@ def deck_schools_first(school_ids: Sequence) -> list:
     """Every school, the deck's two first, so they get the two most distinct colours."""
     return ([s for s in DECK_SCHOOLS if s in school_ids]
             + [s for s in school_ids if s not in DECK_SCHOOLS])
+
+
+# ---------------------------------------------------------------------------------------------
+# The page's panels
+
+#: The "Students per school" slider (at most this many a school; a seeded subsample).
+PER_SCHOOL_RANGE = SliderRange(2, 70, 1)
+#: The "Jitter" slider (display only, in hours).
+JITTER_RANGE = SliderRange(0.0, 0.45, 0.05)
+#: The lesson step from which the lines, fits and tables are shown.
+LINES_STEP = 4
+# Lesson steps 1 and 2 draw grey points; step 3 colours them by school.
+_COLOUR_STEP = 3
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """A NELS88 source (:func:`hlmlab.datasets.nels88_sources`) and its file's modification
+    time, so an edited file makes new results."""
+
+    label: str
+    path: str
+    stamp: float
+
+
+@functools.lru_cache(maxsize=8)
+def load_source(source: DataSource) -> pd.DataFrame:
+    """The source's rows, read once per process (shared: never change them).
+
+    Raises
+    ------
+    ValueError, OSError
+        The file cannot be used (:func:`hlmlab.datasets.load_nels88`).
+    """
+    return load_nels88(source.label, Path(source.path).parent)
+
+
+@functools.lru_cache(maxsize=8)
+def source_school_sizes(source: DataSource) -> dict:
+    """:func:`school_sizes` of a source, counted once per process."""
+    return school_sizes(load_source(source))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the fits depend on: the :data:`NUMBERS` panel's settings.
+
+    Attributes
+    ----------
+    source : the data.
+    schools : the chosen school ids, sorted.
+    per_school : at most this many students a school (:func:`select_rows`).
+    random_slope, reml : the multilevel model.
+    """
+
+    source: DataSource
+    schools: tuple
+    per_school: int
+    random_slope: bool
+    reml: bool
+
+    def selection(self) -> "Selection":
+        """Just the fields of a :class:`Selection` (of a :class:`ChartSettings`, say)."""
+        return Selection(*(getattr(self, field.name) for field in fields(Selection)))
+
+    def drawn_as(self, families: tuple, jitter: float, step: int) -> "ChartSettings":
+        """The :class:`ChartSettings` that draw this selection so."""
+        return ChartSettings(*(getattr(self, field.name) for field in fields(Selection)),
+                             families=families, jitter=jitter, step=step)
+
+
+@dataclass(frozen=True)
+class ChartSettings(Selection):
+    """The :data:`CHART` panel's settings: the selection, and how it is drawn.
+
+    Attributes
+    ----------
+    families : the line families drawn (``"pooled"``, ``"per_group"``, ``"multilevel"``).
+    jitter : horizontal jitter in hours (display only).
+    step : the lesson step (1-4): grey points, jittered, coloured by school, with lines.
+    """
+
+    families: tuple
+    jitter: float
+    step: int
+
+
+def _canonical_selection(settings: Selection) -> Selection:
+    """Students per school capped at the largest chosen school (same rows past it)."""
+    capped = per_school_cap(source_school_sizes(settings.source), settings.schools,
+                            settings.per_school)
+    return settings if capped == settings.per_school else replace(settings, per_school=capped)
+
+
+def _canonical_chart(settings: ChartSettings) -> ChartSettings:
+    """Also: what a step does not draw does not change its chart (no lines before the
+    lines step, so neither their families nor the model; no jitter on the first step)."""
+    settings = _canonical_selection(settings)
+    if settings.step < LINES_STEP:
+        settings = replace(settings, families=(), random_slope=True, reml=True)
+    if settings.step < 2 and settings.jitter:
+        settings = replace(settings, jitter=0.0)
+    return settings
+
+
+@functools.lru_cache(maxsize=64)
+def fitted_selection(selection: Selection) -> PoolingComparison:
+    """:func:`compare_selection` of a :class:`Selection`, kept per process: both panels of a
+    press use the same fits (shared: never change them).
+
+    Raises
+    ------
+    ModelDataError
+        When not even the pooled line can be fitted.
+    """
+    return compare_selection(load_source(selection.source), selection.schools,
+                             selection.per_school, selection.random_slope, selection.reml)
+
+
+@dataclass(frozen=True)
+class SelectionNumbers:
+    """Everything the page shows about a selection's fits, in final form.
+
+    Attributes
+    ----------
+    summary : notes, equation and variance components (:class:`hlmlab.report.FitSummary`).
+    schools : per school: n, its own OLS line, its multilevel line, shrinkage weights.
+    school_notes : why a school has no line of its own (plain words).
+    fixed : the fixed effects beside the pooled line's, or None without a usable fit.
+    code : the statsmodels and lme4 code of the fit, or None without a usable fit.
+    """
+
+    summary: report.FitSummary
+    schools: DisplayTable
+    school_notes: tuple[Diagnostic, ...]
+    fixed: DisplayTable | None
+    code: report.FitCode | None
+
+
+def numbers(selection: Selection) -> SelectionNumbers:
+    """The :data:`NUMBERS` panel's compute.
+
+    Raises
+    ------
+    ModelDataError
+        When not even the pooled line can be fitted.
+    """
+    comparison = fitted_selection(selection)
+    fit = comparison.multilevel
+    usable = fit is not None and fit.usable
+    schools = display_table(
+        report.group_table(comparison.per_group, fit if usable else None,
+                           comparison.shrinkage),
+        formats={"n": "{:,d}"}, label="School by school")
+    if not usable:
+        return SelectionNumbers(report.fit_summary(comparison), schools,
+                                tuple(comparison.per_group.messages), None, None)
+    return SelectionNumbers(
+        report.fit_summary(comparison), schools, tuple(comparison.per_group.messages),
+        display_table(report.fixed_effects_table(fit, comparison.pooled), label="Fixed effects"),
+        report.fit_code(fit, comparison.pooled))
+
+
+def chart(settings: ChartSettings) -> BrowserFigure:
+    """The :data:`CHART` panel's compute: the chosen students, and from the lines step on,
+    the line families asked for (none when the selection cannot be fitted: the numbers
+    panel says why)."""
+    # The figures module reads this module's column names: imported here, not at the top.
+    from hlmlab.analyses.nels88_two_schools_figures import selection_figure
+
+    data = load_source(settings.source)
+    chosen = select_rows(data, settings.schools, settings.per_school)
+    lines = fitted_lines({}, {"all": (0.0, 1.0)})  # no lines: an empty frame of lines
+    if settings.step >= LINES_STEP and settings.families:
+        try:
+            comparison = fitted_selection(settings.selection())
+            lines = comparison.lines[comparison.lines["family"].isin(settings.families)]
+        except ModelDataError:
+            pass
+    figure = selection_figure(data, chosen, lines, settings.jitter,
+                              settings.step >= _COLOUR_STEP,
+                              data.attrs.get("label", settings.source.label))
+    return browser_figure(figure)
+
+
+NUMBERS = Panel("nels88_two_schools.numbers", numbers, Selection,
+                sliders={"per_school": PER_SCHOOL_RANGE}, canonical=_canonical_selection)
+CHART = Panel("nels88_two_schools.chart", chart, ChartSettings,
+              sliders={"per_school": PER_SCHOOL_RANGE, "jitter": JITTER_RANGE},
+              canonical=_canonical_chart)

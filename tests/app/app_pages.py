@@ -62,9 +62,10 @@ def chart_specs(at) -> list[dict]:
         if hasattr(proto, "spec"):
             specs.append(json.loads(proto.spec))
         elif proto.component_name == CHART_ELEMENT:
-            payload = json.loads(json.loads(proto.json))
+            # ui.chart sends bytes of {"script": ..., "figure": {...}}
+            payload = json.loads(proto.bytes.decode("utf-8"))
             if "figure" in payload:  # not app.py's preload of plotly.js
-                specs.append(json.loads(payload["figure"]))
+                specs.append(payload["figure"])
     return specs
 
 
@@ -98,6 +99,67 @@ def chart_title(layout: dict) -> str:
     title = layout.get("title", {})
     return " · ".join(part for part in (title.get("text", ""),
                                         title.get("subtitle", {}).get("text", "")) if part)
+
+
+def shown_tables(at) -> list:
+    """Every table on the page as a pandas frame, whatever draws it, in page order within
+    each kind: ``st.dataframe`` elements (their frames as given) and HTML tables of
+    ``ui.tables.show_table`` (read back from the HTML: the index from the row headings, the
+    columns from the column headings, a cell that reads as a number as a float, the empty
+    mark as NaN, other text as it is shown)."""
+    tables = [frame.value for frame in at.dataframe]
+    for element in at.get("html"):
+        body = element.proto.body
+        if 'class="hlm-table"' in body:
+            tables.append(_html_table(body))
+    return tables
+
+
+def _html_table(body: str):
+    """The frame of one ``hlmlab.tables.display_table`` HTML table."""
+    from html.parser import HTMLParser
+
+    import numpy as np
+    import pandas as pd
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.head, self.rows, self.cell, self.in_head = [], [], None, False
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "thead":
+                self.in_head = True
+            elif tag == "tr" and not self.in_head:
+                self.rows.append([])
+            elif tag in ("th", "td"):
+                self.cell = ""
+
+        def handle_endtag(self, tag):
+            if tag == "thead":
+                self.in_head = False
+            elif tag in ("th", "td") and self.cell is not None:
+                (self.head if self.in_head else self.rows[-1]).append(self.cell)
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+
+    def value(text: str):
+        if text == "—":
+            return np.nan
+        try:
+            return float(text.replace(",", "").replace("−", "-"))
+        except ValueError:
+            return text
+
+    parser = Cells()
+    parser.feed(body)
+    frame = pd.DataFrame([[value(cell) for cell in row[1:]] for row in parser.rows],
+                         columns=parser.head[1:],
+                         index=pd.Index([row[0] for row in parser.rows], name=parser.head[0]))
+    return frame
 
 
 @cache

@@ -6,10 +6,18 @@ are in app_pages.py beside this file.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_result_cache(tmp_path_factory):
+    """Pages' results (ui.panels) go to a directory of this test session, not to the
+    machine's shared cache, where a running server or another checkout's tests keep theirs."""
+    os.environ["HLMLAB_CACHE_DIR"] = str(tmp_path_factory.mktemp("hlmlab-results"))
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def test_the_sidebar_asks_the_browser_for_plotly_js_before_any_chart():
     import json
 
     at = AppTest.from_file(str(APP), default_timeout=60).run()
-    preloads = [json.loads(json.loads(e.proto.json)) for e in at.sidebar.get("bidi_component")]
+    preloads = [json.loads(e.proto.bytes) for e in at.sidebar.get("bidi_component")]
     assert len(preloads) == 1 and "figure" not in preloads[0]
     assert (REPO / "static" / preloads[0]["script"].rsplit("/", 1)[1]).is_file()
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import APP, chart_title, chart_traces, lme4_value
+from app_pages import APP, chart_title, chart_traces, lme4_value, shown_tables
 from hlmlab import datasets
 
 PAGE = "pages/nels88_two_schools.py"
@@ -24,10 +24,9 @@ def open_lab(query: dict | None = None) -> AppTest:
 
 
 def shown_variance_table(at: AppTest) -> pd.Series:
-    for frame in at.dataframe:
-        table = frame.value
-        if "shown" in table.columns and any("tau00" in str(i) for i in table.index):
-            return table["shown"].map(lambda text: float(text.replace(",", "")))
+    for table in shown_tables(at):
+        if list(table.columns) == ["value"] and any("tau00" in str(i) for i in table.index):
+            return table["value"]
     raise AssertionError("no variance table on the page")
 
 
@@ -150,3 +149,17 @@ def test_a_broken_original_file_falls_back_to_the_replica(tmp_path, monkeypatch)
     assert any("could not be used" in e.value for e in at.error)
     _, layout = chart_traces(at)
     assert "synthetic replica" in chart_title(layout)
+
+
+def test_a_selection_that_cannot_be_fitted_says_why_and_still_shows_the_students(
+        tmp_path, monkeypatch):
+    flat = datasets.load_nels88_replica().assign(homework=2)
+    flat.to_csv(tmp_path / "nels88_synthetic.csv", index=False)
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path)
+    at = open_lab()
+    assert any("homework" in w.value for w in at.warning), [w.value for w in at.warning]
+    traces, _ = chart_traces(at)
+    assert [t["mode"] for t in traces] == ["markers", "markers"]  # the students, no lines
+    assert not shown_tables(at)  # no numbers to show
+    at.slider(key="nels_per_school").set_value(10).run()  # the failure is cached: same words
+    assert not at.exception and any("homework" in w.value for w in at.warning)

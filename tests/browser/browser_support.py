@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -176,6 +177,8 @@ class StreamlitServer:
 
     Use as a context manager, or call ``start()`` and ``stop()``. ``started_at`` is the
     ``time.perf_counter()`` just before the process was spawned (for cold-start timings).
+    Each server gets an empty result cache of its own (``HLMLAB_CACHE_DIR``, ui.panels'
+    disk tier), removed when it stops: a fresh server is cold, whatever ran before it.
     """
 
     port: int = field(default_factory=free_port)
@@ -185,6 +188,7 @@ class StreamlitServer:
     started_at: float = 0.0
     ready_at: float = 0.0
     log_path: Path | None = None
+    cache_dir: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -205,7 +209,8 @@ class StreamlitServer:
     def start(self) -> "StreamlitServer":
         log = tempfile.NamedTemporaryFile(prefix="hlmlab-streamlit-", suffix=".log", delete=False)
         self.log_path = Path(log.name)
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.cache_dir = Path(tempfile.mkdtemp(prefix="hlmlab-test-results-"))
+        env = dict(os.environ, PYTHONUNBUFFERED="1", HLMLAB_CACHE_DIR=str(self.cache_dir))
         self.started_at = time.perf_counter()
         self.process = subprocess.Popen(
             self.command(), cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT,
@@ -275,6 +280,8 @@ class StreamlitServer:
                 process.wait(timeout=10)
         if self.log_path is not None:
             self.log_path.unlink(missing_ok=True)
+        if self.cache_dir is not None:
+            shutil.rmtree(self.cache_dir, ignore_errors=True)
 
     def __enter__(self) -> "StreamlitServer":
         return self.start()

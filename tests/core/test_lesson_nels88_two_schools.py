@@ -5,8 +5,12 @@ nels88_deck2_rs_reml: random slope, REML, on the same rows)."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
+from hlmlab import datasets
 from hlmlab.analyses import nels88_two_schools as nels88
 from hlmlab.analyses.nels88_two_schools_figures import selection_figure
 from hlmlab.errors import ModelDataError
@@ -134,3 +138,63 @@ def test_the_page_captions_state_the_same_formulas():
     slope = lesson["school-table-slope"].body
     assert "they are not the weights" in slope and "$\\Lambda_j$ × own OLS line" in slope
     assert "Macro and micro" in lesson["slope-table"].body
+
+
+# ---------------------------------------------------------------------------------------------
+# The page's two panels
+
+def replica_source(folder=None) -> nels88.DataSource:
+    path = (folder or datasets.DATA_DIR) / "nels88_synthetic.csv"
+    return nels88.DataSource(datasets.NELS88_REPLICA_LABEL, str(path), path.stat().st_mtime)
+
+
+def test_panel_settings_past_the_largest_school_are_one_setting(nels):
+    largest = int(nels[nels["schid"].isin(nels88.DECK_SCHOOLS)].groupby("schid").size().max())
+    at = {n: nels88.Selection(replica_source(), nels88.DECK_SCHOOLS, n, True, True)
+          for n in (largest, largest + 1, 70)}
+    assert nels88.NUMBERS.snapped(at[70]) == nels88.NUMBERS.snapped(at[largest + 1]) == at[largest]
+    drawn = at[70].drawn_as(("pooled",), 0.15, 2)
+    # Before the lines step, neither the families nor the model change the chart.
+    assert nels88.CHART.snapped(drawn) == nels88.CHART.snapped(
+        nels88.ChartSettings(*(getattr(at[largest], f) for f in ("source", "schools",
+                                                                  "per_school")),
+                             random_slope=False, reml=False, families=(), jitter=0.15, step=2))
+    assert nels88.CHART.snapped(at[70].drawn_as((), 0.3, 1)).jitter == 0.0  # step 1: no jitter
+
+
+def test_the_numbers_panel_shows_the_deck_schools_as_lme4_fits_them(lme4):
+    case = "nels88_deck2_rs_reml"
+    selection = nels88.NUMBERS.snapped(
+        nels88.Selection(replica_source(), nels88.DECK_SCHOOLS, 70, True, True))
+    result = nels88.numbers(selection)
+    shown = dict(re.findall(r'<th scope="row">(\w+)[^<]*</th><td class="num">([^<]+)</td>',
+                            result.summary.variance.html))
+    for quantity in ("tau00", "sigma2", "tau11"):
+        assert float(shown[quantity].replace(",", "")) == pytest.approx(
+            lme4(case, quantity), rel=1e-3), quantity
+    assert result.summary.latex.startswith("\\begin{aligned}")
+    assert "Boundary fit" in " ".join(m.headline for m in result.summary.messages)
+    assert result.schools.html.count('<th scope="row">') == 2
+    assert result.fixed is not None and "pooled OLS estimate" in result.fixed.html
+    assert "MixedLM" in result.code.code and "lmer" in result.code.lme4
+
+
+def test_the_chart_panel_draws_the_lines_asked_for_with_a_content_revision():
+    settings = nels88.CHART.snapped(nels88.Selection(
+        replica_source(), nels88.DECK_SCHOOLS, 10, False, True).drawn_as(("pooled",), 0.0, 4))
+    chart = nels88.chart(settings)
+    spec = json.loads(chart.json)
+    metas = [t["meta"] for t in spec["data"]]
+    assert metas == ["24725", "62821", "pooled:all"]
+    assert spec["layout"]["datarevision"] == chart.revision
+    assert nels88.chart(settings) == chart  # the same settings, the same figure and revision
+
+
+def test_a_selection_the_pooled_line_cannot_fit_fails_in_words(tmp_path, nels):
+    nels.assign(homework=2).to_csv(tmp_path / "nels88_synthetic.csv", index=False)
+    selection = nels88.Selection(replica_source(tmp_path), nels88.DECK_SCHOOLS, 10, True, True)
+    with pytest.raises(ModelDataError, match="homework"):
+        nels88.numbers(selection)
+    # The chart still shows the students, without lines.
+    spec = json.loads(nels88.chart(selection.drawn_as(("pooled",), 0.0, 4)).json)
+    assert [t["mode"] for t in spec["data"]] == ["markers", "markers"]

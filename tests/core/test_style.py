@@ -4,6 +4,7 @@ how a figure is made ready for the browser."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -82,3 +83,27 @@ def test_ready_for_browser_moves_a_legend_below_the_plot_to_the_bottom_edge():
         "container", 0, "bottom")
     beside = style.ready_for_browser(go.Figure(layout={"legend": {"y": 0.5}}))
     assert beside.layout.legend.yref is None and beside.layout.legend.y == 0.5
+
+
+def test_browser_figure_revision_is_a_hash_of_the_content():
+    """Workers share prepared figures: equal figures must carry equal revisions in any
+    process, and different figures different ones (plotly.js skips a revision it drew)."""
+    import subprocess
+    import sys
+
+    def build(y):
+        return go.Figure(data=[{"type": "scatter", "x": [1, 2], "y": y}],
+                         layout={**style.LIGHT_LAYOUT, "title": {"text": "Lines · data"}})
+
+    first, again, other = (style.browser_figure(build(y)) for y in ([2, 3], [2, 3], [2, 4]))
+    assert first == again and first.revision != other.revision
+    spec = json.loads(first.json)
+    assert spec["layout"]["datarevision"] == first.revision
+    assert "template" not in spec["layout"] and spec["layout"]["title"]["subtitle"]["text"] == "data"
+    code = ("import plotly.graph_objects as go; from hlmlab import style; "
+            "print(style.browser_figure(go.Figure(data=[{'type': 'scatter', 'x': [1, 2], "
+            "'y': [2, 3]}], layout={**style.LIGHT_LAYOUT, 'title': {'text': 'Lines · data'}}))"
+            ".revision)")
+    elsewhere = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True, cwd=Path(__file__).resolve().parents[2])
+    assert elsewhere.stdout.strip() == first.revision
