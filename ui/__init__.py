@@ -7,7 +7,8 @@
   Streamlit's legacy ``pages/`` discovery starts it on its own.
 - ``ui.chart`` (+ ``plotly_chart.js``): the chart element, plotly.js publishing, preload.
 - ``ui.prefetch``: the background prefetcher of a slider's next step.
-- ``ui.widgets``: lesson sections, questions, diagnostics, fit summary, code tabs, source note.
+- ``ui.widgets``: lesson sections, diagnostics, fit summary, code tabs, source note.
+- ``ui.questions``: ``ask``, the one predict-then-reveal question widget of every lesson.
 - ``ui.views``: ``show_views`` / ``View``, a lesson's URL-bound lazy tabs.
 - ``ui.urlstate``: settings read from the URL's query parameters.
 
