@@ -29,3 +29,15 @@ def test_shrinkage_weights_are_reliabilities_of_each_schools_own_estimate(nels):
         assert slope.loc[school, "lambda_intercept"] == pytest.approx(20 / (20 + sampling[0]))
         assert slope.loc[school, "lambda_slope"] == pytest.approx(5 / (5 + sampling[1]))
     assert slope[["lambda_intercept", "lambda_slope"]].stack().between(0, 1).all()
+
+
+def test_naive_rejection_rate_is_alpha_without_clustering_and_grows_with_the_design_effect():
+    from scipy.stats import norm
+
+    naive_rejection_rate = stats.naive_rejection_rate
+    assert naive_rejection_rate(1.0) == pytest.approx(0.05)
+    assert naive_rejection_rate(1.0, alpha=0.01) == pytest.approx(0.01)
+    # deff 4.8: z-values sqrt(4.8) times too large, so |Z| > 1.96 / sqrt(4.8) rejects.
+    assert naive_rejection_rate(4.8) == pytest.approx(2 * norm.sf(1.959964 / np.sqrt(4.8)))
+    rates = [naive_rejection_rate(d) for d in (1, 2, 5, 20)]
+    assert rates == sorted(rates) and rates[-1] < 1
