@@ -3,8 +3,9 @@ one evidence function per question, giving every name the question's text uses, 
 equal to the fits they come from and, where the model is a reference case, to lme4
 (tests/reference/lme4_reference.csv, written by tests/reference/lme4_reference.R).
 
-Evidence is computed here at each page's default settings, from the same core calls the pages
-make. A formula a question's text states is checked against the numbers it shows.
+Evidence is computed at each page's default settings, from the same core calls the pages make
+(tests/question_evidence.py). A formula a question's text states is checked against the
+numbers it shows.
 """
 
 from __future__ import annotations
@@ -12,20 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hlmlab import datasets
-from hlmlab.analyses import jsp_schools, longitudinal, nels88_two_schools, why_multilevel
-from hlmlab.analyses import jsp_schools_questions as jsp_q
-from hlmlab.analyses import longitudinal_questions as long_q
-from hlmlab.analyses import nels88_two_schools_questions as nels_q
-from hlmlab.analyses import why_multilevel_questions as why_q
+from hlmlab.analyses import jsp_schools, nels88_two_schools, why_multilevel
 from hlmlab.lesson_text import load_lesson
-from hlmlab.pooling import compare_pooling
 from hlmlab.questions import NumericQuestion, fill_evidence, parse_question
 from hlmlab.stats import design_effect, naive_rejection_rate
-
-MODULES = {"nels88_two_schools": nels_q, "jsp_schools": jsp_q, "why_multilevel": why_q,
-           "longitudinal": long_q}
-JSP = jsp_schools.DATASETS["jsp"]
+from question_evidence import MODULES, default_evidence
 
 
 def shown(text: str, value: float, digits: int) -> bool:
@@ -34,74 +26,28 @@ def shown(text: str, value: float, digits: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def nels_evidence(nels):
-    ids = tuple(sorted(nels["schid"].unique()))
-    every = nels88_two_schools.per_school_cap(nels, ids, 70)
-    full = nels88_two_schools.compare_selection(nels, ids, every, False, True)
-    return {
-        "question-one-line": nels_q.one_line_evidence(
-            nels88_two_schools.select_rows(nels, nels88_two_schools.DECK_SCHOOLS, 70)),
-        "question-shrink": nels_q.shrink_evidence(
-            full, nels88_two_schools.compare_selection(nels, ids, nels_q.SHRINK_PER_SCHOOL,
-                                                       False, True)),
-        "question-pooled-slope": nels_q.pooled_slope_evidence(
-            nels88_two_schools.select_rows(nels, ids, every), full),
-    }
+def evidence():
+    return {lesson: default_evidence(lesson) for lesson in MODULES}
 
 
 @pytest.fixture(scope="module")
-def jsp_evidence(jsp):
-    sizes = jsp_schools.pupils_per_school(jsp, JSP)
-    sample = lambda pupils: jsp_schools.compare_sampled_slopes(jsp, JSP, len(sizes), pupils,
-                                                               seed=1988)
-    fits, _ = jsp_schools.school_rankings(jsp, JSP, 2, False)
-    return {
-        "question-intake": jsp_q.intake_evidence(jsp, JSP),
-        "question-r2": jsp_q.r2_evidence(jsp_schools.school_lines(jsp, JSP, "year", True),
-                                         jsp_schools.school_lines(jsp, JSP, "year", False)),
-        "question-lines": jsp_q.lines_evidence(
-            compare_pooling(jsp, "math", "year", "school", True), JSP),
-        "question-rank": jsp_q.rank_evidence(fits["adjusted"][1]),
-        "question-separate": jsp_q.separate_evidence(sample(int(sizes.max())),
-                                                     sample(int(sizes.max())),
-                                                     sample(jsp_q.FEW_PUPILS)),
-        "question-levels": jsp_q.levels_evidence(
-            jsp_schools.compare_school_levels(jsp, JSP, True, False)),
-    }
+def nels_evidence(evidence):
+    return evidence["nels88_two_schools"]
 
 
 @pytest.fixture(scope="module")
-def why_evidence():
-    return {
-        "question-classic": why_q.classic_evidence(
-            why_multilevel.classic_study(10, 20, 0.2, 1976), 20, 0.2),
-        "question-precision": why_q.precision_evidence(why_multilevel.precision_by_split(240, 0.2),
-                                                       240, 0.2),
-        "question-icc": why_q.icc_evidence(why_multilevel.icc_sample(0.3, 3)),
-        "question-sampling": why_q.sampling_evidence(
-            why_multilevel.sampling_study(0.15, 0.10, 20, 2, 10)),
-        "question-advantages": why_q.advantages_evidence(why_multilevel.hsb82_analyses(False)),
-    }
+def jsp_evidence(evidence):
+    return evidence["jsp_schools"]
 
 
 @pytest.fixture(scope="module")
-def long_evidence():
-    reading = longitudinal.reading_comparison(longitudinal.simulate_reading(), True)
-    return {
-        "question-explanations": long_q.explanations_evidence(reading),
-        "question-complete-case": long_q.complete_case_evidence(
-            longitudinal.growth_comparison(longitudinal.simulate_growth(60, 5, 0.2, 0.0))),
-        "question-boys-differ": long_q.boys_evidence(longitudinal.oxboys_growth()),
-        "question-three-levels": long_q.three_levels_evidence(longitudinal.egsingle_growth()),
-        "question-autocorrelation": long_q.autocorrelation_evidence(
-            longitudinal.summarise_ar1(longitudinal.load_ar1_simulation())),
-    }
+def why_evidence(evidence):
+    return evidence["why_multilevel"]
 
 
 @pytest.fixture(scope="module")
-def evidence(nels_evidence, jsp_evidence, why_evidence, long_evidence):
-    return {"nels88_two_schools": nels_evidence, "jsp_schools": jsp_evidence,
-            "why_multilevel": why_evidence, "longitudinal": long_evidence}
+def long_evidence(evidence):
+    return evidence["longitudinal"]
 
 
 # --------------------------------------------------------------------------- every question
