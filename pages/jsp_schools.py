@@ -21,7 +21,7 @@ from hlmlab.panels import SliderRange
 from ui.chart import prepare_chart, show_chart
 from ui.navigation import ensure_app_frame
 from ui.prefetch import prefetch_next_steps
-from ui.questions import ask, show_locked_hint
+from ui.questions import ask, ask_then_show, show_locked_hint
 from ui.script_runs import fragment
 from ui.views import View, show_views
 from ui.widgets import (
@@ -320,13 +320,10 @@ def view_ranking():
         st.warning("This model's fit is not trustworthy, so no ranking is drawn from it.")
         return
     # The ranking, its charts and its tables are the answer: asked before them.
-    answer = ask(LESSON["question-rank"], "jsp_rank_q",
-                 evidence=lambda: jsp_questions.rank_evidence(table))
-    if answer:
-        with answer:
-            show_ranking(table, changes, year, random_slope, adjust)
-    else:
-        show_locked_hint("The ranking, with every school's interval and rank range,")
+    ask_then_show(LESSON["question-rank"], "jsp_rank_q",
+                  "The ranking, with every school's interval and rank range,",
+                  partial(show_ranking, table, changes, year, random_slope, adjust),
+                  evidence=lambda: jsp_questions.rank_evidence(table))
     st.markdown("**The model behind the ranking**")
     c1, c2 = st.columns([2, 3])
     with c1:

@@ -17,7 +17,7 @@ from hlmlab.panels import SliderRange, snap_all
 from ui.chart import prepare_chart, show_chart
 from ui.navigation import ensure_app_frame
 from ui.prefetch import prefetch_next_steps
-from ui.questions import ask, is_answered, show_locked_hint
+from ui.questions import ask, ask_then_show, is_answered, show_locked_hint
 from ui.script_runs import fragment
 from ui.views import View, show_views
 from ui.widgets import (
@@ -217,13 +217,10 @@ def reading_lab():
         if growth_fit is not None:
             show_diagnostics(growth_fit.messages)
 
-    answer = ask(LESSON["question-explanations"], "long_p1_q",
-                 evidence=lambda: long_questions.explanations_evidence(comparison))
-    if not answer:
-        show_locked_hint("The within- and between-child slopes")
-        return
-    with answer:
-        show_decomposition(comparison, slopes, growth, cohort)
+    ask_then_show(LESSON["question-explanations"], "long_p1_q",
+                  "The within- and between-child slopes",
+                  partial(show_decomposition, comparison, slopes, growth, cohort),
+                  evidence=lambda: long_questions.explanations_evidence(comparison))
 
 
 def show_decomposition(comparison, slopes: pd.DataFrame, growth: float, cohort: float) -> None:
@@ -388,13 +385,9 @@ def show_oxboys_models(ox_linear, ox_quadratic) -> None:
 def view_autocorrelation():
     show_lesson_section(LESSON["autocorrelation"])
     summary = ar1_summary()
-    answer = ask(LESSON["question-autocorrelation"], "long_ar1_q",
-                 evidence=lambda: long_questions.autocorrelation_evidence(summary))
-    if not answer:
-        show_locked_hint("The simulation's results")
-        return
-    with answer:
-        show_ar1_results(summary)
+    ask_then_show(LESSON["question-autocorrelation"], "long_ar1_q", "The simulation's results",
+                  partial(show_ar1_results, summary),
+                  evidence=lambda: long_questions.autocorrelation_evidence(summary))
 
 
 def show_ar1_results(summary: pd.DataFrame) -> None:

@@ -15,7 +15,7 @@ from hlmlab.panels import SliderRange, snap_all
 from ui.chart import prepare_chart, show_chart
 from ui.navigation import ensure_app_frame
 from ui.prefetch import prefetch_next_steps
-from ui.questions import ask, show_locked_hint
+from ui.questions import ask, ask_then_show, show_locked_hint
 from ui.script_runs import fragment
 from ui.views import View, show_views
 from ui.widgets import (
@@ -163,13 +163,9 @@ def section_classic():
             f"σ² = {fit.variance['sigma2']:.2f}."
         )
 
-    answer = ask(LESSON["question-classic"], "why_classic_q",
-                 evidence=lambda: why_questions.classic_evidence(study, pupils, icc))
-    if not answer:
-        show_locked_hint("Running many studies")
-        return
-    with answer:
-        run_many_studies(teachers, pupils, icc)
+    ask_then_show(LESSON["question-classic"], "why_classic_q", "Running many studies",
+                  partial(run_many_studies, teachers, pupils, icc),
+                  evidence=lambda: why_questions.classic_evidence(study, pupils, icc))
 
 
 def run_many_studies(teachers: int, pupils: int, icc: float) -> None:
@@ -217,13 +213,9 @@ def section_precision():
     total = c1.select_slider("Total number of pupils", TOTAL_PUPILS, value=240, key="why_precision_total")
     icc = c2.slider("ICC", 0.0, 0.9, 0.2, 0.05, key="why_precision_icc")
     table = precision_table(total, icc)
-    answer = ask(LESSON["question-precision"], "why_precision_q",
-                 evidence=lambda: why_questions.precision_evidence(table, total, icc))
-    if not answer:
-        show_locked_hint("The SE of every split")
-        return
-    with answer:
-        show_precision(table, total, icc)
+    ask_then_show(LESSON["question-precision"], "why_precision_q", "The SE of every split",
+                  partial(show_precision, table, total, icc),
+                  evidence=lambda: why_questions.precision_evidence(table, total, icc))
 
 
 def show_precision(table: pd.DataFrame, total: int, icc: float) -> None:
@@ -345,14 +337,9 @@ def section_advantages():
     show_lesson_section(LESSON["advantages"])
     random_slope = st.toggle("Random slope for ses in the MixedLM", key="why_hsb_slope")
     analyses = hsb82_analyses(random_slope)
-    answer = ask(LESSON["question-advantages"], "why_hsb_q",
-                 evidence=lambda: why_questions.advantages_evidence(analyses))
-    if not answer:
-        show_locked_hint("The three analyses' table")
-        show_code_tabs(analyses.fit)
-        return
-    with answer:
-        show_advantages(analyses)
+    ask_then_show(LESSON["question-advantages"], "why_hsb_q", "The three analyses' table",
+                  partial(show_advantages, analyses),
+                  evidence=lambda: why_questions.advantages_evidence(analyses))
     show_code_tabs(analyses.fit)
 
 

@@ -40,7 +40,8 @@ from hlmlab.questions import (
     parse_question,
 )
 
-__all__ = ["Answered", "answer_container_key", "ask", "is_answered", "show_locked_hint"]
+__all__ = ["Answered", "answer_container_key", "ask", "ask_then_show", "is_answered",
+           "show_locked_hint"]
 
 Evidence = Mapping[str, str] | Callable[[], Mapping[str, str]] | None
 
@@ -128,6 +129,24 @@ def ask(section: LessonSection, key: str, evidence: Evidence = None) -> Answered
     with container:
         _show_feedback(question, chosen, evidence)
     return Answered(container)
+
+
+def ask_then_show(section: LessonSection, key: str, waiting: str, show: Callable[[], None],
+                  evidence: Evidence = None) -> bool:
+    """:func:`ask`, then ``show()`` in the answer container once answered; until then a
+    :func:`show_locked_hint` that ``waiting`` appears once the question is answered.
+
+    Returns
+    -------
+    bool, whether the student has answered (and ``show`` has drawn).
+    """
+    answer = ask(section, key, evidence)
+    if not answer:
+        show_locked_hint(waiting)
+        return False
+    with answer:
+        show()
+    return True
 
 
 def show_locked_hint(what: str, where: str = "the question above") -> None:

@@ -1,7 +1,8 @@
-"""ui.questions.ask, the one predict-then-reveal widget, in a small app of its own: nothing of
-the answer exists before the student answers; then the choice is locked and the answer
-container holds the chosen option's feedback, the right option, the answer with its live
-evidence, and whatever the page reveals under ``with answer:``; answers survive a page switch.
+"""ui.questions.ask (and ask_then_show), the one predict-then-reveal widget, in a small app
+of its own: nothing of the answer exists before the student answers; then the choice is
+locked and the answer container holds the chosen option's feedback, the right option, the
+answer with its live evidence, and whatever the page reveals under ``with answer:``; answers
+survive a page switch.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ QUESTION = '''
 import streamlit as st
 from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import LessonSection
-from ui.questions import ask, show_locked_hint
+from ui.questions import ask, ask_then_show
 
 CHOICE = LessonSection("question-demo", "Predict: steeper?", (
     "Will the pooled slope be steeper?\\n\\n"
@@ -38,11 +39,8 @@ def evidence():
 
 
 st.title("Questions")
-if answer := ask(CHOICE, "demo_q", evidence=evidence):
-    with answer:
-        st.markdown("The chart the question was hiding.")
-else:
-    show_locked_hint("The chart")
+ask_then_show(CHOICE, "demo_q", "The chart",
+              lambda: st.markdown("The chart the question was hiding."), evidence=evidence)
 ask(GUESS, "guess_q", evidence={"rate": "37"})
 '''
 FILES = {

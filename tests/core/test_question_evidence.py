@@ -30,26 +30,6 @@ def evidence():
     return {lesson: default_evidence(lesson) for lesson in MODULES}
 
 
-@pytest.fixture(scope="module")
-def nels_evidence(evidence):
-    return evidence["nels88_two_schools"]
-
-
-@pytest.fixture(scope="module")
-def jsp_evidence(evidence):
-    return evidence["jsp_schools"]
-
-
-@pytest.fixture(scope="module")
-def why_evidence(evidence):
-    return evidence["why_multilevel"]
-
-
-@pytest.fixture(scope="module")
-def long_evidence(evidence):
-    return evidence["longitudinal"]
-
-
 # --------------------------------------------------------------------------- every question
 
 
@@ -79,7 +59,8 @@ def test_every_name_a_question_uses_is_in_its_evidence(lesson, evidence):
 # --------------------------------------------------------------------------- NELS88
 
 
-def test_nels88_one_line_is_the_pooled_slope_and_mixes_within_and_between(nels_evidence, nels):
+def test_nels88_one_line_is_the_pooled_slope_and_mixes_within_and_between(evidence, nels):
+    nels_evidence = evidence["nels88_two_schools"]
     from hlmlab.ols import fit_pooled
 
     values = nels_evidence["question-one-line"]
@@ -93,7 +74,8 @@ def test_nels88_one_line_is_the_pooled_slope_and_mixes_within_and_between(nels_e
     assert values["schools"] == "schools 24725 and 62821"
 
 
-def test_nels88_random_intercept_slope_is_lme4_s_and_a_precision_weighted_mix(nels_evidence, lme4):
+def test_nels88_random_intercept_slope_is_lme4_s_and_a_precision_weighted_mix(evidence, lme4):
+    nels_evidence = evidence["nels88_two_schools"]
     values = nels_evidence["question-pooled-slope"]
     case = "nels88_all_ri_reml"
     assert shown(values["ri_slope"], lme4(case, "fixef", "homework"), 2)
@@ -109,7 +91,8 @@ def test_nels88_random_intercept_slope_is_lme4_s_and_a_precision_weighted_mix(ne
     assert float(values["ri_within_share"]) > float(values["pooled_within_share"])
 
 
-def test_nels88_shrinkage_weights_follow_the_formula_the_answer_states(nels_evidence, nels, lme4):
+def test_nels88_shrinkage_weights_follow_the_formula_the_answer_states(evidence, nels, lme4):
+    nels_evidence = evidence["nels88_two_schools"]
     values = nels_evidence["question-shrink"]
     tau00, sigma2 = lme4("nels88_all_ri_reml", "tau00"), lme4("nels88_all_ri_reml", "sigma2")
     sizes = nels.groupby("schid").size()
@@ -129,7 +112,8 @@ def test_nels88_shrinkage_weights_follow_the_formula_the_answer_states(nels_evid
 # --------------------------------------------------------------------------- JSP
 
 
-def test_jsp_evidence_equals_the_fits(jsp_evidence, jsp, lme4):
+def test_jsp_evidence_equals_the_fits(evidence, lme4):
+    jsp_evidence = evidence["jsp_schools"]
     intake = jsp_evidence["question-intake"]
     assert intake["rising_lines"] == intake["lines"] and int(intake["lines"]) > 140
     r2 = jsp_evidence["question-r2"]
@@ -155,9 +139,10 @@ def test_jsp_evidence_equals_the_fits(jsp_evidence, jsp, lme4):
 # --------------------------------------------------------------------------- Why multilevel
 
 
-def test_the_false_alarm_rate_of_ols_on_pupils_matches_the_simulation(why_evidence):
+def test_the_false_alarm_rate_of_ols_on_pupils_matches_the_simulation(evidence):
     """The guess is judged against 2 (1 - Phi(1.96 / sqrt(deff))); 500 simulated studies at the
     defaults reject at a rate within three Monte Carlo SEs of it."""
+    why_evidence = evidence["why_multilevel"]
     values = why_evidence["question-classic"]
     deff = design_effect(0.2, 20)
     assert values["design_effect"] == "4.8" and shown(values["se_inflation"], np.sqrt(deff), 2)
@@ -168,7 +153,8 @@ def test_the_false_alarm_rate_of_ols_on_pupils_matches_the_simulation(why_eviden
     assert naive_rejection_rate(1.0) == pytest.approx(0.05)
 
 
-def test_why_multilevel_evidence_equals_the_fits(why_evidence, lme4):
+def test_why_multilevel_evidence_equals_the_fits(evidence, lme4):
+    why_evidence = evidence["why_multilevel"]
     classic = why_evidence["question-classic"]
     assert shown(classic["study_mixed_se"], lme4("why_classic_study_reml", "se", "formal"), 2)
     precision = why_evidence["question-precision"]
@@ -194,7 +180,8 @@ def test_why_multilevel_evidence_equals_the_fits(why_evidence, lme4):
 # --------------------------------------------------------------------------- longitudinal
 
 
-def test_longitudinal_evidence_equals_the_fits(long_evidence, lme4):
+def test_longitudinal_evidence_equals_the_fits(evidence, lme4):
+    long_evidence = evidence["longitudinal"]
     explanations = long_evidence["question-explanations"]
     case = "long_reading_person_mean_reml"
     assert shown(explanations["within_slope"], lme4(case, "fixef", "age_within"), 2)
