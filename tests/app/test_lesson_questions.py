@@ -120,14 +120,16 @@ def test_question_widgets_are_never_bound_to_the_url():
 
 
 def asked_keys(path: str) -> set[str]:
-    """The keys of every ``ask(section, "key", ...)`` call in a page's source."""
+    """The keys of every ``ask(section, "key", ...)`` (or ``ask_then_show``) call in a page's
+    source."""
     import ast
 
     from app_pages import REPO
 
     tree = ast.parse((REPO / path).read_text(encoding="utf-8"))
     return {node.args[1].value for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ask"}
+            if isinstance(node, ast.Call)
+            and getattr(node.func, "id", None) in ("ask", "ask_then_show")}
 
 
 @pytest.mark.parametrize(("path", "lesson"), list(PAGES))
