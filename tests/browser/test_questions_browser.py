@@ -54,10 +54,25 @@ def answer(page, asked: Asked) -> None:
     """Pick the first option (a guess keeps the slider's starting value) and press the
     button, as a student does."""
     question = page.locator(f".st-key-{asked.key}_question")
-    options = question.locator('[data-testid="stRadio"] label')
+    options = question.locator('[data-testid="stRadio"] [role="radiogroup"] label')
     if options.count():
         options.first.click()
     rerun_after(page, question.get_by_role("button", name="Check my answer").click)
+
+
+def screenshot(page, locator, name: str) -> None:
+    """A screenshot of one element, whole: the viewport is made taller than the element for
+    the shot (Streamlit's fixed header would cover the top of a tall one), then restored."""
+    original = page.viewport_size
+    height = locator.evaluate("(el) => el.getBoundingClientRect().height")
+    page.set_viewport_size({"width": original["width"],
+                            "height": max(original["height"], int(height) + 200)})
+    try:
+        bs.wait_for_idle(page, timeout=15, settle_ms=200)
+        locator.scroll_into_view_if_needed()
+        locator.screenshot(path=str(SHOTS / name))
+    finally:
+        page.set_viewport_size(original)
 
 
 def navigate(page, title: str) -> None:
@@ -81,7 +96,7 @@ def test_every_answer_is_hidden_until_the_student_answers(tab, app_server, path,
         for chart in asked.hides:
             assert page.locator(f".st-key-{chart}").count() == 0, f"{where}: {chart} drawn"
         shot = f"{lesson}-{number}-{asked.key}"
-        question.screenshot(path=str(SHOTS / f"{shot}-asked.png"))
+        screenshot(page, question, f"{shot}-asked.png")
 
         answer(page, asked)
         revealed = page.locator(f".st-key-{asked.key}_answer")
@@ -90,8 +105,8 @@ def test_every_answer_is_hidden_until_the_student_answers(tab, app_server, path,
         for chart in asked.hides:
             assert revealed.locator(f".st-key-{chart}").count() == 1, f"{where}: no {chart}"
         assert bs.charts_drawn(page) == page.locator(bs.PLOTLY_CHART).count(), where
-        question.screenshot(path=str(SHOTS / f"{shot}-answered-question.png"))
-        revealed.screenshot(path=str(SHOTS / f"{shot}-answer.png"))
+        screenshot(page, question, f"{shot}-answered-question.png")
+        screenshot(page, revealed, f"{shot}-answer.png")
     # The last answer is still there after a visit to another page.
     last = PAGES[path, lesson][-1]
     navigate(page, "Welcome")
