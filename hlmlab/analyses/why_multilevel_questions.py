@@ -16,7 +16,6 @@ import pandas as pd
 
 from hlmlab.analyses.why_multilevel import (
     ICC_CLASSES,
-    ICC_PUPILS,
     ClassicStudy,
     Hsb82Analyses,
     IccSample,
@@ -102,8 +101,10 @@ def icc_evidence(sample: IccSample) -> dict[str, str]:
 
     Returns
     -------
-    dict with ``icc_estimate``, ``icc_low``, ``icc_high``, ``icc_true``, ``classes`` and
-    ``pupils_per_class``.
+    dict with ``icc_estimate``, ``icc_low``, ``icc_high``, ``icc_true``, ``classes``,
+    ``classes_minus_one`` and ``best_relative_se``: sqrt(2 / (J - 1)), the relative SE of the
+    variance of J normal values, the best a between-class variance estimate from J classes can
+    do however many pupils each has.
     """
     return {
         "icc_estimate": number(sample.estimate),
@@ -111,7 +112,8 @@ def icc_evidence(sample: IccSample) -> dict[str, str]:
         "icc_high": number(sample.high),
         "icc_true": number(sample.true_icc),
         "classes": str(ICC_CLASSES),
-        "pupils_per_class": str(ICC_PUPILS),
+        "classes_minus_one": str(ICC_CLASSES - 1),
+        "best_relative_se": number(np.sqrt(2.0 / (ICC_CLASSES - 1))),
     }
 
 

@@ -166,6 +166,10 @@ def test_why_multilevel_evidence_equals_the_fits(evidence, lme4):
     tau00, sigma2 = lme4("why_icc_empty_reml", "tau00"), lme4("why_icc_empty_reml", "sigma2")
     assert shown(icc["icc_estimate"], tau00 / (tau00 + sigma2), 2)
     assert float(icc["icc_low"]) < float(icc["icc_estimate"]) < float(icc["icc_high"])
+    # The answer's bound: the sample variance of 20 normal class means has a relative SE of
+    # sqrt(2 / 19); checked by simulation (seeded) against that formula.
+    draws = np.random.default_rng(12).normal(size=(20000, 20)).var(axis=1, ddof=1)
+    assert shown(icc["best_relative_se"], draws.std() / draws.mean(), 2)
     sampling = why_evidence["question-sampling"]
     assert int(sampling["naive_coverage"]) < 90 <= int(sampling["multilevel_coverage"])
     advantages = why_evidence["question-advantages"]
