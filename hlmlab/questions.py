@@ -89,7 +89,7 @@ class QuestionFormatError(ValueError):
 
 @dataclass(frozen=True)
 class Choice:
-    """One option of a multiple-choice question.
+    """One option of a multiple-choice question, or one outcome (band) of a numeric guess.
 
     Attributes
     ----------

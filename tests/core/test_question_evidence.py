@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hlmlab.analyses import jsp_schools, nels88_two_schools, why_multilevel
+from hlmlab.analyses import nels88_two_schools, why_multilevel
 from hlmlab.lesson_text import load_lesson
 from hlmlab.questions import NumericQuestion, fill_evidence, parse_question
 from hlmlab.stats import design_effect, naive_rejection_rate
