@@ -24,8 +24,6 @@ from question_places import PAGES, Asked
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ.get("HLMLAB_QUESTION_SHOTS")
-             or tempfile.mkdtemp(prefix="hlmlab-questions-"))
 BY_STEM = {page.stem: page for page in bs.discover_pages()}
 
 
@@ -60,7 +58,16 @@ def answer(page, asked: Asked) -> None:
     rerun_after(page, question.get_by_role("button", name="Check my answer").click)
 
 
-def screenshot(page, locator, name: str) -> None:
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    """The folder of this run's screenshots (made only when a test runs)."""
+    folder = os.environ.get("HLMLAB_QUESTION_SHOTS")
+    folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="hlmlab-questions-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def screenshot(page, locator, path: Path) -> None:
     """A screenshot of one element, whole: the viewport is made taller than the element for
     the shot (Streamlit's fixed header would cover the top of a tall one), then restored."""
     original = page.viewport_size
@@ -70,7 +77,7 @@ def screenshot(page, locator, name: str) -> None:
     try:
         bs.wait_for_idle(page, timeout=15, settle_ms=200)
         locator.scroll_into_view_if_needed()
-        locator.screenshot(path=str(SHOTS / name))
+        locator.screenshot(path=str(path))
     finally:
         page.set_viewport_size(original)
 
@@ -81,7 +88,7 @@ def navigate(page, title: str) -> None:
 
 
 @pytest.mark.parametrize(("path", "lesson"), list(PAGES), ids=[stem for _, stem in PAGES])
-def test_every_answer_is_hidden_until_the_student_answers(tab, app_server, path, lesson):
+def test_every_answer_is_hidden_until_the_student_answers(tab, app_server, shots, path, lesson):
     page, errors = tab
     app_page = BY_STEM[lesson]
     page.goto(app_page.url(app_server.base_url))
@@ -96,7 +103,7 @@ def test_every_answer_is_hidden_until_the_student_answers(tab, app_server, path,
         for chart in asked.hides:
             assert page.locator(f".st-key-{chart}").count() == 0, f"{where}: {chart} drawn"
         shot = f"{lesson}-{number}-{asked.key}"
-        screenshot(page, question, f"{shot}-asked.png")
+        screenshot(page, question, shots / f"{shot}-asked.png")
 
         answer(page, asked)
         revealed = page.locator(f".st-key-{asked.key}_answer")
@@ -105,12 +112,12 @@ def test_every_answer_is_hidden_until_the_student_answers(tab, app_server, path,
         for chart in asked.hides:
             assert revealed.locator(f".st-key-{chart}").count() == 1, f"{where}: no {chart}"
         assert bs.charts_drawn(page) == page.locator(bs.PLOTLY_CHART).count(), where
-        screenshot(page, question, f"{shot}-answered-question.png")
-        screenshot(page, revealed, f"{shot}-answer.png")
+        screenshot(page, question, shots / f"{shot}-answered-question.png")
+        screenshot(page, revealed, shots / f"{shot}-answer.png")
     # The last answer is still there after a visit to another page.
     last = PAGES[path, lesson][-1]
     navigate(page, "Welcome")
     navigate(page, app_page.title)
     go_to(page, Asked(last.key, last.section, view=last.view, step=last.step))
     assert page.locator(f".st-key-{last.key}_answer").count() == 1, "answer lost on a page switch"
-    print(f"question screenshots: {SHOTS}")
+    print(f"question screenshots: {shots}")
