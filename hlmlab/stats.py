@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 from scipy import stats as sps
 
 __all__ = ["LikelihoodRatio", "design_effect", "effective_sample_size", "icc",
-           "likelihood_ratio_test"]
+           "likelihood_ratio_test", "naive_rejection_rate"]
 
 
 def icc(tau00: float, sigma2: float) -> float:
@@ -39,6 +40,31 @@ def design_effect(icc_value: float, cluster_size: float) -> float:
     random sample of the same number of units.
     """
     return 1.0 + (cluster_size - 1.0) * icc_value
+
+
+def naive_rejection_rate(design_effect_value: float, alpha: float = 0.05) -> float:
+    """How often a test that ignores clustering rejects a true null hypothesis.
+
+    A z-test that takes clustered units as independent uses a standard error sqrt(deff)
+    times too small, so its z-value is sqrt(deff) times too large: it rejects whenever the
+    correct z-value exceeds z_(1 - alpha/2) / sqrt(deff), with probability
+    2 (1 - Phi(z_(1 - alpha/2) / sqrt(deff))). A large-sample approximation (the test's own
+    variance estimate and t degrees of freedom are taken as exact); it gives ``alpha`` at
+    deff = 1.
+
+    Parameters
+    ----------
+    design_effect_value : the variance inflation of the estimate, e.g. :func:`design_effect`.
+    alpha : the test's nominal level.
+
+    Returns
+    -------
+    float, the rejection rate under the null.
+    """
+    from scipy.stats import norm
+
+    critical = norm.ppf(1.0 - alpha / 2.0)
+    return float(2.0 * norm.sf(critical / np.sqrt(design_effect_value)))
 
 
 def effective_sample_size(n_total: float, icc_value: float, cluster_size: float) -> float:

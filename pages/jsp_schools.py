@@ -12,6 +12,7 @@ import streamlit as st
 from hlmlab import datasets, report, style
 from hlmlab.analyses import jsp_schools as schools
 from hlmlab.analyses import jsp_schools_figures as jsp_figures
+from hlmlab.analyses import jsp_schools_questions as jsp_questions
 from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import load_lesson
 from hlmlab.pooling import compare_pooling
@@ -20,6 +21,7 @@ from hlmlab.panels import SliderRange
 from ui.chart import prepare_chart, show_chart
 from ui.navigation import ensure_app_frame
 from ui.prefetch import prefetch_next_steps
+from ui.questions import ask, ask_then_show, show_locked_hint
 from ui.script_runs import fragment
 from ui.views import View, show_views
 from ui.widgets import (
@@ -28,7 +30,6 @@ from ui.widgets import (
     show_estimation_help,
     show_fit_summary,
     show_lesson_section,
-    show_question,
     show_source_note,
 )
 
@@ -71,6 +72,12 @@ def load_source(label: str, path: str, stamp: float) -> pd.DataFrame:
 def source_of(data: pd.DataFrame, label: str) -> str:
     """The data's label, as every chart title and caption names it."""
     return data.attrs.get("label", label)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def intake_evidence(label: str, path: str, stamp: float) -> dict:
+    """question-intake's evidence: a line of the outcome on intake per school (and year)."""
+    return jsp_questions.intake_evidence(load_source(label, path, stamp), spec_of(label))
 
 
 @st.cache_data(show_spinner="Fitting a line per school…", max_entries=64)
@@ -188,6 +195,7 @@ SCHOOL_IDS = sorted(data[SPEC.group].unique().tolist())
 @fragment
 def view_level1():
     show_lesson_section(LESSON["level1"])
+    ask(LESSON["question-intake"], "jsp_level1_q", evidence=lambda: intake_evidence(*KEY))
     c1, c2 = st.columns([1, 2])
     school = c1.selectbox("School", SCHOOL_IDS, key=f"jsp_level1_school_{SUFFIX}")
     mode = LEVEL1_VIEWS[1]
@@ -201,26 +209,41 @@ def view_level1():
 # --------------------------------------------------------------------------- 2. level 2
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def r2_evidence(label: str, path: str, stamp: float) -> dict:
+    """question-r2's evidence: the per-school R² of the yearly means' and the pupils' lines."""
+    means, pupils = list(REGRESSIONS["jsp"])[:2]
+    return jsp_questions.r2_evidence(level2(label, path, stamp, means),
+                                     level2(label, path, stamp, pupils))
+
+
 @fragment
 def view_level2():
     show_lesson_section(LESSON["level2"])
+    # The R² question is about JSP's regressions on year; the Exam has one regression and no
+    # question, so its R² shows at once.
+    answer = (ask(LESSON["question-r2"], "jsp_level2_q", evidence=lambda: r2_evidence(*KEY))
+              if SPEC.key == "jsp" else None)
     regression = st.radio("Regression per school", tuple(REGRESSIONS[SPEC.key]),
                           key=f"jsp_level2_regression_{SUFFIX}", horizontal=True)
     per_school = level2(*KEY, regression)
     summary = schools.r2_summary(per_school.fit.table["r2"])
-    left, right = st.columns([3, 2])
-    with left:
-        show_chart(jsp_figures.per_school_lines_figure(per_school, SPEC, regression, LABEL),
-                   "jsp_level2_lines")
-    with right:
-        show_chart(jsp_figures.r2_histogram(per_school.fit.table["r2"], schools.R2_BAND,
-                                            f"R² of each school's line · {LABEL}"),
-                   "jsp_level2_r2")
-    # Below both charts, full width: in the histogram's column the values were cut to "20 of…".
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Schools with R² in .6-.9", f"{summary['in_band']} of {summary['n']}")
-    m2.metric("Median R²", f"{summary['quantiles']['q50']:.2f}")
-    m3.metric("Middle half", f"{summary['quantiles']['q25']:.2f}-{summary['quantiles']['q75']:.2f}")
+    show_chart(jsp_figures.per_school_lines_figure(per_school, SPEC, regression, LABEL),
+               "jsp_level2_lines")
+    if answer is None or answer:
+        with answer or st.container():
+            histogram, numbers = st.columns([3, 2])
+            with histogram:
+                show_chart(jsp_figures.r2_histogram(per_school.fit.table["r2"], schools.R2_BAND,
+                                                    f"R² of each school's line · {LABEL}"),
+                           "jsp_level2_r2")
+            # One above the other: three side by side in this column were cut to "20 of…".
+            numbers.metric("Schools with R² in .6-.9", f"{summary['in_band']} of {summary['n']}")
+            numbers.metric("Median R²", f"{summary['quantiles']['q50']:.2f}")
+            numbers.metric("Middle half",
+                           f"{summary['quantiles']['q25']:.2f}-{summary['quantiles']['q75']:.2f}")
+    else:
+        show_locked_hint("The R² of each school's line")
     st.markdown("**Spread of the schools' own lines**")
     st.dataframe(per_school.spread, width="stretch", column_config={
         c: st.column_config.NumberColumn(format="%.2f") for c in per_school.spread})
@@ -231,7 +254,6 @@ def view_level2():
                + (" The deck does not say which regression gave its R²s between .6 and .9; "
                   "school means on year is this app's reconstruction."
                   if SPEC.occasion is not None else ""))
-    show_question(LESSON["question-r2"], key="jsp_level2_q")
 
 
 # --------------------------------------------------------------------------- 3. pooling
@@ -245,6 +267,8 @@ def view_pooling():
     families = c2.pills("Lines", list(FAMILIES), selection_mode="multi", default=list(FAMILIES),
                         key="jsp_pool_families") or []
     comparison, predictor = pooling(*KEY, model == MODELS[1])
+    ask(LESSON["question-lines"], "jsp_pool_q",
+        evidence=lambda: jsp_questions.lines_evidence(comparison, SPEC))
     left, right = st.columns([3, 2])
     with left:
         pooling_chart_panel(model == MODELS[1], tuple(families), predictor)
@@ -308,6 +332,25 @@ def view_ranking():
     if table is None:
         st.warning("This model's fit is not trustworthy, so no ranking is drawn from it.")
         return
+    # The ranking, its charts and its tables are the answer: asked before them.
+    ask_then_show(LESSON["question-rank"], "jsp_rank_q",
+                  "The ranking, with every school's interval and rank range,",
+                  partial(show_ranking, table, changes, year, random_slope, adjust),
+                  evidence=lambda: jsp_questions.rank_evidence(table))
+    st.markdown("**The model behind the ranking**")
+    c1, c2 = st.columns([2, 3])
+    with c1:
+        st.dataframe(report.variance_table(fit)[["shown"]], width="stretch",
+                     column_config={"shown": "value"})
+    with c2:
+        st.latex(report.model_latex(fit))
+        st.dataframe(report.fixed_effects_table(fit), width="stretch")
+    show_estimation_help()
+    show_code_tabs(fit)
+
+
+def show_ranking(table, changes, year, random_slope: bool, adjust: bool) -> None:
+    """The ranking view's answer: counts, caterpillar and slope charts, rank tables."""
     summary = ranking_summary(table)
     m = st.columns(4)
     m[0].metric("Schools", summary["groups"])
@@ -331,17 +374,6 @@ def view_ranking():
     st.caption(f"{LABEL}. Effects are lme4-style conditional modes ± 1.96 conditional SDs; rank "
                "ranges are the central 95% of each school's rank over 2000 draws of all school "
                "effects (seeded).")
-    st.markdown("**The model behind the ranking**")
-    c1, c2 = st.columns([2, 3])
-    with c1:
-        st.dataframe(report.variance_table(fit)[["shown"]], width="stretch",
-                     column_config={"shown": "value"})
-    with c2:
-        st.latex(report.model_latex(fit))
-        st.dataframe(report.fixed_effects_table(fit), width="stretch")
-    show_estimation_help()
-    show_code_tabs(fit)
-    show_question(LESSON["question-rank"], key="jsp_rank_q")
 
 
 # --------------------------------------------------------------------------- 5. separate
@@ -380,16 +412,16 @@ def view_separate():
     show_diagnostics(comparison.messages)
     if fit is not None:
         show_diagnostics(fit.messages)
+    every_school = len(sizes)
+    answer = ask(LESSON["question-separate"], "jsp_sep_q",
+                 evidence=lambda: jsp_questions.separate_evidence(
+                     sampled, separate(*KEY, every_school, int(sizes.max())),
+                     separate(*KEY, every_school, jsp_questions.FEW_PUPILS)))
     left, right = st.columns([3, 2])
     with left:
         show_chart(separate_figure(*KEY, n_schools, per_school), "jsp_sep_chart")
     with right:
-        if len(pairs):
-            summary = schools.slope_pairs_summary(pairs)
-            st.metric("Median |multilevel − own slope|", f"{summary['median_gap']:.3f}")
-            st.metric("Spread (SD) of own slopes / multilevel slopes",
-                      f"{summary['ols_sd']:.3f} / {summary['multilevel_sd']:.3f}")
-        else:
+        if not len(pairs):
             st.info("No school has a slope of its own here (a line needs three records with two "
                     "different values of the predictor), so there is nothing to compare.")
         st.caption(f"{LABEL}. {SPEC.outcome_label} against "
@@ -400,6 +432,17 @@ def view_separate():
         for message in comparison.per_group.messages:
             st.caption(str(message))
     show_pupils_ignored_note()
+    if not answer:
+        show_locked_hint("How far apart the two slopes are, and what the sliders show,")
+        return
+    with answer:
+        if len(pairs):
+            summary = schools.slope_pairs_summary(pairs)
+            gap, spread = st.columns(2)
+            gap.metric("Median |multilevel − own slope|", f"{summary['median_gap']:.3f}")
+            spread.metric("Spread (SD) of own slopes / multilevel slopes",
+                          f"{summary['ols_sd']:.3f} / {summary['multilevel_sd']:.3f}")
+        show_lesson_section(LESSON["separate-reading"])
 
 
 # --------------------------------------------------------------------------- 6. three levels
@@ -432,20 +475,26 @@ def view_levels():
         st.dataframe(summary[["shown"]], width="stretch", column_config={"shown": "value"})
         st.dataframe(fixed, width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%.4f") for c in fixed})
-    table = comparison.table
-    st.markdown("**What ignoring a level does to the year effect "
-                f"({comparison.occasion_terms[-1]})**")
-    se = schools.occasion_effect_se(comparison).iloc[1:]
-    for column, (model, row) in zip(st.columns(3), se.iterrows()):
-        column.metric(model, f"SE {row['SE']:.3f}", f"{row['ratio']:.2f} × the three-level SE",
-                      delta_color="off")
-    st.dataframe(table, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table})
-    st.caption(f"{LABEL}. Standard errors are lme4-style (fixed-effects block); the OLS row's "
-               "variance is the residual variance of one regression.")
+    # The models that ignore a level, and their SEs, answer the question: asked before them.
+    answer = ask(LESSON["question-levels"], "jsp_levels_q",
+                 evidence=lambda: jsp_questions.levels_evidence(comparison))
+    if answer:
+        with answer:
+            table = comparison.table
+            st.markdown("**What ignoring a level does to the year effect "
+                        f"({comparison.occasion_terms[-1]})**")
+            se = schools.occasion_effect_se(comparison).iloc[1:]
+            for column, (model, row) in zip(st.columns(3), se.iterrows()):
+                column.metric(model, f"SE {row['SE']:.3f}",
+                              f"{row['ratio']:.2f} × the three-level SE", delta_color="off")
+            st.dataframe(table, width="stretch", column_config={
+                c: st.column_config.NumberColumn(format="%.4f") for c in table})
+            st.caption(f"{LABEL}. Standard errors are lme4-style (fixed-effects block); the OLS "
+                       "row's variance is the residual variance of one regression.")
+    else:
+        show_locked_hint("The models that ignore a level, with their standard errors,")
     show_estimation_help()
     show_code_tabs(three)
-    show_question(LESSON["question-levels"], key="jsp_levels_q")
 
 
 show_views([

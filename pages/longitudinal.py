@@ -9,16 +9,17 @@ import streamlit as st
 from hlmlab import report
 from hlmlab.analyses import longitudinal
 from hlmlab.analyses import longitudinal_figures as lplots
+from hlmlab.analyses import longitudinal_questions as long_questions
 from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import load_lesson
 from hlmlab.panels import SliderRange, snap_all
 from ui.chart import prepare_chart, show_chart
 from ui.navigation import ensure_app_frame
 from ui.prefetch import prefetch_next_steps
+from ui.questions import ask, ask_then_show, is_answered, show_locked_hint
 from ui.script_runs import fragment
 from ui.views import View, show_views
 from ui.widgets import (
-    show_choice_question,
     show_code_tabs,
     show_diagnostics,
     show_estimation_help,
@@ -174,7 +175,7 @@ def reading_lab():
                            "long_p1_sd_growth")
     settings = snap_all((n_children, entry_spread, growth, cohort, sd_level, sd_growth, noise),
                         READING_RANGES)
-    revealed = bool(st.session_state.get("long_p1_q_shown"))
+    revealed = is_answered("long_p1_q")
     # The decomposition is shown only after the reveal; before it the pooled line suffices.
     comparison = reading_fits(*settings, revealed)
 
@@ -231,11 +232,14 @@ def reading_lab():
         if growth_fit is not None:
             show_diagnostics(growth_fit.messages)
 
-    revealed = show_choice_question(LESSON["question-explanations"], key="long_p1_q")
-    if not revealed:
-        st.caption("The within- and between-child slopes appear once you have chosen an "
-                   "explanation and revealed the answer.")
-        return
+    ask_then_show(LESSON["question-explanations"], "long_p1_q",
+                  "The within- and between-child slopes",
+                  partial(show_decomposition, comparison, slopes, growth, cohort),
+                  evidence=lambda: long_questions.explanations_evidence(comparison))
+
+
+def show_decomposition(comparison, slopes: pd.DataFrame, growth: float, cohort: float) -> None:
+    """Part 1's answer: age's two jobs given two coefficients, and the growth model."""
     show_lesson_section(LESSON["decomposition"])
     table_col, figure_col = st.columns([2, 3])
     with figure_col:
@@ -287,27 +291,33 @@ def growth_lab():
     values = snap_all((n_occasions, missing, irregular), GROWTH_RANGES)
     settings = (GROWTH_CHILDREN, *values)
     prefetch_next_steps("long_p2_last", values, GROWTH_RANGES, warm_growth)
-    metrics = st.columns(3)
     # 60 children: MixedLM takes 60-120 ms, less than a second chart redraw would cost.
     result = growth_fits(*settings)
-    cc = result.complete_case
-    metrics[0].metric("Children a complete-case analysis must drop",
-                      f"{cc['children_dropped']} of {cc['children_planned']}")
-    metrics[1].metric("Measurements it uses", f"{cc['rows_used']} of {cc['rows_available']}")
-    mixed = result.mixed
-    metrics[2].metric("Measurements MixedLM uses",
-                      f"{mixed.n_obs} of {cc['rows_available']}" if mixed is not None else "none")
+    cc, mixed = result.complete_case, result.mixed
+    answer = ask(LESSON["question-complete-case"], "long_p2_q",
+                 evidence=lambda: long_questions.complete_case_evidence(result))
     show_chart(growth_chart(settings), key="long_growth_chart")
-    # Below the chart, full width: beside it the two analyses' column names were cut off.
-    st.dataframe(result.table(), width="stretch",
-                 column_config={c: NUMBER for c in result.table().columns})
     if cc["children_used"] < 2:
         st.warning("Fewer than two children have every occasion: a complete-case "
                    "repeated-measures analysis has nothing to estimate from.")
     show_diagnostics(result.messages)
     if mixed is not None:
         show_diagnostics(mixed.messages)
-    show_lesson_section(LESSON["part2-notes"])
+    if not answer:
+        show_locked_hint("What each analysis uses and estimates")
+        return
+    with answer:
+        metrics = st.columns(3)
+        metrics[0].metric("Children a complete-case analysis must drop",
+                          f"{cc['children_dropped']} of {cc['children_planned']}")
+        metrics[1].metric("Measurements it uses", f"{cc['rows_used']} of {cc['rows_available']}")
+        metrics[2].metric("Measurements MixedLM uses",
+                          f"{mixed.n_obs} of {cc['rows_available']}" if mixed is not None
+                          else "none")
+        # Full width: beside the chart the two analyses' column names were cut off.
+        st.dataframe(result.table(), width="stretch",
+                     column_config={c: NUMBER for c in result.table().columns})
+        show_lesson_section(LESSON["part2-notes"])
 
 
 def view_growth():
@@ -321,23 +331,16 @@ def view_real_data():
         show_lesson_section(LESSON["oxboys"])
         oxboys = oxboys_fits()
         ox_quadratic = oxboys.quadratic
+        # The curves stay on screen; the fitted variances (in the model) answer the question.
+        answer = ask(LESSON["question-boys-differ"], "long_real_ox_q",
+                     evidence=lambda: long_questions.boys_evidence(oxboys))
         show_chart(lplots.oxboys_figure(oxboys), key="long_oxboys_chart")
         show_diagnostics(ox_quadratic.messages)
-        left, right = st.columns(2)
-        with left:
-            st.latex(report.model_latex(ox_quadratic))
-            st.dataframe(report.fixed_effects_table(ox_quadratic), width="stretch")
-        with right:
-            st.dataframe(oxboys.comparison_table(), width="stretch",
-                         column_config={"straight line": NUMBER, "quadratic": NUMBER})
-            test = oxboys.likelihood_ratio()
-            st.caption(
-                "The residual variance (REML fits) drops when the curve can bend. The two "
-                "models differ in their fixed effects, so they are compared on their ML fits: "
-                "likelihood-ratio test of the quadratic term, "
-                f"χ² = {test.statistic:.1f} on {test.df} df, "
-                + (f"p = {test.p_value:.3g}" if test.p_value >= 1e-4 else "p < 0.0001") + ".")
-        show_estimation_help()
+        if answer:
+            with answer:
+                show_oxboys_models(oxboys)
+        else:
+            show_locked_hint("The fitted growth models")
         show_code_tabs(ox_quadratic)
 
     with egsingle_tab:
@@ -361,18 +364,54 @@ def view_real_data():
             show_code_tabs(eg_children)
             show_lesson_section(LESSON["egsingle-three-levels"])
             show_diagnostics(eg_three.messages)
-            show_chart(egsingle_partition_figure(), key="long_egsingle_levels_chart")
-            summary, fixed = report.three_level_tables(eg_three, longitudinal.EGSINGLE_LEVELS)
-            left, right = st.columns(2)
-            left.dataframe(summary[["shown"]], width="stretch", column_config={"shown": "value"})
-            right.dataframe(fixed, width="stretch",
-                            column_config={"estimate": NUMBER, "SE": NUMBER})
+            answer = ask(LESSON["question-three-levels"], "long_real_eg_q",
+                         evidence=lambda: long_questions.three_levels_evidence(egsingle))
+            if answer:
+                with answer:
+                    show_chart(egsingle_partition_figure(), key="long_egsingle_levels_chart")
+                    summary, fixed = report.three_level_tables(eg_three,
+                                                               longitudinal.EGSINGLE_LEVELS)
+                    left, right = st.columns(2)
+                    left.dataframe(summary[["shown"]], width="stretch",
+                                   column_config={"shown": "value"})
+                    right.dataframe(fixed, width="stretch",
+                                    column_config={"estimate": NUMBER, "SE": NUMBER})
+            else:
+                show_locked_hint("The three-level model's split of the variance")
             show_code_tabs(eg_three)
+
+
+def show_oxboys_models(oxboys) -> None:
+    """The Oxford boys' fitted quadratic model and its comparison with the straight line: the
+    residual variances of the REML fits, and the two models compared on their ML fits."""
+    ox_quadratic = oxboys.quadratic
+    left, right = st.columns(2)
+    with left:
+        st.latex(report.model_latex(ox_quadratic))
+        st.dataframe(report.fixed_effects_table(ox_quadratic), width="stretch")
+    with right:
+        st.dataframe(oxboys.comparison_table(), width="stretch",
+                     column_config={"straight line": NUMBER, "quadratic": NUMBER})
+        test = oxboys.likelihood_ratio()
+        st.caption(
+            "The residual variance (REML fits) drops when the curve can bend. The two "
+            "models differ in their fixed effects, so they are compared on their ML fits: "
+            "likelihood-ratio test of the quadratic term, "
+            f"χ² = {test.statistic:.1f} on {test.df} df, "
+            + (f"p = {test.p_value:.3g}" if test.p_value >= 1e-4 else "p < 0.0001") + ".")
+    show_estimation_help()
 
 
 def view_autocorrelation():
     show_lesson_section(LESSON["autocorrelation"])
     summary = ar1_summary()
+    ask_then_show(LESSON["question-autocorrelation"], "long_ar1_q", "The simulation's results",
+                  partial(show_ar1_results, summary),
+                  evidence=lambda: long_questions.autocorrelation_evidence(summary))
+
+
+def show_ar1_results(summary: pd.DataFrame) -> None:
+    """Section 4's answer: reported against actual SEs, by model and rho."""
     show_chart(lplots.ar1_figure(summary, "Ignoring autocorrelation: reported vs actual SE"),
                key="long_ar1_chart")
     rho = st.select_slider("Error correlation rho", options=sorted(summary["rho"].unique()),
@@ -389,6 +428,7 @@ def view_autocorrelation():
     )
     st.caption("Simulated data (seeded, precomputed by `python -m hlmlab.analyses.longitudinal`; "
                "see data/README.md).")
+    show_lesson_section(LESSON["autocorrelation-results"])
 
 
 show_views([

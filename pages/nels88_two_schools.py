@@ -6,11 +6,13 @@ import streamlit as st
 
 from hlmlab import datasets
 from hlmlab.analyses import nels88_two_schools as nels
+from hlmlab.analyses import nels88_two_schools_questions as nels_questions
 from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import load_lesson
 from ui.chart import show_chart
 from ui.navigation import ensure_app_frame
 from ui.panels import prefetch, run
+from ui.questions import ask, is_answered, show_locked_hint
 from ui.script_runs import fragment
 from ui.tables import show_table
 from ui.urlstate import UrlSettings
@@ -18,7 +20,6 @@ from ui.widgets import (
     show_code_tabs,
     show_fit_summary,
     show_lesson_section,
-    show_question,
     show_source_note,
 )
 
@@ -67,6 +68,8 @@ except (ValueError, OSError) as exc:
 show_source_note(all_data, LESSON["replica-note"].body)
 
 school_ids = sorted(nels.source_school_sizes(source))
+# The deck's two schools, or the first two of a data file without them.
+deck_schools = tuple([s for s in DECK_SCHOOLS if s in school_ids] or school_ids[:2])
 defaults, url_problems = read_url_settings(school_ids)
 for problem in url_problems:
     st.warning(problem, icon=":material/link:")
@@ -80,6 +83,38 @@ st.session_state["nels_last_step"] = step
 step_number = STEPS.index(step) + 1
 show_lesson_section(LESSON[f"step{step_number}"])
 
+
+def every_student(schools: tuple) -> int:
+    """The students-per-school value that keeps every student of ``schools``."""
+    return nels.per_school_cap(nels.source_school_sizes(source), schools, PER_SCHOOL.high)
+
+
+def fit_premise(schools: tuple, per_school: int, random_slope: bool = False, reml: bool = True):
+    """The fits of a setting a question names (kept per process, as the panels' own are)."""
+    return nels.fitted_selection(nels.Selection(source, schools, per_school, random_slope, reml))
+
+
+def rows_of(schools: tuple):
+    return nels.select_rows(all_data, schools, every_student(schools))
+
+
+# Predict before the panel draws the answer; the evidence is the lesson's named setting,
+# fitted on the data source shown.
+ALL_SCHOOLS = tuple(school_ids)
+if step_number == 3:
+    ask(LESSON["question-one-line"], "nels_q_one_line",
+        evidence=lambda: nels_questions.one_line_evidence(rows_of(deck_schools)))
+if step_number >= 4:
+    ask(LESSON["question-shrink"], "nels_q_shrink",
+        evidence=lambda: nels_questions.shrink_evidence(
+            fit_premise(ALL_SCHOOLS, every_student(ALL_SCHOOLS)),
+            fit_premise(ALL_SCHOOLS, nels_questions.SHRINK_PER_SCHOOL)))
+    ask(LESSON["question-pooled-slope"], "nels_q_pooled",
+        evidence=lambda: nels_questions.pooled_slope_evidence(
+            rows_of(ALL_SCHOOLS),
+            fit_premise(ALL_SCHOOLS, every_student(ALL_SCHOOLS),
+                        **nels_questions.POOLED_SLOPE_PREMISE)))
+
 # The controls that change what is fitted, outside the slider's fragment: a click on one
 # reruns the page, a slider press only the fragment below (its chart and numbers).
 controls = st.columns([3, 2, 2])
@@ -87,7 +122,7 @@ with controls[0]:
     school_set = st.radio("Schools", SCHOOL_SETS, key="nels_school_set", horizontal=True,
                           index=0 if list(defaults["schools"]) == list(DECK_SCHOOLS) else 2)
     if school_set == SCHOOL_SETS[0]:
-        schools = [s for s in DECK_SCHOOLS if s in school_ids] or school_ids[:2]
+        schools = list(deck_schools)
     elif school_set == SCHOOL_SETS[1]:
         schools = school_ids
     else:
@@ -134,15 +169,22 @@ def lab(source: nels.DataSource, schools: tuple, random_slope: bool, reml: bool,
     with numbers_col:
         show_fit_summary(numbers.summary)
     st.subheader("School by school")
-    st.caption(f"{all_data.attrs.get('label', source.label)}. λ is the weight a school's own "
-               "OLS estimate gets in its multilevel estimate: 1 = its own line, 0 = the overall line. For a random slope, λ is the "
-               "reliability of the school's own intercept and slope.")
-    show_table(numbers.schools)
-    for message in numbers.school_notes:
-        st.caption(str(message))
+    # The weights answer question-shrink and the fixed effects question-pooled-slope.
+    if is_answered("nels_q_shrink"):
+        st.caption(f"{all_data.attrs.get('label', source.label)}. λ is the weight a school's own "
+                   "OLS estimate gets in its multilevel estimate: 1 = its own line, 0 = the overall line. For a random slope, λ is the "
+                   "reliability of the school's own intercept and slope.")
+        show_table(numbers.schools)
+        for message in numbers.school_notes:
+            st.caption(str(message))
+    else:
+        show_locked_hint("Each school's table of lines and weights λ")
     if numbers.fixed is not None:
         st.subheader("Fixed effects")
-        show_table(numbers.fixed)
+        if is_answered("nels_q_pooled"):
+            show_table(numbers.fixed)
+        else:
+            show_locked_hint("The table of the pooled and multilevel coefficients")
         show_code_tabs(numbers.code)
 
 
@@ -161,6 +203,8 @@ def chart_panel(selection: nels.Selection, families: tuple):
 lab(source, tuple(sorted(schools)), random_slope, reml, families)
 
 if step_number >= 4:
-    show_lesson_section(LESSON["pooling"])
-    show_question(LESSON["question-shrink"], key="nels_q_shrink")
-    show_question(LESSON["question-pooled-slope"], key="nels_q_pooled")
+    # "What pooling means" explains both step-4 answers, so it waits for both.
+    if is_answered("nels_q_shrink") and is_answered("nels_q_pooled"):
+        show_lesson_section(LESSON["pooling"])
+    else:
+        show_locked_hint('"What pooling means"', "both questions above")

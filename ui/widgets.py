@@ -1,5 +1,6 @@
-"""The lesson pages' shared display pieces: lesson text, questions, notes about a fit, the
-code that reproduces it, and where the data come from. Presentation only, no maths."""
+"""The lesson pages' shared display pieces: lesson text, notes about a fit, the code that
+reproduces it, and where the data come from. Presentation only, no maths. (Questions are
+:mod:`ui.questions`.)"""
 
 from __future__ import annotations
 
@@ -10,11 +11,9 @@ import streamlit as st
 from hlmlab import report
 from hlmlab.lesson_text import LessonSection, load_lesson
 from ui.tables import show_table
-from ui.views import BUTTON_SUFFIX
 
-__all__ = ["ESTIMATION_HELP_LABEL", "ESTIMATION_TERMS", "show_choice_question", "show_code_tabs", "show_diagnostics",
-           "show_estimation_help", "show_fit_summary", "show_lesson_section", "show_question",
-           "show_source_note"]
+__all__ = ["ESTIMATION_HELP_LABEL", "ESTIMATION_TERMS", "show_code_tabs", "show_diagnostics",
+           "show_estimation_help", "show_fit_summary", "show_lesson_section", "show_source_note"]
 
 #: The glossary entries (lessons/glossary.md) that explain the REML/ML choice, the
 #: likelihood rows and the two SE columns: one text, shown wherever those appear.
@@ -30,42 +29,6 @@ def show_lesson_section(section: LessonSection) -> None:
         st.subheader(section.title)
     if section.body:
         st.markdown(section.body)
-
-
-def show_question(section: LessonSection, key: str) -> None:
-    """Predict, then reveal: the answer opens only after the student has committed."""
-    st.subheader(section.title or "Question")
-    st.markdown(section.body)
-    guess = st.text_input("Your prediction (a few words)", key=f"{key}_guess")
-    if st.button("Reveal the answer", key=key + BUTTON_SUFFIX, disabled=not guess.strip()):
-        st.session_state[f"{key}_shown"] = True
-    if st.session_state.get(f"{key}_shown"):
-        st.success(section.answer)
-
-
-def show_choice_question(section: LessonSection, key: str) -> bool:
-    """Predict, then reveal, with a multiple choice: lines ``- ( ) text`` of the body are the
-    choices. The choice is locked once the answer is shown. Returns whether it is shown.
-    """
-    marker = "- ( ) "
-    lines = section.body.splitlines()
-    choices = [line[len(marker):].strip() for line in lines if line.startswith(marker)]
-    st.subheader(section.title or "Question")
-    st.markdown("\n".join(line for line in lines if not line.startswith(marker)))
-    shown_key = f"{key}_shown"
-
-    def reveal():  # a callback runs before the next script run, so the radio locks at once
-        st.session_state[shown_key] = True
-
-    shown = bool(st.session_state.get(shown_key))
-    pick = st.radio("Your explanation", choices, index=None, key=f"{key}_pick", disabled=shown)
-    st.button("Reveal the answer", key=key + BUTTON_SUFFIX, disabled=shown or pick is None,
-              on_click=reveal)
-    if shown:
-        if pick is not None:
-            st.caption(f"You chose: *{pick}*")
-        st.success(section.answer)
-    return shown
 
 
 def show_diagnostics(messages) -> None:

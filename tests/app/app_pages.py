@@ -45,6 +45,9 @@ def open_view(at, page_path: str, label: str):
     key, labels = lesson_views(page_path)
     assert label in labels, (label, labels)
     at.session_state[key] = label
+    # The tabs are bound to the URL, as a click updates it: after a page switch the URL's
+    # value (the tab open when the student left) would otherwise win over the state.
+    at.query_params[key] = label
     return at.run()
 
 
@@ -174,3 +177,65 @@ def lme4_value(case: str, quantity: str, term: str = "") -> float:
     """One value of lme4_reference.csv: ``case`` of tests/reference/cases.csv, ``quantity``
     (fixef, se, tau00, sigma2, loglik, ...) and ``term`` ("" for variance components)."""
     return float(_lme4_values().loc[(case, quantity, term)])
+
+
+# --------------------------------------------------------------------------- questions
+# ui.questions.ask draws a form with a `<key>_pick` widget and a `<key>_button`, and after the
+# answer a keyed container `<key>_answer`; these read and drive that from AppTest.
+
+
+def find_block(node, key: str):
+    """The element or container with ``key`` below ``node`` (e.g. ``at.main``), or None."""
+    if getattr(node, "key", None) == key:
+        return node
+    for child in getattr(node, "children", {}).values():
+        found = find_block(child, key)
+        if found is not None:
+            return found
+    return None
+
+
+def element_texts(node) -> list[str]:
+    """Every text shown below ``node``: markdown, alerts, captions, headings, metric labels
+    and values, in page order."""
+    texts = []
+    for attribute in ("label", "value"):
+        value = getattr(node, attribute, None)
+        if isinstance(value, str):
+            texts.append(value)
+    for child in getattr(node, "children", {}).values():
+        texts += element_texts(child)
+    return texts
+
+
+def element_keys(node) -> set[str]:
+    """The keys of every element and container below ``node`` (charts drawn by show_chart
+    carry their key)."""
+    keys = {node.key} if isinstance(getattr(node, "key", None), str) else set()
+    for child in getattr(node, "children", {}).values():
+        keys |= element_keys(child)
+    return keys
+
+
+def open_questions(at) -> list[str]:
+    """The keys of the questions on screen that wait for an answer, in page order."""
+    return [w.key[: -len("_pick")] for w in [*at.radio, *at.slider]
+            if w.key and w.key.endswith("_pick")]
+
+
+def answer_question(at, key: str, pick=None):
+    """Answer question ``key`` as a student does: choose an option (its index; the first by
+    default) or set the guess (the slider's low end by default), then press the button."""
+    widget = next(w for w in [*at.radio, *at.slider] if w.key == f"{key}_pick")
+    if pick is None:
+        pick = 0 if type(widget).__name__ == "Radio" else widget.min
+    widget.set_value(pick)
+    at.button(key=f"{key}_button").click()
+    return at.run()
+
+
+def answer_every_question(at):
+    """Answer every question on screen (so the view shows everything it can)."""
+    for key in open_questions(at):
+        answer_question(at, key)
+    return at

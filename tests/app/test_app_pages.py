@@ -8,7 +8,7 @@ import ast
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import APP, REPO, lesson_views, open_view, page_paths
+from app_pages import APP, REPO, answer_every_question, lesson_views, open_view, page_paths
 
 TIMEOUT = 120
 
@@ -104,6 +104,8 @@ def _widgets(at: AppTest) -> list:
             *at.toggle, *at.checkbox, *at.button_group, *at.number_input]
 
 
+# The suffixes of ui.questions' widget keys: an answer is chosen once, then locked.
+QUESTION_WIDGETS = ("_pick", "_locked")
 # Views that only a URL opens directly (a page's later lesson steps show more controls).
 EXTRA_VIEWS = {"pages/nels88_two_schools.py": [{"step": "4"}]}
 # Pages drawn with show_views run only their open tab: each tab is a view of its own.
@@ -115,13 +117,18 @@ VIEWS = [(path, None, None) for path in page_paths()] + [
 
 @pytest.mark.parametrize(("path", "query", "tab"), VIEWS)
 def test_every_control_at_its_extremes(path, query, tab):
-    """Each keyed control on the page (in the given tab), one at a time, at each extreme."""
+    """Each keyed control on the page (in the given tab), one at a time, at each extreme.
+    Its questions are answered first, so the controls they hide are there too; the question
+    widgets themselves are tested in test_ui_questions.py and test_lesson_questions.py."""
     at = open_page(path, query)
     if tab is not None:
         open_view(at, path, tab)
         assert_clean(at, f"{path}, tab {tab}")
+    answer_every_question(at)
+    assert_clean(at, f"{path}, tab {tab}, its questions answered")
     keys = [w.key for w in _widgets(at) if w.key and not w.key.startswith("$$")
-            and (tab is None or w.key != "lecture_mode")]
+            and (tab is None or w.key != "lecture_mode")
+            and not w.key.endswith(QUESTION_WIDGETS)]
     assert keys or path == "pages/home.py", f"{path} has no keyed controls"
     for key in keys:
         for value in _extremes(_find(at, key)):

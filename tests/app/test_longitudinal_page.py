@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import APP, REFERENCE_DIR, chart_specs, open_view
+import app_pages
+from app_pages import APP, REFERENCE_DIR, answer_every_question, answer_question, chart_specs
 
 PAGE = "pages/longitudinal.py"
 TIMEOUT = 180
@@ -29,6 +30,12 @@ PART2 = {
     "long_p2_missing": (0.0, 0.6),
     "long_p2_irregular": (0.0, 1.0),
 }
+
+
+def open_view(at, page_path: str, label: str):
+    """Open a view and answer its questions, so that everything it can show is on the page
+    (test_lesson_questions.py checks what a question hides before it is answered)."""
+    return answer_every_question(app_pages.open_view(at, page_path, label))
 
 
 @pytest.fixture()
@@ -97,17 +104,14 @@ def test_part1_settings_survive_a_visit_to_part2(page):
 
 
 def test_reveal_needs_a_choice_then_locks_it_and_shows_the_slopes(page):
-    radio = page.radio(key="long_p1_q_pick")
-    assert radio.value is None
-    assert page.button(key="long_p1_q_reveal").disabled
+    assert page.radio(key="long_p1_q_pick").value is None
+    page.button(key="long_p1_q_button").click().run()  # no choice yet: nothing opens
     assert "Separating within from between" not in [s.value for s in page.subheader]
-    radio.set_value(radio.options[1]).run()
-    assert not page.button(key="long_p1_q_reveal").disabled
-    page.button(key="long_p1_q_reveal").click().run()
+    answer_question(page, "long_p1_q", 1)
     assert not page.exception
-    assert page.radio(key="long_p1_q_pick").disabled
+    assert page.radio(key="long_p1_q_locked").disabled
     assert "Separating within from between" in [s.value for s in page.subheader]
-    assert any("cohort" in s.value.lower() for s in page.success)
+    assert any("Age does two jobs" in s.value for s in page.success)  # the option's feedback
     # The slopes table appears; with the confound removed the page says they coincide.
     page.slider(key="long_p1_cohort").set_value(0.0).run()
     assert not page.exception
@@ -116,8 +120,7 @@ def test_reveal_needs_a_choice_then_locks_it_and_shows_the_slopes(page):
 
 @pytest.mark.parametrize("end", [0, 1])
 def test_part1_sliders_at_their_extremes(page, end):
-    page.radio(key="long_p1_q_pick").set_value(page.radio(key="long_p1_q_pick").options[0]).run()
-    page.button(key="long_p1_q_reveal").click().run()
+    answer_question(page, "long_p1_q", 0)
     page.toggle(key="long_p1_child_model_lines").set_value(True).run()
     # The random slope, the slower and more fragile fit, at every extreme too.
     page.toggle(key="long_p1_random_slope").set_value(True).run()
@@ -176,6 +179,7 @@ def test_oxboys_models_are_compared_on_ml_fits(page):
 def test_real_data_and_autocorrelation_controls(page):
     open_view(page, PAGE, "3 · Real growth data")
     page.toggle(key="long_real_egsingle_on").set_value(True).run()
+    answer_every_question(page)  # the three-level model's question
     assert not page.exception
     assert any("egsingle" in str(c.value) for c in page.markdown)
     check_egsingle_three_levels(page)

@@ -608,6 +608,14 @@ def slider_count(page) -> int:
     return page.locator(SLIDER_THUMB).count()
 
 
+def question_sliders(page) -> set[int]:
+    """Indices of the sliders that belong to a question (ui.questions: a guess inside its
+    form, which reruns nothing until the button, or a locked answer): not lesson controls."""
+    return set(page.locator(SLIDER_THUMB).evaluate_all(
+        """(thumbs) => thumbs.flatMap((el, i) =>
+               el.closest('[class*="_question"]') ? [i] : [])"""))
+
+
 def slider_value(page, index: int) -> str:
     """The value of the ``index``-th slider thumb (``aria-valuenow`` or the range input's)."""
     return page.locator(SLIDER_THUMB).nth(index).evaluate(

@@ -35,3 +35,15 @@ def test_likelihood_ratio_test_needs_nested_ml_fits(nels):
         stats.likelihood_ratio_test(reml, large)
     with pytest.raises(ValueError, match="more parameters"):
         stats.likelihood_ratio_test(large, small)
+
+
+def test_naive_rejection_rate_is_alpha_without_clustering_and_grows_with_the_design_effect():
+    from scipy.stats import norm
+
+    naive_rejection_rate = stats.naive_rejection_rate
+    assert naive_rejection_rate(1.0) == pytest.approx(0.05)
+    assert naive_rejection_rate(1.0, alpha=0.01) == pytest.approx(0.01)
+    # deff 4.8: z-values sqrt(4.8) times too large, so |Z| > 1.96 / sqrt(4.8) rejects.
+    assert naive_rejection_rate(4.8) == pytest.approx(2 * norm.sf(1.959964 / np.sqrt(4.8)))
+    rates = [naive_rejection_rate(d) for d in (1, 2, 5, 20)]
+    assert rates == sorted(rates) and rates[-1] < 1

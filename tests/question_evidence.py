@@ -1,0 +1,98 @@
+"""The live evidence of every question of the four lesson pages at each page's default
+settings, computed from the core the way the pages compute it (shared by the core test of
+the evidence and the AppTest page tests, which check the page shows exactly these numbers)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from hlmlab import datasets
+from hlmlab.analyses import jsp_schools, longitudinal, nels88_two_schools, why_multilevel
+from hlmlab.analyses import jsp_schools_questions as jsp_q
+from hlmlab.analyses import longitudinal_questions as long_q
+from hlmlab.analyses import nels88_two_schools_questions as nels_q
+from hlmlab.analyses import why_multilevel_questions as why_q
+from hlmlab.pooling import compare_pooling
+
+#: Each page lesson's evidence module.
+MODULES = {"nels88_two_schools": nels_q, "jsp_schools": jsp_q, "why_multilevel": why_q,
+           "longitudinal": long_q}
+JSP = jsp_schools.DATASETS["jsp"]
+JSP_SAMPLE_SEED = 1988  # pages/jsp_schools.py's SAMPLE_SEED
+
+
+def _nels88() -> dict:
+    nels = datasets.load_nels88_replica()
+    ids = tuple(sorted(nels["schid"].unique()))
+    every = nels88_two_schools.per_school_cap(nels, ids, 70)
+    full = nels88_two_schools.compare_selection(nels, ids, every, False, True)
+    deck = nels88_two_schools.DECK_SCHOOLS
+    return {
+        "question-one-line": nels_q.one_line_evidence(nels88_two_schools.select_rows(
+            nels, deck, nels88_two_schools.per_school_cap(nels, deck, 70))),
+        "question-shrink": nels_q.shrink_evidence(
+            full, nels88_two_schools.compare_selection(nels, ids, nels_q.SHRINK_PER_SCHOOL,
+                                                       False, True)),
+        "question-pooled-slope": nels_q.pooled_slope_evidence(
+            nels88_two_schools.select_rows(nels, ids, every), full),
+    }
+
+
+def _jsp() -> dict:
+    jsp = datasets.load_jsp_replica()
+    sizes = jsp_schools.pupils_per_school(jsp, JSP)
+
+    def sample(pupils):
+        return jsp_schools.compare_sampled_slopes(jsp, JSP, len(sizes), pupils,
+                                                  seed=JSP_SAMPLE_SEED)
+
+    fits, _ = jsp_schools.school_rankings(jsp, JSP, 2, False)
+    every_pupil = sample(int(sizes.max()))
+    return {
+        "question-intake": jsp_q.intake_evidence(jsp, JSP),
+        "question-r2": jsp_q.r2_evidence(jsp_schools.school_lines(jsp, JSP, "year", True),
+                                         jsp_schools.school_lines(jsp, JSP, "year", False)),
+        "question-lines": jsp_q.lines_evidence(
+            compare_pooling(jsp, JSP.outcome, JSP.lines_predictor, JSP.group, True), JSP),
+        "question-rank": jsp_q.rank_evidence(fits["adjusted"][1]),
+        "question-separate": jsp_q.separate_evidence(every_pupil, every_pupil,
+                                                     sample(jsp_q.FEW_PUPILS)),
+        "question-levels": jsp_q.levels_evidence(
+            jsp_schools.compare_school_levels(jsp, JSP, True, False)),
+    }
+
+
+def _why_multilevel() -> dict:
+    return {
+        "question-classic": why_q.classic_evidence(
+            why_multilevel.classic_study(10, 20, 0.2, 1976), 20, 0.2),
+        "question-precision": why_q.precision_evidence(why_multilevel.precision_by_split(240, 0.2),
+                                                       240, 0.2),
+        "question-icc": why_q.icc_evidence(why_multilevel.icc_sample(0.3, 3)),
+        "question-sampling": why_q.sampling_evidence(
+            why_multilevel.sampling_study(0.15, 0.10, 20, 2, 10)),
+        "question-advantages": why_q.advantages_evidence(why_multilevel.hsb82_analyses(False)),
+    }
+
+
+def _longitudinal() -> dict:
+    reading = longitudinal.reading_comparison(longitudinal.simulate_reading(), True)
+    return {
+        "question-explanations": long_q.explanations_evidence(reading),
+        "question-complete-case": long_q.complete_case_evidence(
+            longitudinal.growth_comparison(longitudinal.simulate_growth(60, 5, 0.2, 0.0))),
+        "question-boys-differ": long_q.boys_evidence(longitudinal.oxboys_growth()),
+        "question-three-levels": long_q.three_levels_evidence(longitudinal.egsingle_growth()),
+        "question-autocorrelation": long_q.autocorrelation_evidence(
+            longitudinal.summarise_ar1(longitudinal.load_ar1_simulation())),
+    }
+
+
+_BUILDERS = {"nels88_two_schools": _nels88, "jsp_schools": _jsp,
+             "why_multilevel": _why_multilevel, "longitudinal": _longitudinal}
+
+
+@cache
+def default_evidence(lesson: str) -> dict[str, dict[str, str]]:
+    """Question id -> its evidence at the page's default settings, for one page lesson."""
+    return _BUILDERS[lesson]()
