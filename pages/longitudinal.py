@@ -97,7 +97,7 @@ def warm_reading(settings: tuple, revealed: bool, show_child_lines: bool,
     reading_growth_done().add((settings, random_slope))
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner=False)
 def reading_growth_done() -> set:
     """(slider settings, random slope) whose growth-model fit is already cached (shared by
     all sessions)."""
