@@ -14,11 +14,11 @@ from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import load_lesson
 from hlmlab.pooling import fitted_lines
 from hlmlab.panels import SliderRange
+from ui import controls
 from ui.chart import prepare_chart, show_chart
 from ui.navigation import ensure_app_frame
 from ui.prefetch import prefetch_next_steps
 from ui.script_runs import fragment
-from ui.urlstate import UrlSettings
 from ui.widgets import (
     show_code_tabs,
     show_fit_summary,
@@ -36,6 +36,8 @@ FAMILIES = {"Pooled": "pooled", "Per school": "per_group", "Multilevel": "multil
 MODELS = ("Random intercept", "Random intercept and slope")
 MAX_PER_SCHOOL = 70
 PER_SCHOOL_RANGE = SliderRange(2, MAX_PER_SCHOOL, 1)
+JITTER_RANGE = SliderRange(0.0, 0.45, 0.05)
+JITTER = 0.15
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -93,19 +95,6 @@ def chart(label: str, path: str, stamp: float, schools: tuple, per_school: int,
                             data.attrs.get("label", label))
 
 
-def read_url_settings(school_ids):
-    url = UrlSettings(st.query_params)
-    settings = {
-        "step": STEPS[url.number("step", 1, len(STEPS), 1, integer=True) - 1],
-        "per_school": url.number("per_school", 2, MAX_PER_SCHOOL, MAX_PER_SCHOOL, integer=True),
-        "jitter": url.number("jitter", 0.0, 0.45, 0.15),
-        "model": MODELS[url.number("slope", 0, 1, 1, integer=True)],
-        "method": url.choice("method", ("REML", "ML"), "REML"),
-        "schools": url.subset("schools", school_ids, [s for s in DECK_SCHOOLS if s in school_ids]),
-    }
-    return settings, url.problems
-
-
 st.title("NELS88: math and homework in two schools")
 show_lesson_section(LESSON["intro"])
 
@@ -124,15 +113,13 @@ except (ValueError, OSError) as exc:
 show_source_note(all_data, LESSON["replica-note"].body)
 
 school_ids = sorted(all_data[GROUP].unique().tolist())
-defaults, url_problems = read_url_settings(school_ids)
-for problem in url_problems:
-    st.warning(problem, icon=":material/link:")
-
-step = st.segmented_control(
-    "Lesson step", STEPS, default=defaults["step"], key="nels_step", width="stretch"
-)
+deck_schools = [s for s in DECK_SCHOOLS if s in school_ids]
+# URL parameters (README): step, schools, per_school, jitter, slope, method, plus lines and
+# school_set; a link naming schools opens "Choose schools" with them.
+step = controls.segmented_control("Lesson step", STEPS, STEPS[0], key="step",
+                                  short=controls.numbered(STEPS), steps=True, width="stretch")
 if step is None:  # clicking the selected step again clears it; stay where we were
-    step = st.session_state.get("nels_last_step", defaults["step"])
+    step = st.session_state.get("nels_last_step", STEPS[0])
 st.session_state["nels_last_step"] = step
 step_number = STEPS.index(step) + 1
 show_lesson_section(LESSON[f"step{step_number}"])
@@ -141,32 +128,31 @@ show_lesson_section(LESSON[f"step{step_number}"])
 @fragment
 def lab():
     """The interactive panel: its widgets rerun only this fragment."""
-    controls = st.columns([3, 2, 2])
-    with controls[0]:
-        school_set = st.radio("Schools", SCHOOL_SETS, key="nels_school_set", horizontal=True,
-                              index=0 if list(defaults["schools"]) == list(DECK_SCHOOLS) else 2)
+    columns = st.columns([3, 2, 2])
+    with columns[0]:
+        school_set = controls.radio("Schools", SCHOOL_SETS,
+                                    2 if controls.in_url("schools") else 0, key="school_set",
+                                    short=("deck", "all", "choose"), horizontal=True)
         if school_set == SCHOOL_SETS[0]:
-            schools = [s for s in DECK_SCHOOLS if s in school_ids] or school_ids[:2]
+            schools = deck_schools or school_ids[:2]
         elif school_set == SCHOOL_SETS[1]:
             schools = school_ids
         else:
-            schools = st.multiselect("Schools to show and fit", school_ids,
-                                     default=defaults["schools"], key="nels_schools")
-        per_school = st.slider("Students per school (at most; a seeded random subsample)",
-                               PER_SCHOOL_RANGE.low, PER_SCHOOL_RANGE.high,
-                               defaults["per_school"], key="nels_per_school")
-    with controls[1]:
+            schools = controls.multiselect("Schools to show and fit", school_ids, deck_schools,
+                                           key="schools")
+        per_school = controls.slider("Students per school (at most; a seeded random subsample)",
+                                     PER_SCHOOL_RANGE, MAX_PER_SCHOOL, key="per_school")
+    with columns[1]:
         families = []
         if step_number >= 4:
-            families = st.pills("Lines", list(FAMILIES), selection_mode="multi",
-                                default=list(FAMILIES), key="nels_families")
-    with controls[2]:
+            families = controls.pills("Lines", list(FAMILIES), list(FAMILIES), key="lines")
+    with columns[2]:
         random_slope, reml = True, True
         if step_number >= 4:
-            random_slope = st.radio("Multilevel model", MODELS, key="nels_model",
-                                    index=MODELS.index(defaults["model"])) == MODELS[1]
-            reml = st.radio("Estimation", ("REML", "ML"), horizontal=True, key="nels_method",
-                            index=("REML", "ML").index(defaults["method"])) == "REML"
+            random_slope = controls.radio("Multilevel model", MODELS, 1, key="slope",
+                                          short=("0", "1")) == MODELS[1]
+            reml = controls.radio("Estimation", ("REML", "ML"), 0, key="method",
+                                  horizontal=True) == "REML"
 
     if not schools:
         st.info("Pick at least one school to see its students.")
@@ -176,7 +162,7 @@ def lab():
     per_school = nels.per_school_cap(all_data, schools, per_school)
     key = (source_label, source_path, stamp, schools, per_school, random_slope, reml)
     if step_number >= 4:
-        jitter = st.session_state.get("nels_jitter", defaults["jitter"])
+        jitter = JITTER_RANGE.snap(st.session_state.get("jitter", JITTER))
         prefetch_next_steps("nels_last", (per_school,), (PER_SCHOOL_RANGE,),
                             partial(warm_selection, key, jitter, wanted_families(families)))
     comparison = None
@@ -219,8 +205,8 @@ def chart_panel(key: tuple, families: tuple):
     """The jitter slider and the chart: jitter reruns only this, not the tables beside it."""
     jitter = 0.0
     if step_number >= 2:
-        jitter = st.slider("Jitter (display only; fits use the true hours)", 0.0, 0.45,
-                           defaults["jitter"], 0.05, key="nels_jitter")
+        jitter = controls.slider("Jitter (display only; fits use the true hours)", JITTER_RANGE,
+                                 JITTER, key="jitter")
     show_chart(chart(*key, jitter, families, step_number), key="nels_chart")
 
 

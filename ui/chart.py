@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from hlmlab import style
+from ui import presenter
 
 _CHART_CONFIG = {"displaylogo": False}
 _CHART_SCRIPT = Path(__file__).with_name("plotly_chart.js").read_text(encoding="utf-8")
@@ -109,7 +110,10 @@ def show_chart(figure, key: str, where=None) -> None:
     if script is None:
         (where or st).plotly_chart(figure, key=key, config=_CHART_CONFIG, theme=None)
         return
-    payload = json.dumps({"figure": figure._hlm_json, "script": script})
+    # Presenter mode enlarges fonts, markers and lines in the browser, so the figure and
+    # its cached JSON stay the same for every session.
+    payload = json.dumps({"figure": figure._hlm_json, "script": script,
+                          "scale": presenter.chart_scale()})
     if where is None:
         _chart_element(key=key, data=payload)
     else:

@@ -8,8 +8,9 @@
 // chart that is already on screen, at the width it already has.
 //
 // Streamlit calls the default export on mount and again whenever `data` changes;
-// `data` = JSON of {figure: plotly JSON string, script: URL of plotly.min.js}; without a
-// figure it only loads plotly.js (preload_chart_library).
+// `data` = JSON of {figure: plotly JSON string, script: URL of plotly.min.js, scale:
+// presenter mode's enlargement, 1 otherwise}; without a figure it only loads plotly.js
+// (preload_chart_library).
 
 // As st.plotly_chart had it: no plotly logo, no cloud buttons, no box or lasso selection
 // (nothing here reads a selection).
@@ -39,6 +40,39 @@ function loadPlotly(url) {
   });
   window.__hlmlabPlotly = {url, promise};
   return promise;
+}
+
+// Presenter mode (ui/presenter.py): every font size, marker size, line width and margin of
+// the figure times `scale`, on a copy (the figure JSON is shared and cached as it is). Data
+// arrays are not walked: only style objects can hold these sizes.
+const DATA_KEYS = new Set(["x", "y", "z", "customdata", "text", "hovertext", "ids", "meta",
+                           "hovertemplate", "texttemplate", "tickvals", "ticktext", "range",
+                           "labels", "values", "parents", "base"]);
+
+function times(value, scale) {
+  if (typeof value === "number") return value * scale;
+  if (Array.isArray(value) && value.every((v) => typeof v === "number")) {
+    return value.map((v) => v * scale);
+  }
+  return value;  // a typed-array payload ({dtype, bdata}) or anything else: as it is
+}
+
+function scaled(value, scale, parent = "") {
+  if (Array.isArray(value)) return value.map((item) => scaled(item, scale, parent));
+  if (value === null || typeof value !== "object") return value;
+  const out = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (DATA_KEYS.has(key)) out[key] = item;
+    else if (key === "size" && (parent.endsWith("font") || parent === "marker")) {
+      out[key] = times(item, scale);
+    } else if ((key === "width" && parent === "line") || (key === "thickness" &&
+               parent.startsWith("error_"))) {
+      out[key] = times(item, scale);
+    } else if (parent === "margin" && ["l", "r", "t", "b"].includes(key)) {
+      out[key] = times(item, scale);
+    } else out[key] = scaled(item, scale, key);
+  }
+  return out;
 }
 
 // Room above the chart in full screen: without it the title's first line was cut off.
@@ -155,7 +189,11 @@ export default function ({data, parentElement}) {
     return;
   }
   const root = parentElement.querySelector(".hlm-chart") || build(parentElement);
-  const figure = JSON.parse(payload.figure);
+  let figure = JSON.parse(payload.figure);
+  if (payload.scale && payload.scale !== 1) {
+    figure = {...figure, data: scaled(figure.data, payload.scale),
+              layout: scaled(figure.layout, payload.scale)};
+  }
   root.__height = figure.layout.height || 450;
   // Keep the chart's space while plotly.js loads, so the page below does not jump.
   root.querySelector(".hlm-chart-plot").style.minHeight = `${root.__height}px`;

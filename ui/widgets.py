@@ -28,7 +28,8 @@ def show_question(section: LessonSection, key: str) -> None:
     """Predict, then reveal: the answer opens only after the student has committed."""
     st.subheader(section.title or "Question")
     st.markdown(section.body)
-    guess = st.text_input("Your prediction (a few words)", key=f"{key}_guess")
+    guess = st.text_input("Your prediction (a few words)", key=f"{key}_guess",
+                          persist_state="session")  # kept while another tab is open
     if st.button("Reveal the answer", key=key + BUTTON_SUFFIX, disabled=not guess.strip()):
         st.session_state[f"{key}_shown"] = True
     if st.session_state.get(f"{key}_shown"):
@@ -50,7 +51,8 @@ def show_choice_question(section: LessonSection, key: str) -> bool:
         st.session_state[shown_key] = True
 
     shown = bool(st.session_state.get(shown_key))
-    pick = st.radio("Your explanation", choices, index=None, key=f"{key}_pick", disabled=shown)
+    pick = st.radio("Your explanation", choices, index=None, key=f"{key}_pick", disabled=shown,
+                    persist_state="session")
     st.button("Reveal the answer", key=key + BUTTON_SUFFIX, disabled=shown or pick is None,
               on_click=reveal)
     if shown:

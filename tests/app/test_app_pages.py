@@ -121,7 +121,7 @@ def test_every_control_at_its_extremes(path, query, tab):
         open_view(at, path, tab)
         assert_clean(at, f"{path}, tab {tab}")
     keys = [w.key for w in _widgets(at) if w.key and not w.key.startswith("$$")
-            and (tab is None or w.key != "lecture_mode")]
+            and (tab is None or w.key != "present")]
     assert keys or path == "pages/home.py", f"{path} has no keyed controls"
     for key in keys:
         for value in _extremes(_find(at, key)):

@@ -86,7 +86,7 @@ def figure_fonts(at: AppTest) -> list[float]:
 
 def test_random_slope_toggle_matches_lme4():
     at = view(open_page(), "5")
-    at.toggle(key="why_hsb_slope").set_value(True).run()
+    at.toggle(key="hsb_slope").set_value(True).run()
     ok(at)
     hsb = frame_with_index(at, "meanses")
     for term in ("ses", "sector", "meanses"):
@@ -105,22 +105,22 @@ def test_run_many_studies_shows_rates():
     assert 0.02 <= rate["MixedLM"] <= 0.09  # 500 studies: about +-3 Monte Carlo SE
     assert 0.02 <= rate["OLS on class means"] <= 0.09
     # Changing a slider marks the shown run as stale rather than silently mismatching.
-    at.slider(key="why_classic_icc").set_value(0.0).run()
+    at.slider(key="icc").set_value(0.0).run()
     ok(at)
     assert any("settings changed" in i.value for i in at.info)
 
 
 # (view, key): extreme values.
 SLIDER_EXTREMES = {
-    ("1", "why_classic_teachers"): (2, 50), ("1", "why_classic_pupils"): (2, 50),
-    ("1", "why_classic_icc"): (0.0, 0.9), ("2", "why_precision_icc"): (0.0, 0.9),
-    ("3", "why_icc_seen"): (0.0, 0.9),
-    ("4", "why_sampling_school_share"): (0.0, 0.5), ("4", "why_sampling_class_share"): (0.0, 0.4),
-    ("4", "why_sampling_schools"): (5, 60), ("4", "why_sampling_classes"): (1, 4),
-    ("4", "why_sampling_pupils"): (2, 30),
+    ("1", "teachers"): (2, 50), ("1", "pupils"): (2, 50),
+    ("1", "icc"): (0.0, 0.9), ("2", "total_icc"): (0.0, 0.9),
+    ("3", "icc_seen"): (0.0, 0.9),
+    ("4", "school_share"): (0.0, 0.5), ("4", "class_share"): (0.0, 0.4),
+    ("4", "n_schools"): (5, 60), ("4", "n_classes"): (1, 4),
+    ("4", "class_size"): (2, 30),
 }
-SELECT_EXTREMES = {("1", "why_classic_n_studies"): (100, 2000),
-                   ("2", "why_precision_total"): (120, 960)}
+SELECT_EXTREMES = {("1", "studies"): (100, 2000),
+                   ("2", "total"): (120, 960)}
 BUTTONS = {("1", "why_classic_new_button"), ("3", "why_icc_new_button"),
            ("1", "why_classic_run_button")}
 QUESTIONS = {("1", "why_classic_q"), ("2", "why_precision_q"), ("5", "why_hsb_q")}
@@ -141,8 +141,12 @@ def test_every_control_at_its_extremes(end):
                 at.select_slider(key=key).set_value(values[end]).run()
                 ok(at)
         if name == "5":
-            at.toggle(key="why_hsb_slope").set_value(bool(end)).run()
+            at.toggle(key="hsb_slope").set_value(bool(end)).run()
             ok(at)
+        for where, key in (("1", "study"), ("3", "sample")):
+            if where == name:
+                at.number_input(key=key).set_value((1, 999_999)[end]).run()
+                ok(at)
         for where, key in sorted(BUTTONS):
             if where == name:
                 at.button(key=key).click().run()
@@ -159,10 +163,10 @@ def test_every_control_at_its_extremes(end):
 
 def test_a_closed_view_keeps_its_settings():
     at = view(open_page(), "4")
-    at.slider(key="why_sampling_schools").set_value(33).run()
+    at.slider(key="n_schools").set_value(33).run()
     view(at, "1")
-    at.slider(key="why_classic_icc").set_value(0.5).run()
+    at.slider(key="icc").set_value(0.5).run()
     view(at, "4")
-    assert at.slider(key="why_sampling_schools").value == 33
+    assert at.slider(key="n_schools").value == 33
     view(at, "1")
-    assert at.slider(key="why_classic_icc").value == 0.5
+    assert at.slider(key="icc").value == 0.5

@@ -1,0 +1,36 @@
+// HLM Lab's keyboard stepper (ui/keys.py): in presenter mode a clicker's keys move the
+// lesson's steps or tabs. Right / PageDown: the next one; Left / PageUp: the one before.
+//
+// Clickers send exactly these keys. Up and Down are left to the browser (they scroll).
+// A key pressed while typing in a field, or on a control that uses it itself (a slider's
+// thumb moves with the arrows, tabs and radios move their selection), or with a modifier
+// (browser shortcuts), is ignored. PageUp / PageDown would scroll the page as well: their
+// default is prevented, so the view does not jump while the step changes.
+//
+// One listener per document: a rerun that draws the element again replaces the listener
+// (and the setter it calls) instead of adding a second one.
+
+const KEYS = {ArrowRight: "next", PageDown: "next", ArrowLeft: "previous", PageUp: "previous"};
+const OWN_KEYS = 'input, textarea, select, [contenteditable=""], [contenteditable="true"], ' +
+                 '[role="slider"], [role="tab"], [role="radio"], [role="option"], ' +
+                 '[role="combobox"], [role="listbox"], [role="spinbutton"], [role="textbox"]';
+
+export default function ({setTriggerValue}) {
+  const previous = window.__hlmlabKeys;
+  if (previous) document.removeEventListener("keydown", previous, true);
+  const listener = (event) => {
+    const direction = KEYS[event.key];
+    if (!direction || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const target = event.target instanceof Element ? event.target : null;
+    if (target && target.closest(OWN_KEYS)) return;
+    event.preventDefault();  // no scroll: the step changes, the view stays where it is
+    if (event.repeat) return;  // a held key moves one step, not a burst of reruns
+    setTriggerValue(direction, true);
+  };
+  window.__hlmlabKeys = listener;
+  document.addEventListener("keydown", listener, true);
+  return () => {  // presenter mode is off: the keys are the browser's again
+    document.removeEventListener("keydown", listener, true);
+    if (window.__hlmlabKeys === listener) delete window.__hlmlabKeys;
+  };
+}
