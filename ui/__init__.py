@@ -8,8 +8,12 @@
 - ``ui.chart`` (+ ``plotly_chart.js``): the chart element, plotly.js publishing, preload.
 - ``ui.prefetch``: the background prefetcher of a slider's next step.
 - ``ui.widgets``: lesson sections, questions, diagnostics, fit summary, code tabs, source note.
+- ``ui.controls``: the one way a page makes a control (URL-bound, kept for the session, its
+  URL value checked first), and the current view's URL.
 - ``ui.views``: ``show_views`` / ``View``, a lesson's URL-bound lazy tabs.
-- ``ui.urlstate``: settings read from the URL's query parameters.
+- ``ui.presenter``: presenter mode (large text, tables and charts; the sidebar folded).
+- ``ui.share``: "Share this view": the view's URL as text and as a QR code.
+- ``ui.keys`` (+ ``keys.js``): presenter mode's clicker keys step through a lesson.
 
 Importing this package does nothing; no module of it raises while being imported.
 """

@@ -185,12 +185,13 @@ def read_choices(name: str, raw: Sequence[str], labels: Sequence[str],
 def read_flag(name: str, raw: Sequence[str], default: bool) -> UrlReading:
     """A toggle's URL value: true/false, 1/0, on/off, yes/no (any case)."""
     default_text = shown("1" if default else "0")
-    word = raw[-1].strip().casefold() if not _too_long(raw) else ""
+    if _too_long(raw):
+        return _refused(name, raw, "is too long", default_text)
+    word = raw[-1].strip().casefold()
     if word in _TRUE or word in _FALSE:
         value = word in _TRUE
         return UrlReading(value=value, url=["true" if value else "false"])
-    return _refused(name, raw[-1:], "is not 1 or 0" if word or not raw[-1] else "is too long",
-                    default_text)
+    return _refused(name, raw[-1:], "is not 1 or 0", default_text)
 
 
 def numbered(labels: Sequence[str]) -> tuple[str, ...]:
@@ -209,6 +210,7 @@ class _Control:
     key: str
     read: Callable[[list[str]], UrlReading]
     share_text: Callable[[object], list[str] | None] = field(default=lambda value: None)
+    message_slot: object = None
 
     def check_url(self, where) -> None:
         """Before the widget exists: refuse or respell the URL's value (then rerun once).
@@ -224,15 +226,19 @@ class _Control:
                                                                               reading.url):
                 rewritten.add(self.key)
                 st.rerun()  # Streamlit seeds widgets from the URL the run started with
-        problem = st.session_state.get(_PROBLEMS, {}).get(self.key)
-        if problem:
-            where.warning(problem, icon=":material/link:")
+        # Its place above the control; filled after the widget, if the value is still the
+        # default the refusal fell back to.
+        self.message_slot = where.empty() if self.key in st.session_state.get(_PROBLEMS, {}) \
+            else None
 
     def remember(self, value, default, in_share_link: bool = True) -> None:
         """After the widget: note its value for :func:`view_query` (nothing when it is the
         default); a value moved off the default ends the refusal's message."""
+        problems = st.session_state.get(_PROBLEMS, {})
         if value != default:
-            st.session_state.get(_PROBLEMS, {}).pop(self.key, None)
+            problems.pop(self.key, None)
+        elif self.message_slot is not None and self.key in problems:
+            self.message_slot.warning(problems[self.key], icon=":material/link:")
         if in_share_link:
             view = st.session_state.setdefault(_VIEW, {})
             view[self.key] = None if value == default else self.share_text(value)

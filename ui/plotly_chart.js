@@ -95,7 +95,7 @@ function fullScreenButton(root) {
 
 // Long titles ran off the right edge of a half-width column (plotly does not wrap them):
 // after each draw, a title wider than the chart is set in a smaller font until it fits.
-function fitTitle(gd) {
+function fitTitle(gd, smallest = 12) {
   const svg = gd.querySelector(".main-svg");
   if (!svg) return;
   const right = svg.getBoundingClientRect().right - 8;
@@ -103,7 +103,7 @@ function fitTitle(gd) {
     const box = text.getBoundingClientRect();
     if (box.right <= right || box.width === 0) continue;
     const size = parseFloat(text.style.fontSize) || 16;
-    text.style.fontSize = `${Math.max(12, Math.floor(size * (right - box.left) / box.width))}px`;
+    text.style.fontSize = `${Math.max(smallest, Math.floor(size * (right - box.left) / box.width))}px`;
   }
 }
 
@@ -127,9 +127,9 @@ function draw(root) {
     })
     .then(() => {
       if (!root.__fitsTitle) {  // from now on after every draw, resizes included
-        gd.on("plotly_afterplot", () => fitTitle(gd));
+        gd.on("plotly_afterplot", () => fitTitle(gd, root.__smallestTitle));
         root.__fitsTitle = true;
-        fitTitle(gd);
+        fitTitle(gd, root.__smallestTitle);
       }
       root.querySelector(".hlm-chart-error").textContent = "";
     })
@@ -190,9 +190,15 @@ export default function ({data, parentElement}) {
   }
   const root = parentElement.querySelector(".hlm-chart") || build(parentElement);
   let figure = JSON.parse(payload.figure);
-  if (payload.scale && payload.scale !== 1) {
-    figure = {...figure, data: scaled(figure.data, payload.scale),
-              layout: scaled(figure.layout, payload.scale)};
+  const scale = payload.scale || 1;
+  // A title too wide for its column shrinks, but in presenter mode not below the size
+  // of the scaled tick labels' floor, and it may then start at the chart's left edge
+  // instead of the plot's (the y-axis margin is room it needs more than the axis).
+  root.__smallestTitle = scale > 1 ? 18 : 12;
+  if (scale !== 1) {
+    const layout = scaled(figure.layout, scale);
+    if (layout.title && layout.title.text) layout.title = {...layout.title, xref: "container", x: 0.01};
+    figure = {...figure, data: scaled(figure.data, scale), layout};
   }
   root.__height = figure.layout.height || 450;
   // Keep the chart's space while plotly.js loads, so the page below does not jump.

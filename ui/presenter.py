@@ -4,9 +4,11 @@ On (the sidebar's toggle, or ``?present=1`` in the URL), for this browser tab on
 
 - text, headings, widget labels, metrics, captions, alerts and code blocks grow with the
   page's root font size: Streamlit sizes all of them in ``rem``;
-- tables drawn by ``st.dataframe`` grow by CSS ``zoom``: they are drawn on a canvas (the
-  glide data grid), which takes its 13-14 px font from JavaScript, not from CSS, so only a
-  zoom of the whole grid enlarges its text; HTML tables (``st.table``) grow with the text;
+- tables too: ``st.dataframe`` draws on a canvas (the glide data grid), where CSS fonts do
+  not reach, but Streamlit builds the grid's theme (font and row height) from the root font
+  size, so the grid's text grows with it, sharp (measured in Chromium: 14 px becomes 21 px;
+  a CSS ``zoom`` of the grid, tried first, enlarged a blurred bitmap and pushed its columns
+  past the page's edge); HTML tables (``st.table``) grow with the text;
 - charts: HLM Lab's chart element scales every font size, marker size and line width of a
   figure by :data:`CHART_SCALE` as it draws it (ui/plotly_chart.js), so the cached figures
   stay as they are;
@@ -21,26 +23,44 @@ import streamlit as st
 
 from ui import controls
 
-__all__ = ["CHART_SCALE", "PRESENT_KEY", "ROOT_FONT_PX", "TABLE_ZOOM", "chart_scale",
-           "presenter_switch"]
+__all__ = ["CHART_SCALE", "PRESENT_KEY", "ROOT_FONT_PX", "chart_scale", "presenter_switch"]
 
 PRESENT_KEY = "present"  # the switch's key and URL parameter: ?present=1
-#: The root font size in presenter mode (Streamlit's default is 16 px): body text 24 px.
+#: The root font size in presenter mode (Streamlit's default is 16 px): body text 24 px,
+#: labels, captions and tables 21 px.
 ROOT_FONT_PX = 24
-#: st.dataframe's canvas text (14 px) times this: 21 px.
-TABLE_ZOOM = 1.5
 #: Chart fonts (18 px and up in hlmlab.style), markers and lines times this.
 CHART_SCALE = 1.3
 
+# What needs a row of its own in presenter mode.
+_WIDE = '[data-testid="stDataFrame"], [data-testid="hlmChart"], .katex-display'
 _STYLE = f"""
 <style>
 /* Everything Streamlit sizes in rem: text, headings, labels, metrics, code, alerts. */
 html {{ font-size: {ROOT_FONT_PX}px !important; }}
-/* The data grid draws on a canvas; zoom it, and narrow it by as much so it still fits. */
-.stApp [data-testid="stDataFrame"] {{
-  zoom: {TABLE_ZOOM};
-  width: calc(100% / {TABLE_ZOOM}) !important;
+/* Streamlit's page margins are in rem too: at this size they took a fifth of the width. */
+.stApp [data-testid="stMainBlockContainer"] {{
+  padding: 3rem 1.5rem 4rem 1.5rem !important; max-width: none !important;
 }}
+/* Captions, code blocks and inline code, smaller than body text, still read from the back. */
+.stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCode"] pre,
+.stApp [data-testid="stCode"] code {{ font-size: 0.875rem !important; }}
+.stApp :not(pre) > code {{ font-size: 1em !important; }}
+/* Side-by-side columns holding a chart, a table or an equation go one under the other:
+   at this size a chart needs the page's width, and a table beside it showed two of its
+   columns. Rows of controls stay side by side. */
+.stApp [data-testid="stHorizontalBlock"]:has({_WIDE}) {{ flex-wrap: wrap; }}
+.stApp [data-testid="stHorizontalBlock"]:has({_WIDE}) > [data-testid="stColumn"] {{
+  flex: 1 1 100% !important; width: 100% !important; min-width: 100% !important;
+}}
+/* Equations a little smaller than KaTeX's 1.21em: they must fit half a page's width. */
+.stApp .katex {{ font-size: 1em !important; }}
+/* Code wraps: a line scrolled out of sight cannot be read from the back. */
+.stApp [data-testid="stCode"] pre, .stApp [data-testid="stCode"] code {{
+  white-space: pre-wrap !important; overflow-wrap: anywhere;
+}}
+/* A lesson's tabs at this size need two rows rather than a sideways scroll. */
+.stApp [data-testid="stTabs"] [role="tablist"] {{ flex-wrap: wrap; }}
 /* Streamlit sets a few sizes in px: slider ends and values, tab labels, widget help. */
 .stApp [data-testid="stSliderTickBarMin"], .stApp [data-testid="stSliderTickBarMax"],
 .stApp [data-testid="stSliderThumbValue"], .stApp [data-testid="stTab"] p,

@@ -68,9 +68,9 @@ def test_default_page_shows_lme4_numbers(page):
     hsb = frame_with_index(view(page, "5"), "meanses")
     fonts += figure_fonts(page)
     for term in ("Intercept", "ses", "sector", "meanses"):
-        assert hsb.loc[term, "MixedLM: estimate"] == pytest.approx(
+        assert hsb.loc[term, "MixedLM est."] == pytest.approx(
             lme4("hsb82_coded_ri_reml", "fixef", term), rel=1e-3)
-        assert hsb.loc[term, "MixedLM: SE"] == pytest.approx(
+        assert hsb.loc[term, "MixedLM SE"] == pytest.approx(
             lme4("hsb82_coded_ri_reml", "se", term), rel=1e-3)
     for name in ("2", "4"):
         fonts += figure_fonts(view(page, name))
@@ -90,7 +90,7 @@ def test_random_slope_toggle_matches_lme4():
     ok(at)
     hsb = frame_with_index(at, "meanses")
     for term in ("ses", "sector", "meanses"):
-        assert hsb.loc[term, "MixedLM: SE"] == pytest.approx(
+        assert hsb.loc[term, "MixedLM SE"] == pytest.approx(
             lme4("hsb82_coded_rs_reml", "se", term), rel=1e-3)
 
 
@@ -170,3 +170,47 @@ def test_a_closed_view_keeps_its_settings():
     assert at.slider(key="n_schools").value == 33
     view(at, "1")
     assert at.slider(key="icc").value == 0.5
+
+
+# Every control of every view, set off its default: (view, kind, key, value).
+SHARED_SETTINGS = [
+    ("1", "slider", "teachers", 17), ("1", "slider", "pupils", 31), ("1", "slider", "icc", 0.35),
+    ("1", "number_input", "study", 2024), ("1", "select_slider", "studies", 1000),
+    ("2", "select_slider", "total", 960), ("2", "slider", "total_icc", 0.05),
+    ("3", "slider", "icc_seen", 0.6), ("3", "number_input", "sample", 11),
+    ("4", "slider", "school_share", 0.3), ("4", "slider", "class_share", 0.0),
+    ("4", "slider", "n_schools", 42), ("4", "slider", "n_classes", 3),
+    ("4", "slider", "class_size", 25),
+    ("5", "toggle", "hsb_slope", True),
+]
+
+
+@pytest.mark.parametrize("name", "12345")
+def test_a_shared_url_restores_every_control_in_a_fresh_session(name):
+    """Set every control of a view, take the view's URL (what "Share this view" shows), open
+    it in a new session: the same view with the same values, and no warning."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from ui import share
+
+    settings = [s for s in SHARED_SETTINGS if s[0] == name]
+    at = view(open_page(), name)
+    for _, kind, key, value in settings:
+        getattr(at, kind)(key=key).set_value(value).run()
+        ok(at)
+    url = share.view_url("/why_multilevel", at.session_state)
+    assert len(url) < 120, url
+    query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    assert set(query) == {"why_view", *(key for _, _, key, _ in settings)} - (
+        {"why_view"} if name == "1" else set())
+
+    fresh = AppTest.from_file(str(APP), default_timeout=180)
+    fresh.query_params.update(query)
+    fresh.run()
+    fresh.switch_page(PAGE).run()
+    ok(fresh)
+    assert not [w.value for w in fresh.warning if "The link's" in w.value]
+    key, labels = lesson_views(PAGE)
+    assert fresh.session_state[key].startswith(name)
+    for _, kind, key, value in settings:
+        assert getattr(fresh, kind)(key=key).value == value, key
