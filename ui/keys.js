@@ -9,11 +9,38 @@
 //
 // One listener per document: a rerun that draws the element again replaces the listener
 // (and the setter it calls) instead of adding a second one.
+//
+// While the next step is being drawn the page keeps at least its present height: the new
+// tab's content arrives in parts (a spinner first while its figures are computed), and a
+// page that is briefly shorter than the scroll position is scrolled back by the browser,
+// to the top. Once the run has finished (the app's script state is "notRunning" again)
+// the page's own height returns.
 
 const KEYS = {ArrowRight: "next", PageDown: "next", ArrowLeft: "previous", PageUp: "previous"};
 const OWN_KEYS = 'input, textarea, select, [contenteditable=""], [contenteditable="true"], ' +
                  '[role="slider"], [role="tab"], [role="radio"], [role="option"], ' +
                  '[role="combobox"], [role="listbox"], [role="spinbutton"], [role="textbox"]';
+
+function holdHeight() {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const block = document.querySelector('[data-testid="stMainBlockContainer"]');
+  if (!app || !block) return;
+  if (block.__hlmlabRelease) block.__hlmlabRelease.disconnect();
+  block.style.minHeight = `${block.getBoundingClientRect().height}px`;
+  let started = false;
+  const release = new MutationObserver(() => {
+    const state = app.getAttribute("data-test-script-state");
+    if (state === "running") started = true;
+    else if (started && state === "notRunning") {
+      release.disconnect();
+      // One more frame: the run's last elements are laid out before the height is let go.
+      requestAnimationFrame(() => { block.style.minHeight = ""; });
+    }
+  });
+  release.observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+  block.__hlmlabRelease = release;
+  setTimeout(() => { release.disconnect(); block.style.minHeight = ""; }, 30000);  // never stuck
+}
 
 export default function ({setTriggerValue}) {
   const previous = window.__hlmlabKeys;
@@ -25,6 +52,7 @@ export default function ({setTriggerValue}) {
     if (target && target.closest(OWN_KEYS)) return;
     event.preventDefault();  // no scroll: the step changes, the view stays where it is
     if (event.repeat) return;  // a held key moves one step, not a burst of reruns
+    holdHeight();
     setTriggerValue(direction, true);
   };
   window.__hlmlabKeys = listener;

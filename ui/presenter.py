@@ -69,13 +69,28 @@ html {{ font-size: {ROOT_FONT_PX}px !important; }}
 """
 
 
+_SWITCHED = "_hlm_presenter_switched"
+_RELOAD = st.components.v2.component(
+    "hlmlab_reload", js="export default function () { window.location.reload(); }")
+
+
+def _switched() -> None:
+    st.session_state[_SWITCHED] = True
+
+
 def presenter_switch() -> bool:
     """The sidebar's presenter-mode switch (call it inside ``st.sidebar``); when it is on,
     apply presenter mode to the page. Returns whether it is on."""
     on = controls.toggle("Presenter mode", key=PRESENT_KEY, in_share_link=False,
+                         on_change=_switched,
                          help="Large text, tables and charts for a projector; the sidebar "
                               "folds away, and the arrow and page keys step through the "
-                              "lesson. Also ?present=1 in the address.")
+                              "lesson. The page reloads with its link, which keeps the "
+                              "lesson's settings. Also ?present=1 in the address.")
+    if st.session_state.pop(_SWITCHED, False):
+        # The browser's address already says present=...: reloading it draws every element
+        # at the new size (see the module docstring).
+        _RELOAD(key="hlmlab_reload", height=0)
     # Every run says which state the sidebar should be in: Streamlit's frontend acts when
     # the requested state changes, so switching presenter mode on folds the sidebar away.
     st.set_page_config(initial_sidebar_state="collapsed" if on else "auto")

@@ -382,9 +382,10 @@ def test_every_lesson_works_on_a_phone(app_server, browser_context, lesson):
             bs.assert_clean(page, errors, where)
             overflow = page.evaluate(OVERFLOW_JS)
             assert overflow["scroll"] <= overflow["width"], f"sideways scroll {where}: {overflow}"
-            controls = page.locator('[data-testid="stSlider"], [data-testid="stRadio"], '
-                                    '[data-testid="stSelectbox"], [data-testid="stCheckbox"], '
-                                    '[data-testid="stButtonGroup"], [data-testid="stSelectSlider"]')
+            controls = page.locator('[data-testid="stMain"]').locator(
+                '[data-testid="stSlider"], [data-testid="stRadio"], [data-testid="stSelectbox"], '
+                '[data-testid="stCheckbox"], [data-testid="stButtonGroup"], '
+                '[data-testid="stSelectSlider"], [data-testid="stNumberInput"]')
             for position in range(controls.count()):
                 control = controls.nth(position)
                 if not control.is_visible():
@@ -407,34 +408,33 @@ def test_every_lesson_works_on_a_phone(app_server, browser_context, lesson):
 
 
 def test_the_sidebar_switch_turns_presenter_mode_on_and_off(projector_tab, app_server):
-    """The switch in the sidebar, mid-lesson: the sidebar folds away, text, tables and
-    charts grow at once (the data grid rebuilds its theme from the root font); off again,
-    all is as before."""
+    """The switch in the sidebar, mid-lesson: the page reloads with its link (the data
+    grid sizes its font once per page load), the sidebar folds away, text, tables and
+    charts grow, the lesson's settings stay; off again, all is as before."""
     page, errors = projector_tab
     why = next(p for p in LESSONS if p.stem == "why_multilevel")
-    open_url(page, app_server, f"/{why.url_path}", charts=1)
+    open_url(page, app_server, f"/{why.url_path}?why_view=2&total_icc=0.4", charts=1)
     assert not sidebar_is_folded(page)
     before = {"table": page.evaluate(TABLE_FONT_JS)[0]["size"],
               "chart": min(t["size"] for t in page.evaluate(CHART_TEXT_JS))}
     switch = page.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"]',
                           has_text="Presenter mode")
-    since = bs.now(page)
-    switch.click()
-    bs.wait_for_rerun(page, since, timeout=90)
-    bs.wait_for_idle(page, timeout=90)
+    with page.expect_event("load", timeout=60_000):  # the reload
+        switch.click()
+    bs.wait_for_first_run(page, timeout=90, min_charts=1)
     page.wait_for_function("""() => {
         const bar = document.querySelector('[data-testid="stSidebar"]');
         return bar.getAttribute("aria-expanded") === "false" || bar.getBoundingClientRect().right <= 0;
     }""", timeout=10_000)
     assert "present=true" in page.url
+    assert selected_tab(page) == "2 · Precision" and "total_icc=0.4" in page.url
     sizes = check_readable(page, "after the switch")
     assert sizes["table"] > before["table"] and sizes["chart"] > before["chart"], (before, sizes)
     # Off again (the switch is in the folded sidebar: open it first).
     page.locator('[data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapsedControl"] button').first.click()
-    since = bs.now(page)
-    switch.click()
-    bs.wait_for_rerun(page, since, timeout=90)
-    bs.wait_for_idle(page, timeout=90)
-    assert "present" not in page.url
+    with page.expect_event("load", timeout=60_000):
+        switch.click()
+    bs.wait_for_first_run(page, timeout=90, min_charts=1)
+    assert "present" not in page.url and not sidebar_is_folded(page)
     assert page.evaluate(TABLE_FONT_JS)[0]["size"] == before["table"]
     bs.assert_clean(page, errors, "after presenter mode on and off")
