@@ -11,10 +11,10 @@
 // (and the setter it calls) instead of adding a second one.
 //
 // While the next step is being drawn the page keeps at least its present height: the new
-// tab's content arrives in parts (a spinner first while its figures are computed), and a
-// page that is briefly shorter than the scroll position is scrolled back by the browser,
-// to the top. Once the run has finished (the app's script state is "notRunning" again)
-// the page's own height returns.
+// tab's content arrives in parts, and a page that is briefly shorter than the scroll
+// position is scrolled back by the browser, to the top. Once the app has been idle for a
+// moment (script state "notRunning") the page's own height returns, at the same scroll
+// position if the new step is tall enough.
 
 const KEYS = {ArrowRight: "next", PageDown: "next", ArrowLeft: "previous", PageUp: "previous"};
 const OWN_KEYS = 'input, textarea, select, [contenteditable=""], [contenteditable="true"], ' +
@@ -23,23 +23,38 @@ const OWN_KEYS = 'input, textarea, select, [contenteditable=""], [contenteditabl
 
 function holdHeight() {
   const app = document.querySelector('[data-testid="stApp"]');
+  const main = document.querySelector('[data-testid="stMain"]');
   const block = document.querySelector('[data-testid="stMainBlockContainer"]');
-  if (!app || !block) return;
-  if (block.__hlmlabRelease) block.__hlmlabRelease.disconnect();
+  if (!app || !main || !block) return;
+  if (block.__hlmlabHold) block.__hlmlabHold.release();
+  const top = main.scrollTop;
   block.style.minHeight = `${block.getBoundingClientRect().height}px`;
-  let started = false;
-  const release = new MutationObserver(() => {
-    const state = app.getAttribute("data-test-script-state");
-    if (state === "running") started = true;
-    else if (started && state === "notRunning") {
-      release.disconnect();
-      // One more frame: the run's last elements are laid out before the height is let go.
-      requestAnimationFrame(() => { block.style.minHeight = ""; });
+  let pending = null;
+  const hold = {
+    release() {
+      observer.disconnect();
+      clearTimeout(pending);
+      clearTimeout(safety);
+      block.style.minHeight = "";
+      delete block.__hlmlabHold;
+      // The page may have been scrolled back while it was briefly short: put it back where
+      // it was, if the new step is tall enough to be there.
+      if (main.scrollTop !== top && main.scrollHeight >= top + main.clientHeight) {
+        main.scrollTop = top;
+      }
+    },
+  };
+  // A step can take more than one run (the new value is sent back, a fragment reruns):
+  // let go once the app has been idle for a moment, not at the first idle instant.
+  const observer = new MutationObserver(() => {
+    clearTimeout(pending);
+    if (app.getAttribute("data-test-script-state") === "notRunning") {
+      pending = setTimeout(() => hold.release(), 700);
     }
   });
-  release.observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
-  block.__hlmlabRelease = release;
-  setTimeout(() => { release.disconnect(); block.style.minHeight = ""; }, 30000);  // never stuck
+  observer.observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+  const safety = setTimeout(() => hold.release(), 30000);  // never stuck
+  block.__hlmlabHold = hold;
 }
 
 export default function ({setTriggerValue}) {

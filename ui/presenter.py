@@ -59,6 +59,11 @@ html {{ font-size: {ROOT_FONT_PX}px !important; }}
 .stApp [data-testid="stCode"] pre, .stApp [data-testid="stCode"] code {{
   white-space: pre-wrap !important; overflow-wrap: anywhere;
 }}
+/* Labels of controls and metrics wrap rather than end in "…" in a narrow column. */
+.stApp [data-testid="stWidgetLabel"] *, .stApp [data-testid="stMetricLabel"] *,
+.stApp [data-testid="stMetricValue"] * {{
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}}
 /* A lesson's tabs at this size need two rows rather than a sideways scroll. */
 .stApp [data-testid="stTabs"] [role="tablist"] {{ flex-wrap: wrap; }}
 /* Streamlit sets a few sizes in px: slider ends and values, tab labels, widget help. */

@@ -123,6 +123,14 @@ OVERFLOW_JS = """
     .filter((el) => el.getBoundingClientRect().width > 0 && el.scrollWidth > el.clientWidth + 2)
     .map((el) => `${el.className.toString().slice(0, 30)}: ${el.scrollWidth} > ${el.clientWidth} ` +
                  `(${(el.closest('[data-testid="stElementContainer"]') || el).innerText.slice(0, 50)})`);
+  // Text cut short with an ellipsis (a label or metric in a narrow column).
+  for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
+    const style = getComputedStyle(el);
+    if (style.textOverflow === "ellipsis" && el.scrollWidth > el.clientWidth + 1 &&
+        el.getBoundingClientRect().width > 0 && !el.closest(skip)) {
+      scrolled.push(`ellipsis: ${el.innerText.slice(0, 50)}`);
+    }
+  }
   return {scroll: document.documentElement.scrollWidth, width, wide: wide.slice(0, 5), scrolled};
 }
 """
@@ -196,22 +204,10 @@ def test_presenter_mode_reads_from_the_back(projector_tab, app_server, lesson):
         bs.assert_clean(page, errors, where)
         name = f"presenter-{lesson.stem}" + (f"-{slug(label)}" if label else "")
         page.screenshot(path=str(bs.OUT_DIR / f"{name}.png"))
-        save_whole_page(page, bs.OUT_DIR / f"{name}-full.png")
+        bs.save_full_page_screenshot(page, bs.OUT_DIR / f"{name}-full.png")
         sizes[label or lesson.stem] = check_readable(
             page, where, scrolling_tables=(lesson.stem, label) in SCROLLING_TABLES)
     print(lesson.stem, sizes)
-
-
-def save_whole_page(page, path) -> None:
-    height = page.evaluate("""() => document.querySelector('[data-testid="stMain"]').scrollHeight""")
-    original = page.viewport_size
-    page.set_viewport_size({"width": original["width"], "height": min(int(height) + 40, 14000)})
-    try:
-        bs.wait_for_idle(page, timeout=30, settle_ms=300)
-        page.screenshot(path=str(path))
-    finally:
-        page.set_viewport_size(original)
-        bs.wait_for_idle(page, timeout=30, settle_ms=100)
 
 
 # --------------------------------------------------------------------------- share
@@ -311,10 +307,15 @@ def scroll_top(page) -> float:
 
 
 def press_and_wait(page, key: str) -> None:
+    """Press a key that moves a step; wait for its run and for ui/keys.js to let go of the
+    page's height (it holds it while the next step is drawn)."""
     since = bs.now(page)
     page.keyboard.press(key)
     bs.wait_for_rerun(page, since, timeout=90)
     bs.wait_for_idle(page, timeout=90)
+    page.wait_for_function("() => !document.querySelector("
+                           "'[data-testid=\"stMainBlockContainer\"]').style.minHeight",
+                           timeout=40_000)
 
 
 def selected_tab(page) -> str:
