@@ -439,3 +439,22 @@ def test_the_sidebar_switch_turns_presenter_mode_on_and_off(projector_tab, app_s
     assert "present" not in page.url and not sidebar_is_folded(page)
     assert page.evaluate(TABLE_FONT_JS)[0]["size"] == before["table"]
     bs.assert_clean(page, errors, "after presenter mode on and off")
+
+
+def test_a_folded_sidebar_stays_folded_while_the_lesson_is_used(projector_tab, app_server):
+    """Every run tells Streamlit which sidebar state presenter mode wants; out of presenter
+    mode that must not reopen a sidebar the student folded away."""
+    page, errors = projector_tab
+    why = next(p for p in LESSONS if p.stem == "why_multilevel")
+    open_url(page, app_server, f"/{why.url_path}", charts=1)
+    assert not sidebar_is_folded(page)
+    page.hover('[data-testid="stSidebar"]')  # the fold button shows on hover
+    page.locator('[data-testid="stSidebarCollapseButton"] button').first.click()
+    page.wait_for_function("""() => {
+        const bar = document.querySelector('[data-testid="stSidebar"]');
+        return bar.getAttribute("aria-expanded") === "false" || bar.getBoundingClientRect().right <= 0;
+    }""", timeout=10_000)
+    press_slider(page, "Teachers per style", "ArrowRight", 1)
+    page.wait_for_timeout(500)
+    assert sidebar_is_folded(page), "a rerun reopened the sidebar"
+    bs.assert_clean(page, errors, "after folding the sidebar")
