@@ -12,7 +12,12 @@ On (the sidebar's toggle, or ``?present=1`` in the URL), for this browser tab on
 - charts: HLM Lab's chart element scales every font size, marker size and line width of a
   figure by :data:`CHART_SCALE` as it draws it (ui/plotly_chart.js), so the cached figures
   stay as they are;
-- the sidebar collapses (its ">" reopens it; the switch is at its top).
+- the sidebar collapses (its ">" reopens it; the switch is at its top);
+- wide rows (a chart, table or equation beside another) stack, code and labels wrap.
+
+Switching it on or off in the sidebar reloads the page, whose URL holds the view, every
+bound control and ``present``: the data grid converts its rem sizes to pixels once per page
+load, so without a reload its tables kept their old size (measured: a remounted grid too).
 
 Deploy is hidden for everyone by ``[client] toolbarMode = "viewer"`` (.streamlit/config.toml).
 """
