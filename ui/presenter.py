@@ -69,6 +69,8 @@ html {{ font-size: {ROOT_FONT_PX}px !important; }}
 .stApp [data-testid="stMetricValue"] * {{
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }}
+/* Pills and segmented controls wrap instead of scrolling sideways in a narrow column. */
+.stApp [data-testid="stButtonGroup"] div {{ flex-wrap: wrap !important; overflow-x: visible !important; }}
 /* A lesson's tabs at this size need two rows rather than a sideways scroll. */
 .stApp [data-testid="stTabs"] [role="tablist"] {{ flex-wrap: wrap; }}
 /* Streamlit sets a few sizes in px: slider ends and values, tab labels, widget help. */

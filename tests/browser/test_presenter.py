@@ -117,12 +117,28 @@ OVERFLOW_JS = """
   }
   // Content that fits only by scrolling inside its box is cut off for a hall as well: an
   // equation, a table's columns, a code line.
-  const scrolled = [...document.querySelectorAll(
-      '[data-testid="stMain"] .katex-display, [data-testid="stMain"] .dvn-scroller, ' +
-      '[data-testid="stMain"] [data-testid="stCode"] pre')]
+  const scrollers = [...document.querySelectorAll('[data-testid="stMain"] *')].filter((el) => {
+    if (el.closest('.modebar, svg, [data-testid="stTooltipContent"]')) return false;
+    const overflow = getComputedStyle(el).overflowX;
+    return (overflow === "auto" || overflow === "scroll") && !el.closest(".dvn-scroller *");
+  });
+  const scrolled = scrollers
     .filter((el) => el.getBoundingClientRect().width > 0 && el.scrollWidth > el.clientWidth + 2)
     .map((el) => `${el.className.toString().slice(0, 30)}: ${el.scrollWidth} > ${el.clientWidth} ` +
                  `(${(el.closest('[data-testid="stElementContainer"]') || el).innerText.slice(0, 50)})`);
+  // Text or a button cut off by a box that hides its overflow (a row of pills in a column).
+  for (const el of document.querySelectorAll('[data-testid="stMain"] button, [data-testid="stMain"] p')) {
+    if (el.closest(skip)) continue;
+    const box = el.getBoundingClientRect();
+    if (!box.width || !box.height) continue;
+    for (let up = el.parentElement; up && up.dataset.testid !== "stMain"; up = up.parentElement) {
+      const style = getComputedStyle(up);
+      if (style.overflowX === "visible") continue;
+      if (box.right > up.getBoundingClientRect().right + 1 && style.overflowX !== "auto" &&
+          style.overflowX !== "scroll") scrolled.push(`clipped: ${el.innerText.slice(0, 50)}`);
+      break;
+    }
+  }
   // Text cut short with an ellipsis (a label or metric in a narrow column).
   for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
     const style = getComputedStyle(el);
