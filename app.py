@@ -2,9 +2,13 @@
 
 import streamlit as st
 
+from ui import controls
 from ui.chart import preload_chart_library
+from ui.keys import keyboard_steps
+from ui.presenter import presenter_switch
 from ui.process import prepare_process
 from ui.script_runs import page_run
+from ui.share import share_button, share_dialog_if_asked
 
 st.set_page_config(page_title="HLM Lab", page_icon="📈", layout="wide")
 prepare_process()
@@ -17,11 +21,14 @@ PAGES = [
     st.Page("pages/longitudinal.py", title="Longitudinal: reading and age", icon=":material/trending_up:"),
 ]
 navigation = st.navigation(PAGES)
+controls.start_run()  # the share link and the keyboard stepper learn this run's controls
 
 with st.sidebar:
     st.markdown("**HLM Lab** · hierarchical linear models, refitted live")
-    if st.toggle("Lecture mode (larger text)", key="lecture_mode"):
-        st.html("<style>.stApp p, .stApp li, .stApp label, .stApp td {font-size: 1.25rem;}</style>")
+    presenting = presenter_switch()
+    share_button()
+    if presenting:
+        keyboard_steps()
     st.caption(
         "Multilevel estimates are found on lme4's profiled deviance and checked against lme4; "
         "statsmodels MixedLM, refitted from them, confirms them (on the boundary, where "
@@ -32,3 +39,4 @@ with st.sidebar:
 
 with page_run():  # counts the page as running (the prefetcher waits) and marks it as framed
     navigation.run()
+    share_dialog_if_asked(navigation.url_path, presenting)

@@ -197,10 +197,12 @@ def view_level1():
     show_lesson_section(LESSON["level1"])
     ask(LESSON["question-intake"], "jsp_level1_q", evidence=lambda: intake_evidence(*KEY))
     c1, c2 = st.columns([1, 2])
-    school = c1.selectbox("School", SCHOOL_IDS, key=f"jsp_level1_school_{SUFFIX}")
+    school = c1.selectbox("School", SCHOOL_IDS, key=f"jsp_level1_school_{SUFFIX}",
+                          persist_state="session")
     mode = LEVEL1_VIEWS[1]
     if SPEC.occasion is not None:
-        mode = c2.radio("Show", LEVEL1_VIEWS, key="jsp_level1_view", horizontal=True)
+        mode = c2.radio("Show", LEVEL1_VIEWS, key="jsp_level1_view",
+                        persist_state="session", horizontal=True)
     figure, caption = level1_figure(*KEY, school, mode)
     show_chart(figure, "jsp_level1_chart")
     st.caption(caption)
@@ -225,7 +227,8 @@ def view_level2():
     answer = (ask(LESSON["question-r2"], "jsp_level2_q", evidence=lambda: r2_evidence(*KEY))
               if SPEC.key == "jsp" else None)
     regression = st.radio("Regression per school", tuple(REGRESSIONS[SPEC.key]),
-                          key=f"jsp_level2_regression_{SUFFIX}", horizontal=True)
+                          key=f"jsp_level2_regression_{SUFFIX}",
+                          persist_state="session", horizontal=True)
     per_school = level2(*KEY, regression)
     summary = schools.r2_summary(per_school.fit.table["r2"])
     show_chart(jsp_figures.per_school_lines_figure(per_school, SPEC, regression, LABEL),
@@ -263,9 +266,10 @@ def view_level2():
 def view_pooling():
     show_lesson_section(LESSON["pooling"])
     c1, c2 = st.columns([2, 3])
-    model = c1.radio("Multilevel model", MODELS, index=1, key="jsp_pool_model", horizontal=True)
+    model = c1.radio("Multilevel model", MODELS, index=1, key="jsp_pool_model",
+                     persist_state="session", horizontal=True)
     families = c2.pills("Lines", list(FAMILIES), selection_mode="multi", default=list(FAMILIES),
-                        key="jsp_pool_families") or []
+                        key="jsp_pool_families", persist_state="session") or []
     comparison, predictor = pooling(*KEY, model == MODELS[1])
     ask(LESSON["question-lines"], "jsp_pool_q",
         evidence=lambda: jsp_questions.lines_evidence(comparison, SPEC))
@@ -300,7 +304,8 @@ def pooling_chart_panel(random_slope: bool, families: tuple, predictor: str):
     # would look exactly like the first.
     drawn_range = SliderRange(1, min(len(SCHOOL_IDS), style.DISTINCT_GROUP_STYLES), 1)
     drawn = st.slider("Schools drawn (all are fitted)", drawn_range.low, drawn_range.high,
-                      min(DRAWN_SCHOOLS, drawn_range.high), key=f"jsp_pool_drawn_{SUFFIX}")
+                      min(DRAWN_SCHOOLS, drawn_range.high), key=f"jsp_pool_drawn_{SUFFIX}",
+                      persist_state="session")
     show_chart(pooling_figure(*KEY, random_slope, drawn, families), "jsp_pool_chart")
     prefetch_next_steps(f"jsp_pool_last_{SUFFIX}", (drawn,), (drawn_range,),
                         partial(warm_pooling_figure, random_slope, families))
@@ -321,11 +326,13 @@ def view_ranking():
     year = None
     if SPEC.occasion is not None:
         year = c1.selectbox("Math score of year", (2, 1, 0), key="jsp_rank_year",
+                            persist_state="session",
                             help="Year 2 is the end of junior school; Raven was measured at entry.")
     adjust = c2.toggle(f"Adjust for intake ({SPEC.intake_label})", value=True,
-                       key="jsp_rank_adjust")
+                       key="jsp_rank_adjust", persist_state="session")
     random_slope = c3.toggle("Intake slope varies by school", value=SPEC.key == "exam",
-                             key=f"jsp_rank_slope_{SUFFIX}", disabled=not adjust)
+                             key=f"jsp_rank_slope_{SUFFIX}",
+                             persist_state="session", disabled=not adjust)
     fits, changes = ranking(*KEY, year, random_slope)
     fit, table = fits["adjusted" if adjust else "unadjusted"]
     show_diagnostics(fit.messages)
@@ -395,9 +402,10 @@ def view_separate():
     sizes = schools.pupils_per_school(data, SPEC)
     c1, c2 = st.columns(2)
     n_schools = c1.slider("Schools kept (a seeded random choice)", 2, len(sizes), len(sizes),
-                          key=f"jsp_sep_schools_{SUFFIX}")
+                          key=f"jsp_sep_schools_{SUFFIX}", persist_state="session")
     per_school = c2.slider("Pupils per school (at most; a seeded random subsample)", 2,
-                           int(sizes.max()), int(sizes.max()), key=f"jsp_sep_pupils_{SUFFIX}")
+                           int(sizes.max()), int(sizes.max()), key=f"jsp_sep_pupils_{SUFFIX}",
+                           persist_state="session")
     prefetch_next_steps(f"jsp_sep_last_{SUFFIX}", (n_schools, per_school),
                         (SliderRange(2, len(sizes), 1), SliderRange(2, int(sizes.max()), 1)),
                         warm_separate)
@@ -455,8 +463,10 @@ def view_levels():
         st.info(LESSON["needs-jsp"].body, icon=":material/info:")
         return
     c1, c2 = st.columns(2)
-    reml = c1.radio("Estimation", ("REML", "ML"), horizontal=True, key="jsp_levels_method") == "REML"
-    with_intake = c2.toggle(f"Add {SPEC.intake_label} as a covariate", key="jsp_levels_intake")
+    reml = c1.radio("Estimation", ("REML", "ML"), horizontal=True, key="jsp_levels_method",
+                    persist_state="session") == "REML"
+    with_intake = c2.toggle(f"Add {SPEC.intake_label} as a covariate", key="jsp_levels_intake",
+                            persist_state="session")
     try:
         comparison = levels(*KEY, reml, with_intake)
     except ModelDataError as exc:
@@ -498,10 +508,10 @@ def view_levels():
 
 
 show_views([
-    View("1 · Within one school", view_level1, "jsp_level1_"),
-    View("2 · Between schools", view_level2, "jsp_level2_"),
-    View("3 · Three kinds of lines", view_pooling, "jsp_pool_"),
-    View("4 · Ranking schools", view_ranking, "jsp_rank_"),
-    View("5 · When separate lines are fine", view_separate, "jsp_sep_"),
-    View("6 · Three levels", view_levels, "jsp_levels_"),
+    View("1 · Within one school", view_level1),
+    View("2 · Between schools", view_level2),
+    View("3 · Three kinds of lines", view_pooling),
+    View("4 · Ranking schools", view_ranking),
+    View("5 · When separate lines are fine", view_separate),
+    View("6 · Three levels", view_levels),
 ], key="jsp_view")

@@ -155,7 +155,7 @@ def reading_lab():
 
     def slider(label, name, default, key, **extra):
         return st.slider(label, grid[name].low, grid[name].high, default, grid[name].step,
-                         key=key, **extra)
+                         key=key, persist_state="session", **extra)
 
     with columns[0]:
         n_children = slider("Number of children", "children", 40, "long_p1_children")
@@ -183,12 +183,12 @@ def reading_lab():
     with chart_col:
         chart = st.empty()
         show_child_lines = st.toggle("Show each child's line from the multilevel model",
-                                     key="long_p1_child_model_lines")
+                                     key="long_p1_child_model_lines", persist_state="session")
         # Opens on the model two measurements per child can carry; the random slope (and
         # the boundary fit it usually brings) is there to be discovered.
         random_slope = st.toggle(
             "Let growth rates differ between children (random slope for age)",
-            key="long_p1_random_slope",
+            key="long_p1_random_slope", persist_state="session",
             help="Four variance parameters from two measurements per child: see "
                  "'The multilevel growth model' below.")
     # A random-slope fit takes 40-90 ms for up to a hundred children, but up to half a
@@ -282,12 +282,14 @@ def growth_lab():
     occasions_range, missing_range, irregular_range = GROWTH_RANGES
     n_occasions = columns[0].slider("Planned occasions", occasions_range.low,
                                     occasions_range.high, 5, occasions_range.step,
-                                    key="long_p2_occasions")
+                                    key="long_p2_occasions", persist_state="session")
     missing = columns[1].slider("Share of occasions missing at random", missing_range.low,
-                                missing_range.high, 0.2, missing_range.step, key="long_p2_missing")
+                                missing_range.high, 0.2, missing_range.step, key="long_p2_missing",
+                                persist_state="session")
     irregular = columns[2].slider("Irregular timing (0 = on the yearly grid, 1 = up to half a "
                                   "year off)", irregular_range.low, irregular_range.high, 0.0,
-                                  irregular_range.step, key="long_p2_irregular")
+                                  irregular_range.step, key="long_p2_irregular",
+                                  persist_state="session")
     values = snap_all((n_occasions, missing, irregular), GROWTH_RANGES)
     settings = (GROWTH_CHILDREN, *values)
     prefetch_next_steps("long_p2_last", values, GROWTH_RANGES, warm_growth)
@@ -346,7 +348,7 @@ def view_real_data():
     with egsingle_tab:
         show_lesson_section(LESSON["egsingle"])
         if st.toggle("Fit the Chicago data (7230 measurements; a few seconds the first time)",
-                     key="long_real_egsingle_on"):
+                     key="long_real_egsingle_on", persist_state="session"):
             egsingle = egsingle_fits()
             eg_children, eg_schools, eg_three = (egsingle.children, egsingle.schools,
                                                  egsingle.three_level)
@@ -415,7 +417,8 @@ def show_ar1_results(summary: pd.DataFrame) -> None:
     show_chart(lplots.ar1_figure(summary, "Ignoring autocorrelation: reported vs actual SE"),
                key="long_ar1_chart")
     rho = st.select_slider("Error correlation rho", options=sorted(summary["rho"].unique()),
-                           value=sorted(summary["rho"].unique())[-1], key="long_ar1_rho")
+                           value=sorted(summary["rho"].unique())[-1], key="long_ar1_rho",
+                           persist_state="session")
     shown = summary[summary["rho"] == rho].assign(model=lambda d: d["model"].map(lplots.MODEL_LABELS))
     st.dataframe(
         shown.set_index("model")[["actual_sd", "mean_reported_se", "ratio", "coverage"]].rename(
@@ -432,8 +435,8 @@ def show_ar1_results(summary: pd.DataFrame) -> None:
 
 
 show_views([
-    View("1 · Reading and age", view_reading, "long_p1_"),
-    View("2 · Growth curves, unbalanced", view_growth, "long_p2_"),
-    View("3 · Real growth data", view_real_data, "long_real_"),
-    View("4 · Autocorrelated errors", view_autocorrelation, "long_ar1_"),
+    View("1 · Reading and age", view_reading),
+    View("2 · Growth curves, unbalanced", view_growth),
+    View("3 · Real growth data", view_real_data),
+    View("4 · Autocorrelated errors", view_autocorrelation),
 ], key="long_view")

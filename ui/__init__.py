@@ -14,8 +14,12 @@
 - ``ui.tables``: ``show_table``, the one way a page shows a table (prepared HTML).
 - ``ui.widgets``: lesson sections, diagnostics, fit summary, code tabs, source note.
 - ``ui.questions``: ``ask``, the one predict-then-reveal question widget of every lesson.
+- ``ui.controls``: the one way a page makes a control (URL-bound, kept for the session, its
+  URL value checked first), and the current view's URL.
 - ``ui.views``: ``show_views`` / ``View``, a lesson's URL-bound lazy tabs.
-- ``ui.urlstate``: settings read from the URL's query parameters.
+- ``ui.presenter``: presenter mode (large text, tables and charts; the sidebar folded).
+- ``ui.share``: "Share this view": the view's URL as text and as a QR code.
+- ``ui.keys`` (+ ``keys.js``): presenter mode's clicker keys step through a lesson.
 
 Importing this package does nothing; no module of it raises while being imported.
 """

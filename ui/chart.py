@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from hlmlab import style
+from ui import presenter
 
 _CHART_CONFIG = {"displaylogo": False}
 _CHART_SCRIPT = Path(__file__).with_name("plotly_chart.js").read_text(encoding="utf-8")
@@ -120,7 +121,11 @@ def show_chart(figure, key: str, where=None) -> None:
         (where or st).plotly_chart(json.loads(prepared.json), key=key, config=_CHART_CONFIG,
                                    theme=None)
         return
-    payload = b"".join((_payload_start(script), b',"figure":', prepared.json, b"}"))
+    # Presenter mode enlarges fonts, markers and lines in the browser, so the figure and
+    # its cached JSON stay the same for every session.
+    scale = json.dumps(presenter.chart_scale()).encode("utf-8")
+    payload = b"".join((_payload_start(script), b',"scale":', scale, b',"figure":',
+                        prepared.json, b"}"))
     if where is None:
         _chart_element(key=key, data=payload)
     else:

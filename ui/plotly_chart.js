@@ -8,9 +8,10 @@
 // chart that is already on screen, at the width it already has.
 //
 // Streamlit calls the default export on mount and again whenever `data` changes;
-// `data` = the bytes of the JSON {script: URL of plotly.min.js, figure: plotly figure}
-// (bytes: the server sends a prepared figure without encoding it again); without a figure
-// it only loads plotly.js (preload_chart_library).
+// `data` = the bytes of the JSON {script: URL of plotly.min.js, scale: presenter mode's
+// enlargement (1 otherwise), figure: plotly figure} (bytes: the server sends a prepared
+// figure without encoding it again); without a figure it only loads plotly.js
+// (preload_chart_library).
 
 // As st.plotly_chart had it: no plotly logo, no cloud buttons, no box or lasso selection
 // (nothing here reads a selection).
@@ -42,6 +43,39 @@ function loadPlotly(url) {
   return promise;
 }
 
+// Presenter mode (ui/presenter.py): every font size, marker size, line width and margin of
+// the figure times `scale`, on a copy (the figure JSON is shared and cached as it is). Data
+// arrays are not walked: only style objects can hold these sizes.
+const DATA_KEYS = new Set(["x", "y", "z", "customdata", "text", "hovertext", "ids", "meta",
+                           "hovertemplate", "texttemplate", "tickvals", "ticktext", "range",
+                           "labels", "values", "parents", "base"]);
+
+function times(value, scale) {
+  if (typeof value === "number") return value * scale;
+  if (Array.isArray(value) && value.every((v) => typeof v === "number")) {
+    return value.map((v) => v * scale);
+  }
+  return value;  // a typed-array payload ({dtype, bdata}) or anything else: as it is
+}
+
+function scaled(value, scale, parent = "") {
+  if (Array.isArray(value)) return value.map((item) => scaled(item, scale, parent));
+  if (value === null || typeof value !== "object") return value;
+  const out = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (DATA_KEYS.has(key)) out[key] = item;
+    else if (key === "size" && (parent.endsWith("font") || parent === "marker")) {
+      out[key] = times(item, scale);
+    } else if ((key === "width" && parent === "line") || (key === "thickness" &&
+               parent.startsWith("error_"))) {
+      out[key] = times(item, scale);
+    } else if (parent === "margin" && ["l", "r", "t", "b"].includes(key)) {
+      out[key] = times(item, scale);
+    } else out[key] = scaled(item, scale, key);
+  }
+  return out;
+}
+
 // Room above the chart in full screen: without it the title's first line was cut off.
 const FULL_SCREEN_TOP = 16;
 
@@ -62,7 +96,7 @@ function fullScreenButton(root) {
 
 // Long titles ran off the right edge of a half-width column (plotly does not wrap them):
 // after each draw, a title wider than the chart is set in a smaller font until it fits.
-function fitTitle(gd) {
+function fitTitle(gd, smallest = 12) {
   const svg = gd.querySelector(".main-svg");
   if (!svg) return;
   const right = svg.getBoundingClientRect().right - 8;
@@ -70,7 +104,7 @@ function fitTitle(gd) {
     const box = text.getBoundingClientRect();
     if (box.right <= right || box.width === 0) continue;
     const size = parseFloat(text.style.fontSize) || 16;
-    text.style.fontSize = `${Math.max(12, Math.floor(size * (right - box.left) / box.width))}px`;
+    text.style.fontSize = `${Math.max(smallest, Math.floor(size * (right - box.left) / box.width))}px`;
   }
 }
 
@@ -94,9 +128,9 @@ function draw(root) {
     })
     .then(() => {
       if (!root.__fitsTitle) {  // from now on after every draw, resizes included
-        gd.on("plotly_afterplot", () => fitTitle(gd));
+        gd.on("plotly_afterplot", () => fitTitle(gd, root.__smallestTitle));
         root.__fitsTitle = true;
-        fitTitle(gd);
+        fitTitle(gd, root.__smallestTitle);
       }
       root.querySelector(".hlm-chart-error").textContent = "";
     })
@@ -169,7 +203,17 @@ export default function ({data, parentElement}) {
   }
   const root = existing || build(parentElement);
   root.__text = text;
-  const figure = payload.figure;
+  let figure = payload.figure;
+  const scale = payload.scale || 1;
+  // A title too wide for its column shrinks, but in presenter mode not below the size
+  // of the scaled tick labels' floor, and it may then start at the chart's left edge
+  // instead of the plot's (the y-axis margin is room it needs more than the axis).
+  root.__smallestTitle = scale > 1 ? 18 : 12;
+  if (figure && scale !== 1) {
+    const layout = scaled(figure.layout, scale);
+    if (layout.title && layout.title.text) layout.title = {...layout.title, xref: "container", x: 0.01};
+    figure = {...figure, data: scaled(figure.data, scale), layout};
+  }
   root.__height = figure.layout.height || 450;
   // Keep the chart's space while plotly.js loads, so the page below does not jump.
   root.querySelector(".hlm-chart-plot").style.minHeight = `${root.__height}px`;

@@ -127,7 +127,7 @@ def test_every_control_at_its_extremes(path, query, tab):
     answer_every_question(at)
     assert_clean(at, f"{path}, tab {tab}, its questions answered")
     keys = [w.key for w in _widgets(at) if w.key and not w.key.startswith("$$")
-            and (tab is None or w.key != "lecture_mode")
+            and (tab is None or w.key != "present")
             and not w.key.endswith(QUESTION_WIDGETS)]
     assert keys or path == "pages/home.py", f"{path} has no keyed controls"
     for key in keys:

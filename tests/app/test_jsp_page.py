@@ -186,7 +186,7 @@ def test_every_control_at_its_extremes(source):
     for view in VIEWS:
         open_view(at, view)
         keys = [w.key for w in _widgets(at) if w.key and not w.key.startswith("$$")
-                and w.key not in ("jsp_source", "lecture_mode")]
+                and w.key not in ("jsp_source", "present")]
         every_key += keys
         for key in keys:
             for value in _extremes(_find(at, key)):

@@ -39,7 +39,7 @@ def go_to(at: AppTest, path: str, asked: Asked) -> AppTest:
     if asked.view is not None:
         open_view(at, path, asked.view)
     if asked.step is not None:
-        at.button_group(key="nels_step").set_value(asked.step).run()
+        at.button_group(key="step").set_value(asked.step).run()
     for toggle in asked.switch_on:
         at.toggle(key=toggle).set_value(True).run()
     assert not at.exception, [e.message for e in at.exception]

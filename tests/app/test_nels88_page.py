@@ -42,7 +42,7 @@ def shown_variance_table(at: AppTest) -> pd.Series:
 def test_numbers_on_the_page_match_lme4(query, case):
     at = open_lab(query)
     if "schools" in query:
-        at.radio(key="nels_school_set").set_value("All schools").run()
+        at.radio(key="school_set").set_value("All schools").run()
     shown = shown_variance_table(at)
     by_start = {name.split(":")[0].split(" ")[0]: value for name, value in shown.items()}
     for quantity in ("tau00", "sigma2"):
@@ -76,7 +76,7 @@ def test_chart_has_points_and_three_line_families_for_the_deck_schools():
 
 def test_line_family_buttons_filter_the_chart():
     at = open_lab()
-    at.button_group(key="nels_families").set_value(["Pooled"]).run()
+    at.button_group(key="lines").set_value(["Pooled"]).run()
     traces, _ = chart_traces(at)
     line_metas = [t["meta"] for t in traces if t.get("mode") == "lines"]
     assert line_metas == ["pooled:all"]
@@ -84,7 +84,7 @@ def test_line_family_buttons_filter_the_chart():
 
 def test_students_per_school_subsamples_every_school():
     at = open_lab()
-    at.slider(key="nels_per_school").set_value(5).run()
+    at.slider(key="per_school").set_value(5).run()
     traces, _ = chart_traces(at)
     marker_traces = [t for t in traces if t.get("mode") == "markers"]
     assert [len(t["y"]) for t in marker_traces] == [5, 5]
@@ -103,9 +103,50 @@ def test_bad_url_parameters_get_a_message_and_defaults():
     at = open_lab({"per_school": "lots", "method": "Bayes", "schools": "1,2", "jitter": "9"})
     messages = " ".join(w.value for w in at.warning)
     for name in ("per_school", "method", "schools", "jitter"):
-        assert f"URL parameter {name}" in messages
-    assert at.slider(key="nels_per_school").value == 70
-    assert at.radio(key="nels_method").value == "REML"
+        assert f"The link's `{name}` value" in messages
+    assert at.slider(key="per_school").value == 70
+    assert at.radio(key="method").value == "REML"
+    assert at.multiselect(key="schools").value == [24725, 62821]  # the deck's two, defaults
+    assert at.slider(key="jitter").value == 0.15
+
+
+def test_the_documented_url_parameters_still_work():
+    """README: /nels88_two_schools?step=4&schools=24725,62821&per_school=10&slope=0&method=ML"""
+    at = open_lab({"schools": "7472,24725,62821", "per_school": "10", "slope": "0",
+                   "method": "ml", "jitter": "0.3"})
+    assert not at.warning or not any("The link's" in w.value for w in at.warning)
+    assert at.segmented_control(key="step").value == "4 · Three kinds of lines"
+    assert at.radio(key="school_set").value == "Choose schools"
+    assert at.multiselect(key="schools").value == [7472, 24725, 62821]
+    assert at.slider(key="per_school").value == 10
+    assert at.radio(key="slope").value == "Random intercept"
+    assert at.radio(key="method").value == "ML"
+    assert at.slider(key="jitter").value == 0.3
+    # The URL now holds each value in the control's own spelling.
+    assert at.query_params["schools"] == ["7472", "24725", "62821"]
+    assert at.query_params["method"] == "ML"
+
+
+def test_a_huge_url_value_is_not_echoed():
+    """A 100 000-character schools= was echoed in full in the warning (issue 16)."""
+    at = open_lab({"schools": "1" * 100_000})
+    messages = [w.value for w in at.warning if "The link's" in w.value]
+    assert len(messages) == 1 and len(messages[0]) < 200, messages
+    assert at.multiselect(key="schools").value == [24725, 62821]
+
+
+@pytest.mark.parametrize("text", ["[click](https://example.com)", "![x](https://example.com/a.png)",
+                                  "<b>bold</b>", "**x**", "`x` [y](http://e)"])
+def test_url_text_is_never_markdown_in_a_message(text):
+    """URL text was rendered as Markdown in warnings: links and images passed (issue 16)."""
+    at = open_lab({"method": text})
+    message = next(w.value for w in at.warning if "The link's" in w.value)
+    shown = message.split("value ", 1)[1].split(" is not", 1)[0]
+    # One code span: inside it, Markdown and HTML are plain text.
+    fence = shown[: len(shown) - len(shown.lstrip("`"))]
+    assert shown.startswith(fence) and shown.endswith(fence) and fence
+    assert "`" * len(fence) not in shown[len(fence):-len(fence)]
+    assert at.radio(key="method").value == "REML"
 
 
 def test_the_first_step_shows_only_grey_points():
@@ -161,5 +202,5 @@ def test_a_selection_that_cannot_be_fitted_says_why_and_still_shows_the_students
     traces, _ = chart_traces(at)
     assert [t["mode"] for t in traces] == ["markers", "markers"]  # the students, no lines
     assert not shown_tables(at)  # no numbers to show
-    at.slider(key="nels_per_school").set_value(10).run()  # the failure is cached: same words
+    at.slider(key="per_school").set_value(10).run()  # the failure is cached: same words
     assert not at.exception and any("homework" in w.value for w in at.warning)

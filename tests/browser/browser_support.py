@@ -702,3 +702,24 @@ def reveal(page, locator) -> list[str]:
     if labels:
         locator.wait_for(state="visible", timeout=5000)
     return labels
+
+
+def save_full_page_screenshot(page, path: Path) -> None:
+    """The whole page, not just the first screen.
+
+    Streamlit scrolls inside its main container, so Playwright's full_page sees one screen;
+    the viewport is made as tall as the content for the shot, then restored.
+    """
+    height = page.evaluate(
+        """() => Math.max(...[...document.querySelectorAll(
+                 '[data-testid="stMain"], [data-testid="stAppViewContainer"], [data-testid="stSidebarContent"]')]
+               .map((el) => el.scrollHeight), document.documentElement.scrollHeight)"""
+    )
+    original = page.viewport_size
+    page.set_viewport_size({"width": original["width"], "height": min(int(height) + 40, 14000)})
+    try:
+        wait_for_idle(page, timeout=30, settle_ms=300)
+        page.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(original)
+        wait_for_idle(page, timeout=30, settle_ms=100)

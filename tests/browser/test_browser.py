@@ -121,7 +121,7 @@ def test_page(tab, app_server, app_page, query, sweep_sliders):
     name = screenshot_name(app_page, query)
     bs.OUT_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(bs.OUT_DIR / f"{name}.png"))
-    save_full_page_screenshot(page, bs.OUT_DIR / f"{name}-full.png")
+    bs.save_full_page_screenshot(page, bs.OUT_DIR / f"{name}-full.png")
 
     bs.assert_clean(page, errors, where)
     present = page.locator(bs.PLOTLY_CHART).count()
@@ -233,23 +233,3 @@ def move_view_sliders(page, errors, app_page: bs.AppPage, view_where: str) -> No
                 assert bs.chart_signature(page) != before_chart, f"chart data unchanged {where}"
         assert changed >= 2, f"slider {label!r} {view_where} did not move"
         assert bs.slider_count(page) == sliders, f"sliders appeared or vanished after {label!r}"
-
-
-def save_full_page_screenshot(page, path: Path) -> None:
-    """The whole page, not just the first screen.
-
-    Streamlit scrolls inside its main container, so Playwright's full_page sees one screen;
-    the viewport is made as tall as the content for the shot, then restored.
-    """
-    height = page.evaluate(
-        """() => Math.max(...[...document.querySelectorAll(
-                 '[data-testid="stMain"], [data-testid="stAppViewContainer"], [data-testid="stSidebarContent"]')]
-               .map((el) => el.scrollHeight), document.documentElement.scrollHeight)"""
-    )
-    original = page.viewport_size
-    page.set_viewport_size({"width": original["width"], "height": min(int(height) + 40, 12000)})
-    try:
-        bs.wait_for_idle(page, timeout=15, settle_ms=300)
-        page.screenshot(path=str(path))
-    finally:
-        page.set_viewport_size(original)

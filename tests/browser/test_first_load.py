@@ -14,7 +14,7 @@ sessions failed at commit e9b8d4b).
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
@@ -42,12 +42,14 @@ def test_a_deep_link_as_a_fresh_servers_first_request_comes_up_through_app_py(br
             for listed in bs.discover_pages():  # app.py's titles, not the files' names
                 assert listed.title in menu, f"{listed.title!r} not in the menu: {menu!r}"
             sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
-            assert "Lecture mode (larger text)" in sidebar and "HLM Lab" in sidebar
+            assert "Presenter mode" in sidebar and "HLM Lab" in sidebar
             assert page.locator("h1").first.inner_text().startswith("NELS88: math and homework")
             assert page.get_by_text("School by school").count() == 1  # step 4's table
             assert page.get_by_text("Page not found").count() == 0
             url = urlparse(page.url)
-            assert (url.path, url.query) == ("/nels88_two_schools", "step=4")
+            # Still step 4, now in the step control's own spelling (ui/controls.py).
+            assert (url.path, parse_qs(url.query)) == ("/nels88_two_schools",
+                                                       {"step": ["4 · Three kinds of lines"]})
         finally:
             page.close()
 
@@ -94,7 +96,7 @@ def first_load_problems(seen: ws_student.FirstLoad, titles: list[str]) -> list[s
     problems += [f"page not found: {name}" for name in seen.page_not_found]
     if seen.navigation != titles:
         problems.append(f"menu {seen.navigation} is not app.py's")
-    if ("checkbox", "Lecture mode (larger text)") not in seen.sidebar:
+    if ("checkbox", "Presenter mode") not in seen.sidebar:
         problems.append("no app.py sidebar")
     if not any(kind == "heading" for kind, _ in seen.main):
         problems.append("no page title")
