@@ -231,11 +231,16 @@ def test_presenter_mode_reads_from_the_back(projector_tab, app_server, lesson):
 
 def press_slider(page, label: str, key: str, times: int) -> None:
     """Move the slider labelled ``label`` by ``times`` presses of ``key``, as a student."""
-    thumb = page.locator('[data-testid="stSlider"]', has_text=label).locator(
-        'input[type="range"], [role="slider"]').first
+    slider = page.locator('[data-testid="stSlider"]', has_text=label).first
+    thumb = slider.locator('input[type="range"], [role="slider"]').first
+    value = slider.locator('[data-testid="stSliderThumbValue"]').first
     for _ in range(times):
+        before = value.inner_text()
         since = bs.now(page)
         thumb.press(key)
+        page.wait_for_timeout(150)
+        if value.inner_text() == before:  # at its end already: a press there sends nothing
+            continue
         bs.wait_for_rerun(page, since, timeout=90)
     bs.wait_for_idle(page, timeout=90)
 
@@ -284,7 +289,11 @@ def test_a_shared_link_restores_every_control(app_server, browser_context, view)
     why = next(p for p in LESSONS if p.stem == "why_multilevel")
     open_url(page, app_server, f"/{why.url_path}", charts=1)
     bs.open_view(page, bs.view_tabs(page).index(view), timeout=90)
-    sliders = page.locator('[data-testid="stSlider"] [data-testid="stWidgetLabel"]').all_inner_texts()
+    # The lesson's own sliders; a question's "Guess" slider sits in a form and sends nothing
+    # until the student submits, so it is not a control a link carries.
+    sliders = page.locator('[data-testid="stMain"] [data-testid="stSlider"]:not('
+                           '[data-testid="stForm"] [data-testid="stSlider"])'
+                           ' [data-testid="stWidgetLabel"]').all_inner_texts()
     for position, label in enumerate(sliders):
         press_slider(page, label.strip(), "ArrowRight" if position % 2 else "ArrowLeft",
                      position % 3 + 1)
@@ -430,7 +439,8 @@ def test_the_sidebar_switch_turns_presenter_mode_on_and_off(projector_tab, app_s
     charts grow, the lesson's settings stay; off again, all is as before."""
     page, errors = projector_tab
     why = next(p for p in LESSONS if p.stem == "why_multilevel")
-    open_url(page, app_server, f"/{why.url_path}?why_view=2&total_icc=0.4", charts=1)
+    # View 1 draws its chart and table before its question (view 2's wait for the answer).
+    open_url(page, app_server, f"/{why.url_path}?why_view=1&icc=0.4", charts=1)
     assert not sidebar_is_folded(page)
     before = {"table": page.evaluate(TABLE_FONT_JS)[0]["size"],
               "chart": min(t["size"] for t in page.evaluate(CHART_TEXT_JS))}
@@ -444,7 +454,7 @@ def test_the_sidebar_switch_turns_presenter_mode_on_and_off(projector_tab, app_s
         return bar.getAttribute("aria-expanded") === "false" || bar.getBoundingClientRect().right <= 0;
     }""", timeout=10_000)
     assert "present=true" in page.url
-    assert selected_tab(page) == "2 · Precision" and "total_icc=0.4" in page.url
+    assert selected_tab(page) == "1 · The classic study" and "icc=0.4" in page.url
     sizes = check_readable(page, "after the switch")
     assert sizes["table"] > before["table"] and sizes["chart"] > before["chart"], (before, sizes)
     # Off again (the switch is in the folded sidebar: open it first).
