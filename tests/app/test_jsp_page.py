@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import hlmlab.datasets
 from app_pages import (APP, REFERENCE_DIR, answer_every_question, chart_specs, chart_title,
-                       chart_traces)
+                       chart_traces, shown_tables)
 from app_pages import lme4_value as lme4
 from hlmlab import datasets, style
 
@@ -57,19 +57,13 @@ def assert_clean(at: AppTest, context: str) -> None:
     assert not any("Traceback" in e.value for e in at.error), context
 
 
-def shown_numbers(frame) -> pd.Series:
-    return frame.value["shown"].map(lambda text: float(str(text).replace(",", "")))
-
-
 def variance_tables(at: AppTest) -> list[pd.Series]:
-    """Every report.variance_table on the page, as numbers keyed by the first word."""
+    """Every report.variance_display on the page, as numbers keyed by the first word."""
     tables = []
-    for frame in at.dataframe:
-        value = frame.value
-        if "shown" in value.columns and any("tau00" in str(i) for i in value.index):
-            numbers = shown_numbers(frame)
+    for frame in shown_tables(at):
+        if list(frame.columns) == ["value"] and any("tau00" in str(i) for i in frame.index):
             tables.append(pd.Series({("loglik" if "log-likelihood" in k else k.split(":")[0].split(" ")[0]): v
-                                     for k, v in numbers.items()}))
+                                     for k, v in frame["value"].items()}))
     return tables
 
 
@@ -80,9 +74,8 @@ def check_two_level(table: pd.Series, case: str, slope: bool) -> None:
 
 def check_three_level(at: AppTest) -> None:
     case = "jsp_three_level_reml"
-    frame = next(f for f in at.dataframe
-                 if "shown" in f.value.columns and "school variance (v_k)" in f.value.index)
-    shown = shown_numbers(frame)
+    shown = next(f for f in shown_tables(at)
+                 if list(f.columns) == ["value"] and "school variance (v_k)" in f.index)["value"]
     assert shown["school variance (v_k)"] == pytest.approx(lme4(case, "var_group"), rel=RTOL)
     assert shown["pupil variance (u_jk)"] == pytest.approx(lme4(case, "var_subgroup"), rel=RTOL)
     assert shown["occasion (residual) variance (e_ijk)"] == pytest.approx(lme4(case, "sigma2"),
@@ -94,17 +87,18 @@ def check_three_level(at: AppTest) -> None:
                         ("e_{ijk}", "occasion (residual) variance (e_ijk)")):
         assert f"{symbol} &\\sim N(0,\\ {shown[row]:.2f})" in tex
     assert shown["REML log-likelihood"] == pytest.approx(lme4(case, "loglik"), rel=RTOL)
-    fixed = next(f.value for f in at.dataframe
-                 if list(f.value.columns) == ["estimate", "SE"] and "year[2]" in f.value.index)
-    for term in ("Intercept", "year[1]", "year[2]"):
-        assert fixed.loc[term, "SE"] == pytest.approx(lme4(case, "se", term), rel=RTOL)
+    fixed = next(f for f in shown_tables(at)
+                 if list(f.columns) == ["estimate", "SE"] and "year[2]" in f.index)
+    for term in ("Intercept", "year[1]", "year[2]"):  # shown with four decimals
+        assert fixed.loc[term, "SE"] == pytest.approx(lme4(case, "se", term), rel=RTOL,
+                                                      abs=5e-5)
         se = lme4(case, "se", term)
         assert fixed.loc[term, "estimate"] == pytest.approx(lme4(case, "fixef", term), rel=RTOL,
                                                              abs=RTOL * se)
 
 
 def ranking_table(at: AppTest) -> pd.DataFrame:
-    return next(f.value for f in at.dataframe if "effect (mode)" in f.value.columns)
+    return next(f for f in shown_tables(at) if "effect (mode)" in f.columns)
 
 
 def check_ranking_effects(at: AppTest, case: str) -> None:
@@ -129,7 +123,7 @@ def test_replica_numbers_match_lme4():
     growth = next(t for t in tables if "tau11" in t)
     check_two_level(growth, "jsp_growth_rs_reml", slope=True)
     open_view(at, "ranking")
-    at.selectbox(key="jsp_rank_year").set_value(0).run()
+    at.selectbox(key="jsp_year").set_value(0).run()
     assert_clean(at, "year 0")
     ranking = next(t for t in variance_tables(at) if "tau11" not in t)
     check_two_level(ranking, "jsp_year0_raven_ri_reml", slope=False)
@@ -185,8 +179,8 @@ def test_every_control_at_its_extremes(source):
     every_key = []
     for view in VIEWS:
         open_view(at, view)
-        keys = [w.key for w in _widgets(at) if w.key and not w.key.startswith("$$")
-                and w.key not in ("jsp_source", "present")]
+        keys = [w.key for w in _widgets(at) if w.key and w.key.startswith("jsp_")
+                and w.key != "jsp_source" and not w.key.endswith("_pick")]
         every_key += keys
         for key in keys:
             for value in _extremes(_find(at, key)):
@@ -201,26 +195,26 @@ def test_every_control_at_its_extremes(source):
 def test_a_closed_view_keeps_its_settings():
     """Only the open tab runs; a student's settings in another tab survive the visit."""
     at = open_view(open_page(), "separate")
-    at.slider(key="jsp_sep_schools_replica").set_value(7).run()
-    at.slider(key="jsp_sep_pupils_replica").set_value(3).run()
+    at.slider(key="jsp_keep").set_value(7).run()
+    at.slider(key="jsp_pupils").set_value(3).run()
     open_view(at, "ranking")
-    assert not [s for s in at.slider if s.key.startswith("jsp_sep_")]  # not drawn: not run
-    at.toggle(key="jsp_rank_adjust").set_value(False).run()
+    assert not [s for s in at.slider if s.key in ("jsp_keep", "jsp_pupils")]  # not drawn
+    at.toggle(key="jsp_adjust").set_value(False).run()
     open_view(at, "separate")
-    assert at.slider(key="jsp_sep_schools_replica").value == 7
-    assert at.slider(key="jsp_sep_pupils_replica").value == 3
+    assert at.slider(key="jsp_keep").value == 7
+    assert at.slider(key="jsp_pupils").value == 3
     assert_clean(at, "back to separate")
     open_view(at, "ranking")
-    assert at.toggle(key="jsp_rank_adjust").value is False
+    assert at.toggle(key="jsp_adjust").value is False
 
 
 def test_small_samples_are_explained_not_crashed():
     at = open_view(open_page(), "separate")
-    at.slider(key="jsp_sep_schools_replica").set_value(2).run()
-    at.slider(key="jsp_sep_pupils_replica").set_value(2).run()
+    at.slider(key="jsp_keep").set_value(2).run()
+    at.slider(key="jsp_pupils").set_value(2).run()
     assert_clean(at, "2 schools x 2 pupils")
     open_view(at, "ranking")
-    at.toggle(key="jsp_rank_slope_replica").set_value(True).run()
+    at.toggle(key="jsp_rslope").set_value(True).run()
     assert_clean(at, "random slope ranking")
 
 
@@ -236,7 +230,7 @@ def test_charts_are_labelled_synthetic_replica():
 
 def test_every_drawn_school_has_its_own_colour_and_marker():
     at = open_view(open_page(), "pooling")
-    slider = at.slider(key="jsp_pool_drawn_replica")
+    slider = at.slider(key="jsp_drawn")
     assert 6 <= slider.max <= style.DISTINCT_GROUP_STYLES
     slider.set_value(slider.max).run()
     assert_clean(at, "most schools drawn")
@@ -254,15 +248,15 @@ def test_the_lessons_corrections_are_on_the_page():
     sits where REML/ML, log-likelihoods and the two SE columns are shown."""
     at = open_page()
     open_view(at, "level2")
-    regression = at.radio(key="jsp_level2_regression_replica")
+    regression = at.radio(key="jsp_reg")
     assert regression.value == "School mean math on year (our reconstruction of the deck's R²)"
     assert any("this app's reconstruction" in c.value for c in at.caption)
     for view in ("pooling", "separate"):
         open_view(at, view)
         assert any(i.value.startswith("**These lines ignore the pupils.**") for i in at.info), view
     open_view(at, "pooling")
-    icc_rows = [row for f in at.dataframe if "shown" in f.value.columns
-                for row in f.value.index if "ICC" in str(row)]
+    icc_rows = [row for f in shown_tables(at) if list(f.columns) == ["value"]
+                for row in f.index if "ICC" in str(row)]
     assert icc_rows == ["residual ICC (given the predictors): tau00 / (tau00 + sigma2), "
                         "at year = 0"]
     for view in ("pooling", "ranking", "levels"):
@@ -295,8 +289,7 @@ def test_original_format_file_is_offered_and_works(tmp_path, monkeypatch):
     # Same pupils as the replica, so the same lme4 numbers; labelled as the original file.
     check_three_level(open_view(at, "levels"))
     assert any("JSP (original file)" in c.value for c in at.caption)
-    for view, key in (("separate", "jsp_sep_schools_original"),
-                      ("pooling", "jsp_pool_drawn_original")):
+    for view, key in (("separate", "jsp_keep"), ("pooling", "jsp_drawn")):
         open_view(at, view)
         slider = at.slider(key=key)
         slider.set_value(slider.min).run()
