@@ -305,3 +305,47 @@ def test_the_url_opens_a_view_and_ignores_an_unknown_one(view, heading):
     at.switch_page(PAGE).run()
     assert_clean(at, view)
     assert any(heading in s.value for s in at.subheader), [s.value for s in at.subheader]
+
+
+# --------------------------------------------------------------------------- the URL
+
+
+def open_url(query: dict) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params.update(query)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert_clean(at, str(query))
+    return at
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ({"jsp_view": "1", "jsp_school": "5", "jsp_show": "raven"},
+     {"jsp_school": 5, "jsp_show": "Math against Raven ability"}),
+    ({"jsp_view": "2", "jsp_reg": "pupils"}, {"jsp_reg": "Pupils' math on year"}),
+    ({"jsp_view": "3", "jsp_model": "0", "jsp_lines": "Pooled,Multilevel", "jsp_drawn": "4"},
+     {"jsp_model": "Random intercept", "jsp_lines": ["Pooled", "Multilevel"], "jsp_drawn": 4}),
+    ({"jsp_view": "4", "jsp_year": "0", "jsp_adjust": "1", "jsp_rslope": "1"},
+     {"jsp_year": 0, "jsp_adjust": True, "jsp_rslope": True}),
+    ({"jsp_view": "5", "jsp_keep": "7", "jsp_pupils": "3"}, {"jsp_keep": 7, "jsp_pupils": 3}),
+    ({"jsp_view": "6", "jsp_method": "ml", "jsp_intake": "1"},
+     {"jsp_method": "ML", "jsp_intake": True}),
+    ({"jsp_source": "exam", "jsp_view": "3", "jsp_drawn": "9"},
+     {"jsp_source": EXAM, "jsp_drawn": 9}),
+])
+def test_a_link_restores_every_control_of_its_view(query, expected):
+    """Every control is bound to the URL under its short name (DEVELOPERS.md, controls):
+    a shared link opens the same view with the same settings."""
+    at = open_url(query)
+    for key, value in expected.items():
+        widget = _find(at, key)
+        assert widget is not None, key
+        assert widget.value == value, (key, widget.value)
+
+
+def test_a_bad_link_value_gets_a_message_and_the_default():
+    at = open_url({"jsp_view": "5", "jsp_keep": "500", "jsp_pupils": "x"})
+    assert at.slider(key="jsp_keep").value == 49
+    assert at.slider(key="jsp_pupils").value == at.slider(key="jsp_pupils").max
+    problems = [w.value for w in at.warning if "The link's" in w.value]
+    assert len(problems) == 2, problems
