@@ -8,6 +8,11 @@ reads their results: per-school regressions and their R², the rankings with and
 intake adjustment, the separate-vs-multilevel slope comparison in a sample, and the
 three-level model beside the models that ignore a level. Its figures are in
 :mod:`hlmlab.analyses.jsp_schools_figures`; display tables in :mod:`hlmlab.report`.
+
+The page's panels (:class:`hlmlab.panels.Panel`), one per view part, are declared at the end
+(:data:`LEVEL1`, :data:`LEVEL2`, :data:`POOLING`, :data:`POOL_CHART`, :data:`RANKING`,
+:data:`SEPARATE`, :data:`LEVELS`): each a pure compute of frozen settings that start with the
+:class:`DataSource`, returning what the view draws in final form.
 """
 
 from __future__ import annotations
@@ -35,29 +40,74 @@ from hlmlab.twolevel import MultilevelFit, fit_multilevel
 from hlmlab.userdata.views import grouping_problem
 
 __all__ = [
+    "COUNT_RANGE",
     "DATASETS",
+    "DRAWN_RANGE",
+    "EXAM_LABEL",
+    "LEVEL1",
+    "LEVEL2",
+    "LEVELS",
     "LEVEL_NAMES",
+    "POOLING",
+    "POOL_CHART",
+    "RANKING",
+    "REGRESSIONS",
+    "SAMPLE_SEED",
+    "SEPARATE",
+    "DataSource",
+    "Level1",
+    "Level1Result",
+    "Level2",
+    "Level2Result",
     "LevelComparison",
+    "Levels",
+    "LevelsResult",
+    "PoolChart",
+    "PoolChartResult",
+    "PoolingFit",
+    "PoolingNumbers",
+    "Ranking",
+    "RankingResult",
     "SampledSlopes",
     "SchoolDataSpec",
     "SchoolLines",
+    "Separate",
+    "SeparateResult",
+    "SourceFacts",
     "coefficient_spread",
     "compare_levels",
     "compare_sampled_slopes",
     "compare_school_levels",
+    "drawn_limit",
     "fit_ranking_model",
+    "fitted_levels",
+    "fitted_pooling",
+    "fitted_rankings",
+    "fitted_sample",
+    "fitted_school_lines",
     "intake_lines_by_occasion",
+    "level1",
+    "level2",
+    "levels",
+    "load_source",
     "occasion_dummies",
     "occasion_effect_se",
     "per_school_regressions",
+    "pool_chart",
+    "pooling_numbers",
     "pupils_per_school",
     "r2_summary",
+    "ranking",
     "rows_at_occasion",
     "school_lines",
     "school_means_by_occasion",
     "school_rankings",
+    "separate",
+    "separate_premises",
     "slope_pairs",
     "slope_pairs_summary",
+    "source_facts",
+    "source_label",
 ]
 
 R2_BAND = (0.6, 0.9)  # the deck: "most R²'s between .6 and .9" (regression unstated)

@@ -646,3 +646,106 @@ def test_three_level_equation_uses_one_set_of_subscripts():
     for term in ("year[1]", "year[2]"):
         assert rf"\text{{{term}}}_{{ijk}}" in equation
     assert "$i$ the occasion, $j$ the pupil and $k$ the school" in body
+
+
+# --------------------------------------------------------------------------- the page's panels
+# Each view's compute (hlmlab.panels.Panel) on the replica: results in final form, settings
+# that give the same result equal, and a student's words where a file cannot give a view.
+# Their numbers on screen are checked against lme4 in tests/app/test_jsp_page.py.
+
+from dataclasses import fields, replace  # noqa: E402
+
+from hlmlab.style import BrowserFigure  # noqa: E402
+from hlmlab.tables import DisplayTable  # noqa: E402
+
+REPLICA = schools.DataSource(datasets.JSP_REPLICA_LABEL,
+                             str(datasets.DATA_DIR / "jsp_synthetic.csv"), 0.0)
+EXAM_SOURCE = schools.DataSource(schools.EXAM_LABEL, "", 0.0)
+
+
+def test_a_source_knows_its_data_set_and_counts():
+    facts = schools.source_facts(REPLICA)
+    assert REPLICA.spec is JSP and EXAM_SOURCE.spec is EXAM
+    assert len(facts.schools) == 49 and facts.years == (2, 1, 0)
+    assert facts.max_pupils == int(schools.pupils_per_school(schools.load_source(REPLICA),
+                                                             JSP).max())
+    assert schools.source_facts(EXAM_SOURCE).years == ()
+    assert "synthetic replica" in schools.source_label(REPLICA)
+
+
+@pytest.mark.parametrize(("panel", "settings"), [
+    (schools.LEVEL1, schools.Level1(REPLICA, 1, True)),
+    (schools.LEVEL2, schools.Level2(REPLICA, next(iter(schools.REGRESSIONS["jsp"])))),
+    (schools.POOLING, schools.PoolingFit(REPLICA, True)),
+    (schools.POOL_CHART, schools.PoolChart(REPLICA, True, ("pooled", "multilevel"), 6)),
+    (schools.RANKING, schools.Ranking(REPLICA, 2, False, True)),
+    (schools.SEPARATE, schools.Separate(REPLICA, 49, 30)),
+    (schools.LEVELS, schools.Levels(REPLICA, True, False)),
+])
+def test_every_panel_result_is_in_final_form(panel, settings):
+    """No DataFrame or plotly figure in a result: what the page draws is ready to send."""
+    result = panel.compute(panel.snapped(settings))
+    kinds = (BrowserFigure, DisplayTable, report.FitSummary, report.FitCode, str, bool,
+             tuple, type(None))
+    for field in fields(result):
+        value = getattr(result, field.name)
+        assert isinstance(value, kinds), (panel.name, field.name, type(value))
+
+
+def test_equal_results_have_equal_settings():
+    """Past the data's counts a slider changes nothing: one cache key, not many."""
+    facts = schools.source_facts(REPLICA)
+    capped = schools.SEPARATE.snapped(schools.Separate(REPLICA, 400, 10_000))
+    assert (capped.n_schools, capped.per_school) == (49, facts.max_pupils)
+    assert sorted(schools.SEPARATE.neighbours(capped), key=str) == sorted(
+        [replace(capped, n_schools=48), replace(capped, per_school=facts.max_pupils - 1)], key=str)
+    chart = schools.POOL_CHART.snapped(
+        schools.PoolChart(REPLICA, True, ("multilevel", "pooled"), 12))
+    assert chart.families == ("pooled", "multilevel") and chart.drawn == 12
+
+
+def test_ranking_panel_numbers_are_the_fit_and_its_ranking():
+    result = schools.ranking(schools.Ranking(REPLICA, 0, False, True))
+    fits, _ = schools.fitted_rankings(REPLICA, 0, False)
+    fit, table = fits["adjusted"]
+    assert dict(result.metrics)["Schools"] == str(len(table)) == "49"
+    assert result.latex == report.model_latex(fit)
+    assert result.code.lme4 == fit.lme4
+
+
+def test_separate_evidence_premises_are_every_pupil_and_few():
+    every, few = schools.separate_premises(REPLICA, 5)
+    facts = schools.source_facts(REPLICA)
+    assert (every.n_schools, every.per_school) == (49, facts.max_pupils)
+    assert (few.n_schools, few.per_school) == (49, 5)
+
+
+def test_a_regression_of_another_data_set_is_refused():
+    with pytest.raises(ModelDataError, match="not one of this data set's"):
+        schools.level2(schools.Level2(EXAM_SOURCE, "Pupils' math on year"))
+
+
+def test_views_a_file_cannot_give_say_why(tmp_path, jsp):
+    """Issue 16: one school, and year 0 only, raised uncaught ModelDataErrors in the pooling
+    and ranking views; now each compute raises one with a student's words."""
+    columns = ["school", "class", "gender", "social", "raven", "id", "english", "math", "year"]
+    (tmp_path / "jsp_synthetic.csv").write_bytes(
+        (datasets.DATA_DIR / "jsp_synthetic.csv").read_bytes())
+    original = tmp_path / "jsp.csv"
+    jsp[jsp["school"] == 1].rename(columns={"pupil": "id"})[columns].to_csv(original, index=False)
+    one = schools.DataSource(datasets.JSP_ORIGINAL_LABEL, str(original), 1.0)
+    with pytest.raises(ModelDataError, match=r"^No ranking of year 2: These rows hold one group"):
+        schools.ranking(schools.Ranking(one, 2, False, True))
+    with pytest.raises(ModelDataError, match=r"^No lines can be fitted: These rows hold one"):
+        schools.pooling_numbers(schools.PoolingFit(one, True))
+    jsp[jsp["year"] == 0].rename(columns={"pupil": "id"})[columns].to_csv(original, index=False)
+    year0 = schools.DataSource(datasets.JSP_ORIGINAL_LABEL, str(original), 2.0)
+    assert schools.source_facts(year0).years == (0,)
+    flat = r"`year` takes one value only \(`0`\)"
+    with pytest.raises(ModelDataError, match=flat):
+        schools.pooling_numbers(schools.PoolingFit(year0, False))
+    with pytest.raises(ModelDataError, match=flat):
+        schools.separate(schools.Separate(year0, 10, 10))
+    with pytest.raises(ModelDataError, match="No ranking of year 2: No row has all of"):
+        schools.ranking(schools.Ranking(year0, 2, False, True))
+    assert dict(schools.ranking(schools.Ranking(year0, 0, False, True)).metrics)["Schools"]
