@@ -54,16 +54,15 @@ __all__ = [
     "REGRESSIONS",
     "SAMPLE_SEED",
     "SEPARATE",
+    "CaptionedChart",
     "DataSource",
     "Level1",
-    "Level1Result",
     "Level2",
     "Level2Result",
     "LevelComparison",
     "Levels",
     "LevelsResult",
     "PoolChart",
-    "PoolChartResult",
     "PoolingFit",
     "PoolingNumbers",
     "Ranking",
@@ -589,11 +588,11 @@ def _row(fixed, se, terms, school, pupil, residual, loglik) -> dict:
 # The page's panels (:class:`hlmlab.panels.Panel`): one pure compute per view part, each of a
 # frozen settings object whose first field is the :class:`DataSource`; results in final form.
 #
-# - :data:`LEVEL1` (view 1): :class:`Level1` -> :class:`Level1Result`, one school's chart;
+# - :data:`LEVEL1` (view 1): :class:`Level1` -> :class:`CaptionedChart`, one school's chart;
 # - :data:`LEVEL2` (view 2): :class:`Level2` -> :class:`Level2Result`, every school's line,
 #   their R² and the spread of their coefficients;
 # - :data:`POOLING` (view 3, the model) -> :class:`PoolingNumbers`, and :data:`POOL_CHART`
-#   (view 3, the "Schools drawn" slider) -> :class:`PoolChartResult`;
+#   (view 3, the "Schools drawn" slider) -> :class:`CaptionedChart`;
 # - :data:`RANKING` (view 4): :class:`Ranking` -> :class:`RankingResult`;
 # - :data:`SEPARATE` (view 5, the "Schools kept" and "Pupils per school" sliders):
 #   :class:`Separate` -> :class:`SeparateResult`;
@@ -716,14 +715,15 @@ class Level1:
 
 
 @dataclass(frozen=True)
-class Level1Result:
-    """View 1's chart and its caption (which counts pupils or lists the fit's notes)."""
+class CaptionedChart:
+    """A chart and its caption: view 1's (the caption counts pupils or lists the fit's
+    notes) and view 3's (it says which schools are drawn)."""
 
     chart: BrowserFigure
     caption: str
 
 
-def level1(settings: Level1) -> Level1Result:
+def level1(settings: Level1) -> CaptionedChart:
     """The :data:`LEVEL1` panel's compute.
 
     Raises
@@ -745,7 +745,7 @@ def level1(settings: Level1) -> Level1Result:
     else:
         figure, caption = intake_lines_figure(*intake_lines_by_occasion(data, spec, school),
                                               spec, school, source_label(source))
-    return Level1Result(browser_figure(figure), caption)
+    return CaptionedChart(browser_figure(figure), caption)
 
 
 # --------------------------------------------------------------------------- 2. between schools
@@ -899,14 +899,6 @@ class PoolChart(PoolingFit):
     drawn: int
 
 
-@dataclass(frozen=True)
-class PoolChartResult:
-    """View 3's chart and its caption."""
-
-    chart: BrowserFigure
-    caption: str
-
-
 def drawn_limit(source: DataSource) -> int:
     """The most schools view 3 draws: every school, at most :data:`DRAWN_RANGE`'s end."""
     return min(len(source_facts(source).schools), DRAWN_RANGE.high)
@@ -921,7 +913,7 @@ def _canonical_pool_chart(settings: PoolChart) -> PoolChart:
     return replace(settings, drawn=drawn, families=families)
 
 
-def pool_chart(settings: PoolChart) -> PoolChartResult:
+def pool_chart(settings: PoolChart) -> CaptionedChart:
     """The :data:`POOL_CHART` panel's compute (raises ModelDataError as
     :func:`fitted_pooling`)."""
     from hlmlab.analyses.jsp_schools_figures import pooling_lines_figure
@@ -938,7 +930,7 @@ def pool_chart(settings: PoolChart) -> PoolChartResult:
                f"At most {drawn_limit(source)} are drawn, each in its own colour and marker "
                "(hover over a point for its school and size); the ranking view shows every "
                "school.")
-    return PoolChartResult(browser_figure(figure), caption)
+    return CaptionedChart(browser_figure(figure), caption)
 
 
 # --------------------------------------------------------------------------- 4. ranking
