@@ -173,7 +173,10 @@ def slope_scatter_figure(pairs: pd.DataFrame, title: str, x_title: str, y_title:
         "hovertemplate": ("school %{customdata[0]} (n=%{customdata[1]})<br>own %{x:.3f}<br>"
                           "multilevel %{y:.3f}<extra></extra>"),
     })
-    layout = figure_layout(title, x_title, y_title, yaxis={"scaleanchor": "x", "scaleratio": 1})
+    # The legend below the plot: at the side it took a third of a phone's width, and with
+    # equal axis scales the plot was squeezed to a sliver.
+    layout = figure_layout(title, x_title, y_title, yaxis={"scaleanchor": "x", "scaleratio": 1},
+                           legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0})
     return go.Figure(data=data, layout=layout)
 
 
