@@ -264,9 +264,15 @@ def show_ranking(result: lesson.RankingResult) -> None:
 # --------------------------------------------------------------------------- 5. separate
 
 
-@fragment
 def view_separate():
     show_lesson_section(LESSON["separate"])
+    separate_panel()
+
+
+@fragment
+def separate_panel():
+    """The two sliders with what they change: the question whose answer reads them, the
+    chart and its numbers (a press reruns this alone)."""
     c1, c2 = st.columns(2)
     n_all = len(FACTS.schools)
     n_schools = sized_slider("Schools kept (a seeded random choice)", 2, n_all, n_all,
