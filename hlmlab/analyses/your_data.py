@@ -464,14 +464,16 @@ def three_levels(model: Model) -> ThreeLevels:
                           ignore_index=True)
     chart = variance_partition_figure(
         partition, f"Variance over three levels · {figure_text(model.data.table.filename)}")
-    table = pd.DataFrame({
+    # One row per model, one column per quantity: each column gets its own decimals.
+    table = pd.DataFrame.from_dict({
         label: {f"{names[top]} variance": fit.variance[top],
                 f"{names[middle]} variance": fit.variance[middle],
                 "residual variance": fit.variance["residual"],
                 f"share at {names[top]}": fit.shares[top],
                 f"share at {names[middle]}": fit.shares[middle],
                 ("REML " if model.reml else "") + "log-likelihood": fit.loglik}
-        for label, fit in fits.items()})
+        for label, fit in fits.items()}, orient="index")
+    table.index.name = "model"
     messages = tuple(_inert_diagnostic(m) for fit in fits.values() for m in fit.messages)
     full = fits["with the predictors"]
     return ThreeLevels(messages, browser_figure(chart),
