@@ -159,6 +159,9 @@ def model_settings(base: yd.Model, bounds: dict) -> yd.Model:
                                 right)):
         grid = grids[name]
         if isinstance(grid, SliderRange):
+            kept = st.session_state.get(f"yd_{name}")
+            if isinstance(kept, (int, float)) and not grid.low <= kept <= grid.high:
+                st.session_state[f"yd_{name}"] = grid.high  # kept from other data: all
             values[name] = controls.slider(label, grid, grid.high, key=f"yd_{name}",
                                            where=place)
         else:
@@ -295,6 +298,19 @@ def code_view(base: yd.Model, bounds: dict):
                    "models' code is in the Variance view.")
 
 
+def forget_subsample_of_other_data(data: yd.SessionTable, roles: ColumnRoles) -> None:
+    """New data or roles start with every group and row (a subsample of other data means
+    nothing here); a link's values apply to the first data they meet."""
+    marker = (data.digest, roles)
+    previous = st.session_state.get("yd_subsample_for")
+    if previous is not None and previous != marker:
+        for key in ("yd_groups", "yd_per_group"):
+            st.session_state.pop(key, None)
+            if key in st.query_params:
+                del st.query_params[key]
+    st.session_state["yd_subsample_for"] = marker
+
+
 def show_lab(data: yd.SessionTable, sample: str | None) -> None:
     roles = chosen_roles(data, sample)
     check = check_roles(data.table, roles)
@@ -310,6 +326,7 @@ def show_lab(data: yd.SessionTable, sample: str | None) -> None:
         reml = controls.radio("Estimation", ("REML", "ML"), 0, key="yd_method",
                               horizontal=True) == "REML"
     bounds = yd.slider_bounds(data, roles)
+    forget_subsample_of_other_data(data, roles)
     base = yd.Model(data, roles, bounds["groups"][1], bounds["per_group"][1], random_slope, reml)
     show_views([
         View("1 · Lines", partial(lines_view, base, bounds)),
