@@ -242,6 +242,7 @@ def test_two_sessions_never_see_each_others_file():
     upload(first, "secret.csv", SECRET)
     assert_clean(first, "secret")
     assert "secret_cohort" in everything_shown(first)
+    open_view(first, PAGE, VIEWS[1])
     assert any("alpha_site_1" in str(t.index.tolist()) for t in shown_tables(first))
 
     second = choose_file(open_page())
