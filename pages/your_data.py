@@ -88,9 +88,12 @@ def chosen_data() -> tuple[yd.SessionTable | None, str | None]:
                 st.session_state.pop(key, None)
             st.session_state["yd_roles_for"] = sample
         return data, sample
+    # Any extension is taken: the reader names the ones it reads (SUPPORTED_EXTENSIONS) and
+    # says why it refuses the others (a macro workbook, a .json), where Streamlit's own type
+    # filter would give a bare "invalid file extension".
     upload = st.file_uploader(
-        "Your table file", type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS],
-        key="yd_file", help="Read in this session only; see the limits above.")
+        "Your table file: " + ", ".join(SUPPORTED_EXTENSIONS), key="yd_file",
+        help="Read in this session only; see the limits above.")
     if upload is None:
         if any(controls.in_url(key) for key in LINK_KEYS):
             st.info(LESSON["link-without-file"].body, icon=":material/link:")

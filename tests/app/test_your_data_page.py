@@ -82,8 +82,8 @@ def set_roles(at: AppTest, roles) -> AppTest:
     """Set each role menu that offers the column (one rerun for all)."""
     changed = False
     for field, column in roles.chosen().items():
-        menu = at.selectbox(key=ROLE_KEYS[field])
-        if offered(menu, column):
+        menu = next((m for m in at.selectbox if m.key == ROLE_KEYS[field]), None)
+        if menu is not None and offered(menu, column):
             menu.set_value(column)
             changed = True
     return at.run() if changed else at
