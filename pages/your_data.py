@@ -73,7 +73,8 @@ def uploaded_table(upload) -> yd.SessionTable | None:
 
 def chosen_data() -> tuple[yd.SessionTable | None, str | None]:
     """The data source chosen: a sample, or the user's upload (None until there is one)."""
-    source = controls.radio("Data", SOURCES, 0, key="yd_data", short=SOURCE_SHORT,
+    # sleepstudy first: small (18 subjects), so the page answers at once.
+    source = controls.radio("Data", SOURCES, 1, key="yd_data", short=SOURCE_SHORT,
                             horizontal=True)
     sample = SOURCE_SAMPLES[SOURCES.index(source)]
     if sample is not None:

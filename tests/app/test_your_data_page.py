@@ -114,11 +114,20 @@ def check_exam_numbers(at: AppTest, case: str) -> None:
 
 
 def test_the_exam_sample_shows_lme4s_numbers_and_every_view_runs():
-    at = open_page()
+    at = open_page({"yd_data": "exam"})
     check_exam_numbers(at, "exam_rs_reml")
     for label in VIEWS[1:]:
         open_view(at, PAGE, label)
         assert_clean(at, label)
+
+
+def test_the_sleepstudy_sample_opens_first_and_shows_lme4s_numbers():
+    at = open_page()
+    assert at.radio(key="yd_data").value.startswith("Sample: sleepstudy")
+    shown = variance_numbers(at)
+    for quantity in ("tau00", "tau11", "sigma2"):
+        assert shown[quantity] == pytest.approx(lme4_value("sleepstudy_rs_reml", quantity),
+                                                rel=2e-3)
 
 
 def test_an_uploaded_exam_csv_gives_the_same_numbers():
@@ -134,7 +143,7 @@ def test_an_uploaded_exam_csv_gives_the_same_numbers():
 def test_the_shrinkage_table_follows_the_formula_in_the_text():
     """λ_j = τ00 / (τ00 + σ²/n_j), and the multilevel intercept = λ_j × the common-slope
     intercept + (1 − λ_j) γ00 (lessons/your_data.md, "Shrinkage"), on the numbers shown."""
-    at = open_page()
+    at = open_page({"yd_data": "exam"})
     at.radio(key="yd_slope").set_value("Random intercept").run()
     case = "yd_exam_ri_reml"
     check_exam_numbers(at, case)
@@ -149,7 +158,7 @@ def test_the_shrinkage_table_follows_the_formula_in_the_text():
 
 
 def test_the_icc_shown_is_tau00_over_the_total():
-    at = open_page()
+    at = open_page({"yd_data": "exam"})
     open_view(at, PAGE, VIEWS[3])
     metric = next(m for m in at.metric if m.label.startswith("ICC"))
     tau00, sigma2 = lme4_value("exam_rs_reml", "tau00"), lme4_value("exam_rs_reml", "sigma2")
