@@ -174,28 +174,30 @@ def model_settings(base: yd.Model, bounds: dict) -> yd.Model:
                     base.random_slope, base.reml)
 
 
-def analysis(settings: yd.Model) -> yd.Analysis | None:
+def session_result(panel, settings: yd.Model, state_key: str, spinner: str):
+    """A panel's result, this session's own; None (its reason shown) when there is none."""
     try:
-        return run_in_session(yd.ANALYSIS, settings, "yd_analysis_results",
-                              spinner="Fitting the models…")
+        return run_in_session(panel, settings, state_key, spinner=spinner)
     except ModelDataError as error:
         st.warning(yd.inert(str(error)))
         return None
 
 
-def show_notes(result: yd.Analysis) -> None:
-    for note in result.notes:
-        st.caption(note)
-
-
 @fragment
-def lines_view(base: yd.Model, bounds: dict):
+def lab_view(base: yd.Model, bounds: dict, section: str, draw) -> None:
+    """One view: the subsample sliders, the fit (this session's own), its notes, the view's
+    text, then ``draw(settings, result)``. A slider press reruns only this."""
     settings = model_settings(base, bounds)
-    result = analysis(settings)
+    result = session_result(yd.ANALYSIS, settings, "yd_analysis_results", "Fitting the models…")
     if result is None:
         return
-    show_notes(result)
-    show_lesson_section(LESSON["lines"])
+    for note in result.notes:
+        st.caption(note)
+    show_lesson_section(LESSON[section])
+    draw(settings, result)
+
+
+def draw_lines(settings: yd.Model, result: yd.Analysis) -> None:
     chart_col, numbers_col = st.columns([3, 2])
     with chart_col:
         show_chart(result.chart, key="yd_lines_chart")
@@ -206,27 +208,13 @@ def lines_view(base: yd.Model, bounds: dict):
         show_table(result.fixed)
 
 
-@fragment
-def shrinkage_view(base: yd.Model, bounds: dict):
-    settings = model_settings(base, bounds)
-    result = analysis(settings)
-    if result is None:
-        return
-    show_notes(result)
-    show_lesson_section(LESSON["shrinkage"])
+def draw_shrinkage(settings: yd.Model, result: yd.Analysis) -> None:
     show_diagnostics(result.summary.messages)
     show_table(result.groups)
     show_diagnostics(result.group_notes)
 
 
-@fragment
-def ranking_view(base: yd.Model, bounds: dict):
-    settings = model_settings(base, bounds)
-    result = analysis(settings)
-    if result is None:
-        return
-    show_notes(result)
-    show_lesson_section(LESSON["ranking"])
+def draw_ranking(settings: yd.Model, result: yd.Analysis) -> None:
     if result.ranking_chart is None:
         show_diagnostics(result.summary.messages)
         st.info("No ranking without a usable multilevel fit (see above).")
@@ -236,14 +224,7 @@ def ranking_view(base: yd.Model, bounds: dict):
     show_table(result.ranking)
 
 
-@fragment
-def variance_view(base: yd.Model, bounds: dict):
-    settings = model_settings(base, bounds)
-    result = analysis(settings)
-    if result is None:
-        return
-    show_notes(result)
-    show_lesson_section(LESSON["variance"])
+def draw_variance(settings: yd.Model, result: yd.Analysis) -> None:
     if result.partition is None:
         show_diagnostics(result.summary.messages)
     else:
@@ -255,11 +236,9 @@ def variance_view(base: yd.Model, bounds: dict):
             show_fit_summary(result.summary)
     if settings.roles.level3_group:
         show_lesson_section(LESSON["three-levels"])
-        try:
-            three = run_in_session(yd.THREE_LEVELS, settings, "yd_three_results",
-                                   spinner="Fitting the three-level models…")
-        except ModelDataError as error:
-            st.warning(yd.inert(str(error)))
+        three = session_result(yd.THREE_LEVELS, settings, "yd_three_results",
+                               "Fitting the three-level models…")
+        if three is None:
             return
         show_diagnostics(three.messages)
         show_chart(three.chart, key="yd_three_chart")
@@ -274,14 +253,7 @@ def file_stem(data: yd.SessionTable) -> str:
     return stem[:40] or "data"
 
 
-@fragment
-def code_view(base: yd.Model, bounds: dict):
-    settings = model_settings(base, bounds)
-    result = analysis(settings)
-    if result is None:
-        return
-    show_notes(result)
-    show_lesson_section(LESSON["reproduce"])
+def draw_code(settings: yd.Model, result: yd.Analysis) -> None:
     if result.code is None:
         show_diagnostics(result.summary.messages)
         return
@@ -333,11 +305,11 @@ def show_lab(data: yd.SessionTable, sample: str | None) -> None:
     forget_subsample_of_other_data(data, roles)
     base = yd.Model(data, roles, bounds["groups"][1], bounds["per_group"][1], random_slope, reml)
     show_views([
-        View("1 · Lines", partial(lines_view, base, bounds)),
-        View("2 · Shrinkage", partial(shrinkage_view, base, bounds)),
-        View("3 · Ranking", partial(ranking_view, base, bounds)),
-        View("4 · Variance", partial(variance_view, base, bounds)),
-        View("5 · Code and downloads", partial(code_view, base, bounds)),
+        View("1 · Lines", partial(lab_view, base, bounds, "lines", draw_lines)),
+        View("2 · Shrinkage", partial(lab_view, base, bounds, "shrinkage", draw_shrinkage)),
+        View("3 · Ranking", partial(lab_view, base, bounds, "ranking", draw_ranking)),
+        View("4 · Variance", partial(lab_view, base, bounds, "variance", draw_variance)),
+        View("5 · Code and downloads", partial(lab_view, base, bounds, "reproduce", draw_code)),
     ], key="yd_view")
 
 
