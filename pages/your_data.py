@@ -46,7 +46,7 @@ ROLE_KEYS = {field: f"yd_role_{field}" for field, _, _ in ROLE_CONTROLS}
 # Controls whose settings a shared link carries (ui.controls keys).
 LINK_KEYS = ("yd_slope", "yd_method", "yd_groups", "yd_per_group", "yd_view")
 
-st.title("Your data: the lessons' views of any two-level data set")
+st.title("Your data: the lessons' views of your own file")
 show_lesson_section(LESSON["intro"])
 with st.expander("Your file stays yours · files and limits", icon=":material/lock:"):
     st.markdown(LESSON["privacy"].body)
@@ -116,7 +116,9 @@ def chosen_data() -> tuple[yd.SessionTable | None, str | None]:
 
 def chosen_roles(data: yd.SessionTable, sample: str | None) -> ColumnRoles:
     """The role menus, from the file's own columns, each with its guessed type."""
-    show_lesson_section(LESSON["roles"])
+    st.subheader(LESSON["roles"].title)
+    with st.expander("What the parts mean", icon=":material/help:"):
+        st.markdown(LESSON["roles"].body)
     with st.expander("The file's columns and their guessed types", icon=":material/table:"):
         show_table(yd.column_table(data))
     kinds = yd.column_kinds(data)
