@@ -17,7 +17,7 @@ from hlmlab.userdata.reading import SUPPORTED_EXTENSIONS
 from ui import controls
 from ui.chart import show_chart
 from ui.navigation import ensure_app_frame
-from ui.panels import run_in_session
+from ui.panels import run, run_in_session
 from ui.script_runs import fragment
 from ui.tables import show_table
 from ui.views import View, show_views
@@ -71,14 +71,14 @@ def uploaded_table(upload) -> yd.SessionTable | None:
     return kept[1]
 
 
-def chosen_data() -> tuple[yd.SessionTable | None, str | None]:
+def chosen_data() -> tuple[yd.SessionTable | yd.SampleData | None, str | None]:
     """The data source chosen: a sample, or the user's upload (None until there is one)."""
     # sleepstudy first: small (18 subjects), so the page answers at once.
     source = controls.radio("Data", SOURCES, 1, key="yd_data", short=SOURCE_SHORT,
                             horizontal=True)
     sample = SOURCE_SAMPLES[SOURCES.index(source)]
     if sample is not None:
-        data = yd.sample_table(sample)
+        data = yd.SampleData(sample)
         st.caption(f"**{yd.SAMPLES[sample].label}**: real data, bundled with the app. "
                    f"{data.table.summary()}")
         st.download_button("Download this sample as CSV", yd.sample_file(sample),
@@ -176,9 +176,12 @@ def model_settings(base: yd.Model, bounds: dict) -> yd.Model:
                     base.random_slope, base.reml)
 
 
-def session_result(panel, settings: yd.Model, state_key: str, spinner: str):
-    """A panel's result, this session's own; None (its reason shown) when there is none."""
+def panel_result(panel, settings: yd.Model, state_key: str, spinner: str):
+    """A panel's result; None (its reason shown) when there is none. A user's file: this
+    session's own (run_in_session). A sample: public, shared by every session (run)."""
     try:
+        if isinstance(settings.data, yd.SampleData):
+            return run(panel, settings, spinner=spinner)
         return run_in_session(panel, settings, state_key, spinner=spinner)
     except ModelDataError as error:
         st.warning(yd.inert(str(error)))
@@ -190,7 +193,7 @@ def lab_view(base: yd.Model, bounds: dict, section: str, draw) -> None:
     """One view: the subsample sliders, the fit (this session's own), its notes, the view's
     text, then ``draw(settings, result)``. A slider press reruns only this."""
     settings = model_settings(base, bounds)
-    result = session_result(yd.ANALYSIS, settings, "yd_analysis_results", "Fitting the models…")
+    result = panel_result(yd.ANALYSIS, settings, "yd_analysis_results", "Fitting the models…")
     if result is None:
         return
     for note in result.notes:
@@ -238,7 +241,7 @@ def draw_variance(settings: yd.Model, result: yd.Analysis) -> None:
             show_fit_summary(result.summary)
     if settings.roles.level3_group:
         show_lesson_section(LESSON["three-levels"])
-        three = session_result(yd.THREE_LEVELS, settings, "yd_three_results",
+        three = panel_result(yd.THREE_LEVELS, settings, "yd_three_results",
                                "Fitting the three-level models…")
         if three is None:
             return

@@ -62,6 +62,7 @@ __all__ = [
     "Analysis",
     "Model",
     "Sample",
+    "SampleData",
     "SessionTable",
     "ThreeLevels",
     "analyse",
@@ -158,6 +159,32 @@ def sample_table(name: str) -> SessionTable:
     return session_table(sample_file(name), SAMPLES[name].filename, sample=True)
 
 
+@dataclass(frozen=True)
+class SampleData:
+    """A sample data set as panel settings carry it: by its name. Public data, so its
+    results may be shared between sessions (``ui.panels.run``); a user's file never is.
+
+    Attributes
+    ----------
+    name : a key of :data:`SAMPLES`.
+    """
+
+    name: str
+
+    @property
+    def table(self) -> UserTable:
+        """The sample read (:func:`sample_table`, kept per process)."""
+        return sample_table(self.name).table
+
+    @property
+    def profiles(self) -> tuple[ColumnProfile, ...]:
+        return sample_table(self.name).profiles
+
+    @property
+    def digest(self) -> str:
+        return sample_table(self.name).digest
+
+
 def starting_roles(data: SessionTable, sample: str | None = None) -> ColumnRoles:
     """The roles the page proposes: a sample's own, else :func:`propose_roles` without
     the level-2 predictor (the lessons' model first; the student adds one)."""
@@ -214,14 +241,15 @@ class Model:
 
     Attributes
     ----------
-    data : the table (a user's: runs only through ``ui.panels.run_in_session``).
+    data : a user's table (runs only through ``ui.panels.run_in_session``) or a sample
+        (public: may run through ``ui.panels.run``).
     roles : the chosen columns.
     groups : groups kept (a seeded random choice; all when it is the number of groups).
     per_group : at most this many rows a group (a seeded random subsample).
     random_slope, reml : the multilevel model.
     """
 
-    data: SessionTable
+    data: SessionTable | SampleData
     roles: ColumnRoles
     groups: int
     per_group: int
@@ -481,8 +509,9 @@ def three_levels(model: Model) -> ThreeLevels:
                        report.three_level_latex(full), report.fit_code(full))
 
 
-#: The panels (run with ``ui.panels.run_in_session``: their settings hold a user's data). The
-#: sliders' ranges depend on the file, so the page puts values on their grids.
+#: The panels: with a user's table run by ``ui.panels.run_in_session`` (never shared), with a
+#: :class:`SampleData` by ``ui.panels.run``. The sliders' ranges depend on the file, so the
+#: page puts values on their grids.
 ANALYSIS = Panel("your_data.analysis", analyse, Model)
 THREE_LEVELS = Panel("your_data.three_levels", three_levels, Model)
 

@@ -246,15 +246,16 @@ def everything_shown(at: AppTest) -> str:
 
 def test_two_sessions_never_see_each_others_file():
     cache_dir = Path(os.environ["HLMLAB_CACHE_DIR"])
-    before = sorted(p.name for p in cache_dir.rglob("*"))
     first = choose_file(open_page())
+    second = choose_file(open_page())
+    before = sorted(p.name for p in cache_dir.rglob("*"))  # the samples' results may be there
     upload(first, "secret.csv", SECRET)
     assert_clean(first, "secret")
     assert "secret_cohort" in everything_shown(first)
     open_view(first, PAGE, VIEWS[1])
     assert any("alpha_site_1" in str(t.index.tolist()) for t in shown_tables(first))
 
-    second = choose_file(open_page())
+    second.run()
     assert "secret_cohort" not in everything_shown(second)
     upload(second, *GOOD)
     for label in VIEWS:
@@ -268,15 +269,19 @@ def test_two_sessions_never_see_each_others_file():
     assert "secret_cohort" in everything_shown(first)
 
 
-def test_the_page_never_uses_the_shared_result_cache():
-    """ui.panels.run and prefetch share results between sessions: the page uses only
-    run_in_session."""
-    tree = ast.parse((REPO / PAGE).read_text(encoding="utf-8"))
+def test_only_the_public_samples_reach_the_shared_result_cache():
+    """ui.panels.run shares results between sessions: the page calls it only for a
+    SampleData; a user's SessionTable goes to run_in_session (and cannot be pickled)."""
+    source = (REPO / PAGE).read_text(encoding="utf-8")
+    tree = ast.parse(source)
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                 and node.module == "ui.panels" for alias in node.names}
-    assert imported == {"run_in_session"}
-    assert "cache_data" not in (REPO / PAGE).read_text() and \
-        "cache_resource" not in (REPO / PAGE).read_text()
+    assert imported == {"run", "run_in_session"}
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and getattr(node.func, "id", None) == "run"]
+    assert len(calls) == 1
+    assert "if isinstance(settings.data, yd.SampleData):\n            return run(panel" in source
+    assert "cache_data" not in source and "cache_resource" not in source
 
 
 def test_a_shared_link_without_its_file_says_so():
