@@ -71,7 +71,8 @@ class _LinesAtGroupMeans:
         covariates = list(fit.covariates)
         means = data.groupby(fit.group)[covariates].mean().reindex(fit.blups.index)
         lines = fit.coefficients_by_group().copy()
-        lines["intercept"] = lines["intercept"] + means.to_numpy(float) @ fit.fixed[covariates].to_numpy(float)
+        effects = fit.fixed[covariates].to_numpy(float)
+        lines["intercept"] = lines["intercept"] + means.to_numpy(float) @ effects
         return cls(lines)
 
     def coefficients_by_group(self) -> pd.DataFrame:

@@ -95,6 +95,7 @@ def chosen_data() -> tuple[yd.SessionTable | yd.SampleData | None, str | None]:
     upload = st.file_uploader(
         "Your table file: " + ", ".join(SUPPORTED_EXTENSIONS), key="yd_file",
         help="Read in this session only; see the limits above.")
+    st.caption(" ".join(limits_text()))
     if upload is None:
         if any(controls.in_url(key) for key in LINK_KEYS):
             st.info(LESSON["link-without-file"].body, icon=":material/link:")

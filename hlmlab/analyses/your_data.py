@@ -107,7 +107,8 @@ class Sample:
 #: Sample data sets by the page's short name for them.
 SAMPLES = {
     "exam": Sample("exam", "exam.csv", ColumnRoles("normexam", "standLRT", "school")),
-    "sleepstudy": Sample("sleepstudy", "sleepstudy.csv", ColumnRoles("Reaction", "Days", "Subject")),
+    "sleepstudy": Sample("sleepstudy", "sleepstudy.csv",
+                         ColumnRoles("Reaction", "Days", "Subject")),
 }
 
 
