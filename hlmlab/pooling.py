@@ -4,7 +4,7 @@ lines they draw."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,27 @@ def fitted_lines(
 
 
 @dataclass(frozen=True)
+class _LinesAtGroupMeans:
+    """A multilevel fit's group lines with its covariates held at each group's mean: the
+    line of the predictor a group's own covariate values give it (a level-2 predictor is
+    one value per group, so its mean is that value)."""
+
+    coefficients: pd.DataFrame
+
+    @classmethod
+    def of(cls, fit: MultilevelFit, data: pd.DataFrame) -> "_LinesAtGroupMeans":
+        covariates = list(fit.covariates)
+        means = data.groupby(fit.group)[covariates].mean().reindex(fit.blups.index)
+        lines = fit.coefficients_by_group().copy()
+        effects = fit.fixed[covariates].to_numpy(float)
+        lines["intercept"] = lines["intercept"] + means.to_numpy(float) @ effects
+        return cls(lines)
+
+    def coefficients_by_group(self) -> pd.DataFrame:
+        return self.coefficients
+
+
+@dataclass(frozen=True)
 class PoolingComparison:
     """Pooled, per-group and multilevel fits of one data selection, with their lines.
 
@@ -91,6 +112,7 @@ def compare_pooling(
     group: str,
     random_slope: bool = True,
     reml: bool = True,
+    covariates: Sequence[str] = (),
 ) -> PoolingComparison:
     """Fit the three families every lesson contrasts: no, complete and partial pooling.
 
@@ -99,6 +121,8 @@ def compare_pooling(
     data : DataFrame
     outcome, predictor, group : column names.
     random_slope, reml : passed to :func:`hlmlab.twolevel.fit_multilevel`.
+    covariates : further fixed effects of the multilevel model only (e.g. a level-2
+        predictor); its line for a group is drawn at the group's mean of each.
 
     Returns
     -------
@@ -113,12 +137,14 @@ def compare_pooling(
     per_group = fit_per_group(data, outcome, predictor, group)
     multilevel, messages, shrinkage = None, (), None
     try:
-        multilevel = fit_multilevel(data, outcome, predictor, group, random_slope, reml)
+        multilevel = fit_multilevel(data, outcome, predictor, group, random_slope, reml,
+                                    covariates=covariates)
     except ModelDataError as exc:
         messages = (not_fitted("multilevel model", str(exc)),)
     fits: dict = {"pooled": pooled, "per_group": per_group}
     if multilevel is not None and multilevel.usable:
-        fits["multilevel"] = multilevel
+        fits["multilevel"] = (_LinesAtGroupMeans.of(multilevel, data) if multilevel.covariates
+                              else multilevel)
         shrinkage = shrinkage_weights(data, multilevel)
     x = data[predictor].astype(float)
     x_ranges = {"all": (float(x.min()), float(x.max()))}

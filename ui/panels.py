@@ -21,6 +21,11 @@ rendering and prefetching.
     is remembered as that failure (a bad selection is not recomputed on every rerun), and
     :func:`run` raises it again. The page catches ``ModelDataError`` and shows its message.
 
+- :func:`run_in_session` is :func:`run` for a panel whose settings carry a user's own data
+  (the "Your data" page): its results are kept in the session's own state only, never in
+  the process's memory tier, on disk or in the prefetcher, so they are gone when the
+  session ends and no other session can read them.
+
 - :func:`prefetch` remembers a panel's last settings in the session and queues
   ``run(panel, neighbour)`` on the background prefetcher (``ui.prefetch``) for the settings
   one slider step away (``Panel.neighbours``): the next press finds its result ready.
@@ -47,7 +52,7 @@ from hlmlab.panels import Panel
 from ui.prefetch import enqueue
 from ui.result_cache import ResultCache, UnsafeCacheDirectory, code_version, stable_key
 
-__all__ = ["prefetch", "run"]
+__all__ = ["prefetch", "run", "run_in_session"]
 
 _LOG = logging.getLogger(__name__)
 # Results kept as objects in one process. A NELS88 chart is ~40 kB, its numbers ~10 kB:
@@ -200,3 +205,49 @@ def _prefetch_one(task: tuple) -> None:
         _result(panel, settings)
     except ModelDataError:
         pass  # cached as a failure: the press that asks for it shows the message
+
+
+#: Results a session keeps of one private panel (the last settings it showed; a student moving
+#: a slider back and forth finds them again).
+SESSION_ITEMS = 8
+
+
+def run_in_session(panel: Panel, settings, state_key: str, spinner: str | None = None):
+    """``panel.compute(settings)``, kept in this session's state only (privacy).
+
+    For a panel whose settings hold a user's data (an uploaded file): the result never
+    enters the machine's shared caches (:func:`run`), the disk or the prefetcher's thread;
+    the session keeps its last :data:`SESSION_ITEMS` results under ``state_key``, and
+    Streamlit drops them with the session.
+
+    Parameters
+    ----------
+    panel : the panel.
+    settings : an instance of ``panel.settings_type`` (snapped, as :func:`run` does).
+    state_key : session-state key of this panel's results (one per panel on the page).
+    spinner : shown while this call computes.
+
+    Returns
+    -------
+    The panel's result (this session's own).
+
+    Raises
+    ------
+    ModelDataError
+        The settings cannot give a result (the message is for the student).
+    """
+    settings = panel.snapped(settings)
+    kept = st.session_state.get(state_key)
+    if not isinstance(kept, OrderedDict):
+        kept = st.session_state[state_key] = OrderedDict()
+    if settings in kept:
+        kept.move_to_end(settings)
+        value = kept[settings]
+    else:
+        value = _computed(panel, settings, spinner)
+        kept[settings] = value
+        while len(kept) > SESSION_ITEMS:
+            kept.popitem(last=False)
+    if isinstance(value, _Failed):
+        raise ModelDataError(value.message)
+    return value
