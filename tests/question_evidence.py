@@ -78,15 +78,16 @@ def _why_multilevel() -> dict:
 
 
 def _longitudinal() -> dict:
-    reading = longitudinal.reading_comparison(longitudinal.simulate_reading(), True)
+    """Each view's panel result at the page's defaults, as the page passes it (Part 1 as
+    revealed: its question's answer shows the decomposition)."""
+    long = longitudinal
     return {
-        "question-explanations": long_q.explanations_evidence(reading),
-        "question-complete-case": long_q.complete_case_evidence(
-            longitudinal.growth_comparison(longitudinal.simulate_growth(60, 5, 0.2, 0.0))),
-        "question-boys-differ": long_q.boys_evidence(longitudinal.oxboys_growth()),
-        "question-three-levels": long_q.three_levels_evidence(longitudinal.egsingle_growth()),
-        "question-autocorrelation": long_q.autocorrelation_evidence(
-            longitudinal.summarise_ar1(longitudinal.load_ar1_simulation())),
+        "question-explanations": long_q.explanations_evidence(
+            long.reading_view(long.Reading(revealed=True))),
+        "question-complete-case": long_q.complete_case_evidence(long.growth_view(long.Growth())),
+        "question-boys-differ": long_q.boys_evidence(long.oxboys_view(long.RealData())),
+        "question-three-levels": long_q.three_levels_evidence(long.egsingle_view(long.RealData())),
+        "question-autocorrelation": long_q.autocorrelation_evidence(long.ar1_view(long.Ar1())),
     }
 
 

@@ -58,7 +58,7 @@ from hlmlab.ols import fit_pooled
 from hlmlab.panels import Panel, SliderRange
 from hlmlab.stats import design_effect, effective_sample_size
 from hlmlab.style import BrowserFigure, browser_figure
-from hlmlab.tables import DisplayTable, display_table
+from hlmlab.tables import DisplayTable, display_number, display_table
 from hlmlab.twolevel import MultilevelFit, fit_multilevel
 
 __all__ = [
@@ -1115,7 +1115,7 @@ def hsb82_view(settings: Hsb82) -> Hsb82View:
     flat.columns = [HSB82_COLUMNS[column] for column in flat.columns]
     return Hsb82View(
         table=display_table(flat, label="Hsb82: three analyses",
-                            formats={name: "{:.4f}" for name in flat.columns}),
+                            formats={name: display_number for name in flat.columns}),
         sentences=tuple(analyses.sentences),
         messages=tuple(fit.messages),
         code=report.fit_code(fit),
