@@ -172,8 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--presses", type=int, default=30, help="key presses per slider (30)")
     parser.add_argument("--pages", default="", help="comma-separated page stems (default: all)")
+    parser.add_argument("--sliders", default="",
+                        help="comma-separated slider labels to press (default: every slider)")
     parser.add_argument("--out", type=Path, default=bs.OUT_DIR / "latency.json")
     args = parser.parse_args(argv)
+    only_sliders = {s.strip() for s in args.sliders.split(",") if s.strip()}
 
     from playwright.sync_api import sync_playwright
 
@@ -229,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
                         bs.reveal(page, thumb)
                         bs.wait_for_idle(page, timeout=60, settle_ms=50)
                         label = bs.slider_label(page, index)
+                        if only_sliders and label not in only_sliders:
+                            continue
                         if any(s["label"] == label for s in entry["sliders"]):
                             label += f" (slider {index + 1})"  # two sliders share a label
                         plan = plan_presses(*slider_range(page, index), args.presses)

@@ -44,6 +44,7 @@ SCENARIOS = [
      "Pupils per school", "30,20,45"),
     ("long_children", "longitudinal", "", "Number of children", "30,20,45"),
     ("jsp_drawn", "jsp_schools", "jsp_view=3+·+Three+kinds+of+lines", "Schools drawn", "3,7,5"),
+    ("why_teachers", "why_multilevel", "", "Teachers per style", "30,20,45"),
 ]
 STREAMLIT_FLAGS = ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
 

@@ -63,28 +63,31 @@ def _jsp() -> dict:
 
 
 def _why_multilevel() -> dict:
+    """Each view's panel result at the page's defaults, as the page passes it."""
+    why = why_multilevel
     return {
         "question-classic": why_q.classic_evidence(
-            why_multilevel.classic_study(10, 20, 0.2, 1976), 20, 0.2),
-        "question-precision": why_q.precision_evidence(why_multilevel.precision_by_split(240, 0.2),
-                                                       240, 0.2),
-        "question-icc": why_q.icc_evidence(why_multilevel.icc_sample(0.3, 3)),
+            why.classic_view(why.Classic(10, 20, 0.2, why.CLASSIC_SEED)), 20, 0.2),
+        "question-precision": why_q.precision_evidence(
+            why.precision_view(why.Precision(240, 0.2)).splits, 240, 0.2),
+        "question-icc": why_q.icc_evidence(why.icc_view(why.Icc(0.3, why.ICC_SEED))),
         "question-sampling": why_q.sampling_evidence(
-            why_multilevel.sampling_study(0.15, 0.10, 20, 2, 10)),
-        "question-advantages": why_q.advantages_evidence(why_multilevel.hsb82_analyses(False)),
+            why.sampling_view(why.Sampling(0.15, 0.10, 20, 2, 10))),
+        "question-advantages": why_q.advantages_evidence(why.hsb82_view(why.Hsb82(False))),
     }
 
 
 def _longitudinal() -> dict:
-    reading = longitudinal.reading_comparison(longitudinal.simulate_reading(), True)
+    """Each view's panel result at the page's defaults, as the page passes it (Part 1 as
+    revealed: its question's answer shows the decomposition)."""
+    long = longitudinal
     return {
-        "question-explanations": long_q.explanations_evidence(reading),
-        "question-complete-case": long_q.complete_case_evidence(
-            longitudinal.growth_comparison(longitudinal.simulate_growth(60, 5, 0.2, 0.0))),
-        "question-boys-differ": long_q.boys_evidence(longitudinal.oxboys_growth()),
-        "question-three-levels": long_q.three_levels_evidence(longitudinal.egsingle_growth()),
-        "question-autocorrelation": long_q.autocorrelation_evidence(
-            longitudinal.summarise_ar1(longitudinal.load_ar1_simulation())),
+        "question-explanations": long_q.explanations_evidence(
+            long.reading_view(long.Reading(revealed=True))),
+        "question-complete-case": long_q.complete_case_evidence(long.growth_view(long.Growth())),
+        "question-boys-differ": long_q.boys_evidence(long.oxboys_view(long.RealData())),
+        "question-three-levels": long_q.three_levels_evidence(long.egsingle_view(long.RealData())),
+        "question-autocorrelation": long_q.autocorrelation_evidence(long.ar1_view(long.Ar1())),
     }
 
 

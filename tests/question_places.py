@@ -56,7 +56,7 @@ PAGES = {
         Asked("long_p2_q", "question-complete-case", view="2 · Growth curves, unbalanced"),
         Asked("long_real_ox_q", "question-boys-differ", view="3 · Real growth data"),
         Asked("long_real_eg_q", "question-three-levels", view="3 · Real growth data",
-              hides=("long_egsingle_levels_chart",), switch_on=("long_real_egsingle_on",)),
+              hides=("long_egsingle_levels_chart",), switch_on=("egsingle",)),
         Asked("long_ar1_q", "question-autocorrelation", view="4 · Autocorrelated errors",
               hides=("long_ar1_chart",)),
     ],

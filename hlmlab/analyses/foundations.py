@@ -70,7 +70,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from scipy import stats as sps
 
-from hlmlab.analyses import why_multilevel as designs
+from hlmlab import balanced as designs
 from hlmlab.analyses import foundations_figures as figures
 from hlmlab.diagnostics import Diagnostic
 from hlmlab.errors import ModelDataError

@@ -35,6 +35,7 @@ data smoothly instead of drawing a new sample.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,12 +43,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hlmlab import datasets
+from hlmlab import datasets, report
+from hlmlab.analyses import longitudinal_figures as figures
 from hlmlab.diagnostics import Diagnostic, not_fitted
 from hlmlab.errors import ModelDataError
 from hlmlab.ols import PooledFit, fit_pooled
+from hlmlab.panels import Panel, SliderRange
 from hlmlab.paths import DATA_DIR
 from hlmlab.stats import LikelihoodRatio, likelihood_ratio_test
+from hlmlab.style import BrowserFigure, browser_figure
+from hlmlab.tables import DisplayTable, display_number, display_table
 from hlmlab.threelevel import ThreeLevelFit, fit_three_level
 from hlmlab.twolevel import MultilevelFit, fit_multilevel
 
@@ -835,6 +840,376 @@ def egsingle_sample(data: pd.DataFrame, n_children: int = EGSINGLE_SAMPLE,
     rng = np.random.default_rng(seed)
     chosen = rng.choice(data["childid"].unique(), n_children, replace=False)
     return data[data["childid"].isin(chosen)]
+
+
+# --------------------------------------------------------------------------- panels
+# One panel per view of the page (pages/longitudinal.py): a frozen settings dataclass, a
+# pure compute and a result holding what the view draws in final form, plus the few numbers
+# its question's evidence reads.
+
+#: Part 1's sliders: children, entry-age spread, growth, cohort effect, the SDs of level and
+#: growth between children, and the measurement error.
+CHILDREN_RANGE = SliderRange(10, MAX_CHILDREN, 10)
+ENTRY_SPREAD_RANGE = SliderRange(0.2, 3.0, 0.1)
+GROWTH_RANGE = SliderRange(0.0, 12.0, 0.5)
+COHORT_RANGE = SliderRange(-15.0, 10.0, 0.5)
+SD_LEVEL_RANGE = SliderRange(0.0, 10.0, 0.5)
+SD_GROWTH_RANGE = SliderRange(0.0, 4.0, 0.25)
+NOISE_RANGE = SliderRange(0.0, 8.0, 0.5)
+#: Part 2's sliders (60 children: MixedLM takes 60-120 ms, less than a second chart draw).
+GROWTH_CHILDREN = 60
+OCCASIONS_RANGE = SliderRange(2, MAX_OCCASIONS, 1)
+MISSING_RANGE = SliderRange(0.0, 0.6, 0.05)
+IRREGULAR_RANGE = SliderRange(0.0, 1.0, 0.1)
+#: The error correlations of the precomputed AR(1) simulation (data/README.md).
+AR1_RHOS = (0.0, 0.3, 0.6, 0.9)
+READING_TITLE = "Reading against age · hypothetical (simulated) children"
+GROWTH_TITLE = "Complete children and the rest · simulated growth data"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Part 1's settings: the simulated children (:func:`simulate_reading`'s arguments), the
+    growth model, and what the chart shows.
+
+    ``revealed``: the student has answered the part's question, so the decomposition models
+    are fitted and their slopes drawn; ``child_lines``: each child's line from the growth
+    model is drawn.
+    """
+
+    children: int = 40
+    entry_spread: float = 1.5
+    growth: float = 6.0
+    cohort: float = -9.0
+    sd_level: float = 4.0
+    sd_growth: float = 1.0
+    noise: float = 2.0
+    random_slope: bool = False
+    revealed: bool = False
+    child_lines: bool = False
+
+    def simulation(self) -> tuple:
+        """:func:`simulate_reading`'s arguments, in order."""
+        return (self.children, self.entry_spread, self.growth, self.cohort, self.sd_level,
+                self.sd_growth, self.noise)
+
+
+# The chart's settings and the question's reveal share fits: each is made once per process
+# (a panel's result is cached by ui.panels; these are the pieces two results share).
+@functools.lru_cache(maxsize=64)
+def reading_fits(simulation: tuple, decompose: bool) -> ReadingComparison:
+    """:func:`reading_comparison` of ``simulate_reading(*simulation)`` (shared, never change
+    it)."""
+    return reading_comparison(simulate_reading(*simulation), decompose)
+
+
+@functools.lru_cache(maxsize=64)
+def reading_growth(simulation: tuple, random_slope: bool) -> MultilevelFit:
+    """:func:`fit_reading_growth` of ``simulate_reading(*simulation)`` (shared; raises
+    ModelDataError, which is not cached here but by the panel)."""
+    return fit_reading_growth(simulate_reading(*simulation), random_slope)
+
+
+@dataclass(frozen=True)
+class PersonMeanModel:
+    """The person-mean-centred model in full, as its expander shows it."""
+
+    latex: str
+    fixed: DisplayTable
+    code: report.FitCode
+
+
+@dataclass(frozen=True)
+class ReadingView:
+    """What Part 1 draws (:func:`reading_view`).
+
+    Attributes
+    ----------
+    chart : reading against age with the fitted lines.
+    pooled_slope : the pooled OLS slope of age.
+    growth_slope : the growth model's slope of age, or None when it has no usable fit.
+    growth_formula : the growth model as lme4 writes it.
+    growth_error : why there is no growth model ("" when there is one).
+    messages : the decomposition models' notes, then the growth model's own.
+    slopes : :meth:`ReadingComparison.slopes` (for the question's evidence).
+    slopes_chart, slopes_table : the three slopes drawn and tabled (only when revealed).
+    person_mean : the person-mean-centred model in full (only when revealed and fitted).
+    """
+
+    chart: BrowserFigure
+    pooled_slope: float
+    growth_slope: float | None
+    growth_formula: str
+    growth_error: str
+    messages: tuple[Diagnostic, ...]
+    slopes: pd.DataFrame
+    slopes_chart: BrowserFigure | None = None
+    slopes_table: DisplayTable | None = None
+    person_mean: PersonMeanModel | None = None
+
+
+def reading_view(settings: Reading) -> ReadingView:
+    """Part 1: the simulated children, their fits and the chart, in final form."""
+    simulation = settings.simulation()
+    comparison = reading_fits(simulation, settings.revealed)
+    try:
+        growth, growth_error = reading_growth(simulation, settings.random_slope), ""
+    except ModelDataError as exc:
+        growth, growth_error = None, str(exc)
+    usable = growth is not None and growth.usable
+    slopes = comparison.slopes()
+    view = ReadingView(
+        chart=browser_figure(figures.reading_figure(
+            comparison, growth, settings.revealed, settings.child_lines, title=READING_TITLE)),
+        pooled_slope=float(slopes.loc["pooled", "estimate"]),
+        growth_slope=float(growth.fixed["age"]) if usable else None,
+        growth_formula="reading ~ age + " + ("(age | child)" if settings.random_slope
+                                             else "(1 | child)"),
+        growth_error=growth_error,
+        messages=tuple(comparison.messages) + (tuple(growth.messages) if growth else ()),
+        slopes=slopes,
+    )
+    if not settings.revealed:
+        return view
+    shown = slopes.rename(columns={"se": "SE", "model": "what age means here",
+                                   "truth": "true value (simulation)"})
+    person_mean = comparison.person_mean
+    return dataclasses.replace(
+        view,
+        slopes_chart=browser_figure(figures.slopes_figure(slopes, "Three slopes of one variable")),
+        slopes_table=display_table(shown, label="Three slopes of age",
+                                   formats={"estimate": "{:.3f}", "SE": "{:.3f}",
+                                            "true value (simulation)": "{:.3f}"}),
+        person_mean=None if person_mean is None or not person_mean.usable else PersonMeanModel(
+            report.model_latex(person_mean),
+            display_table(report.fixed_effects_table(person_mean, None),
+                          label="Person-mean-centred model: fixed effects"),
+            report.fit_code(person_mean)),
+    )
+
+
+@dataclass(frozen=True)
+class Growth:
+    """Part 2's settings: planned occasions, the share missing and irregular timing (for
+    :data:`GROWTH_CHILDREN` children)."""
+
+    occasions: int = 5
+    missing: float = 0.2
+    irregular: float = 0.0
+
+
+@dataclass(frozen=True)
+class GrowthView:
+    """What Part 2 draws (:func:`growth_view`).
+
+    Attributes
+    ----------
+    chart : every child's occasions, complete cases and the rest apart, and MixedLM's line.
+    complete_case : :func:`complete_case_analysis`.
+    table : both analyses side by side (:meth:`GrowthComparison.table`).
+    mixed_rows : measurements MixedLM uses, or None when it could not be fitted.
+    mixed_slope, mixed_se : its growth rate and SE (None without a usable fit).
+    true_slope : the simulation's growth rate.
+    messages : why MixedLM has no fit, then its own notes.
+    """
+
+    chart: BrowserFigure
+    complete_case: dict
+    table: DisplayTable
+    mixed_rows: int | None
+    mixed_slope: float | None
+    mixed_se: float | None
+    true_slope: float
+    messages: tuple[Diagnostic, ...]
+
+
+def growth_view(settings: Growth) -> GrowthView:
+    """Part 2: complete cases against MixedLM on every observation, in final form."""
+    result = growth_comparison(simulate_growth(GROWTH_CHILDREN, settings.occasions,
+                                               settings.missing, settings.irregular))
+    mixed = result.mixed
+    usable = mixed is not None and mixed.usable
+    table = result.table()
+    return GrowthView(
+        chart=browser_figure(figures.growth_figure(result.data, result.complete_children,
+                                                   mixed, GROWTH_TITLE)),
+        complete_case=dict(result.complete_case),
+        table=display_table(table, label="Complete cases against MixedLM",
+                            formats={name: "{:.3f}" for name in table.columns}),
+        mixed_rows=int(mixed.n_obs) if mixed is not None else None,
+        mixed_slope=float(mixed.fixed["time"]) if usable else None,
+        mixed_se=float(mixed.fixed_se["time"]) if usable else None,
+        true_slope=float(result.data.attrs.get("slope", np.nan)),
+        messages=tuple(result.messages) + (tuple(mixed.messages) if mixed is not None else ()),
+    )
+
+
+@dataclass(frozen=True)
+class RealData:
+    """The real data sets' settings: none (one result each, computed once per machine)."""
+
+
+@dataclass(frozen=True)
+class OxboysView:
+    """What the Oxford boys' tab draws (:func:`oxboys_view`).
+
+    Attributes
+    ----------
+    chart : every boy's heights under the two average curves.
+    messages : the quadratic model's notes.
+    latex, fixed : the quadratic model's equation and fixed effects.
+    comparison : the two models side by side (:meth:`OxboysGrowth.comparison_table`).
+    test_sentence : the likelihood-ratio test of the quadratic term, in words.
+    code : the quadratic model's statsmodels and lme4 code.
+    variance : the quadratic model's variance components (for the question's evidence).
+    """
+
+    chart: BrowserFigure
+    messages: tuple[Diagnostic, ...]
+    latex: str
+    fixed: DisplayTable
+    comparison: DisplayTable
+    test_sentence: str
+    code: report.FitCode
+    variance: pd.Series
+
+
+def oxboys_view(settings: RealData) -> OxboysView:
+    """The Oxford boys' growth models (:func:`oxboys_growth`) in final form."""
+    oxboys = oxboys_growth()
+    quadratic = oxboys.quadratic
+    test = oxboys.likelihood_ratio()
+    p_value = f"p = {test.p_value:.3g}" if test.p_value >= 1e-4 else "p < 0.0001"
+    return OxboysView(
+        chart=browser_figure(figures.oxboys_figure(oxboys)),
+        messages=tuple(quadratic.messages),
+        latex=report.model_latex(quadratic),
+        fixed=display_table(report.fixed_effects_table(quadratic),
+                            label="Quadratic growth model: fixed effects"),
+        # Each number to five significant digits: a variance of 0.44 beside a log-likelihood
+        # of -360 must not lose its digits to one column-wide number of decimals.
+        comparison=display_table(oxboys.comparison_table(), label="Straight line or quadratic",
+                                 formats={"straight line": display_number,
+                                          "quadratic": display_number}),
+        test_sentence=(
+            "The residual variance (REML fits) drops when the curve can bend. The two "
+            "models differ in their fixed effects, so they are compared on their ML fits: "
+            f"likelihood-ratio test of the quadratic term, χ² = {test.statistic:.1f} on "
+            f"{test.df} df, {p_value}."),
+        code=report.fit_code(quadratic),
+        variance=pd.Series(quadratic.variance, dtype=float),
+    )
+
+
+@dataclass(frozen=True)
+class EgsingleView:
+    """What the Chicago pupils' tab draws (:func:`egsingle_view`).
+
+    Attributes
+    ----------
+    chart : a seeded sample of pupils over the years and the average child's line.
+    messages : the two two-level models' notes.
+    children, schools : their variance components, as shown.
+    children_code : the children's model's code.
+    three_level_messages : the three-level model's notes.
+    partition_chart : its variance split into school, pupil and occasion.
+    summary, fixed : its variance components and fixed effects.
+    three_level_code : its code.
+    shares : the variance shares by level (for the question's evidence).
+    """
+
+    chart: BrowserFigure
+    messages: tuple[Diagnostic, ...]
+    children: DisplayTable
+    schools: DisplayTable
+    children_code: report.FitCode
+    three_level_messages: tuple[Diagnostic, ...]
+    partition_chart: BrowserFigure
+    summary: DisplayTable
+    fixed: DisplayTable
+    three_level_code: report.FitCode
+    shares: pd.Series
+
+
+def egsingle_view(settings: RealData) -> EgsingleView:
+    """``mlmRev::egsingle`` by child, by school and with three levels (:func:`egsingle_growth`,
+    a few seconds: computed once per machine by the panel's disk tier)."""
+    egsingle = egsingle_growth()
+    three = egsingle.three_level
+    summary, fixed = report.three_level_tables(three, EGSINGLE_LEVELS)
+    return EgsingleView(
+        chart=browser_figure(figures.egsingle_figure(egsingle)),
+        messages=tuple(egsingle.children.messages) + tuple(egsingle.schools.messages),
+        children=report.variance_display(egsingle.children),
+        schools=report.variance_display(egsingle.schools),
+        children_code=report.fit_code(egsingle.children),
+        three_level_messages=tuple(three.messages),
+        partition_chart=browser_figure(figures.egsingle_partition_figure(egsingle)),
+        summary=display_table(summary[["shown"]], columns={"shown": "value"},
+                              label="Three-level model: variance components"),
+        fixed=display_table(fixed, label="Three-level model: fixed effects",
+                            formats={"estimate": display_number, "SE": display_number}),
+        three_level_code=report.fit_code(three),
+        shares=egsingle.partition().set_index("level")["share"],
+    )
+
+
+@dataclass(frozen=True)
+class Ar1:
+    """The autocorrelation view's settings: the error correlation whose numbers are tabled."""
+
+    rho: float = AR1_RHOS[-1]
+
+
+@dataclass(frozen=True)
+class Ar1View:
+    """What the autocorrelation view draws (:func:`ar1_view`).
+
+    Attributes
+    ----------
+    chart : reported SE over actual SD against rho, by model (the same at every ``rho``).
+    table : the three models at the chosen ``rho``.
+    summary : :func:`summarise_ar1` of the precomputed runs (for the question's evidence).
+    """
+
+    chart: BrowserFigure
+    table: DisplayTable
+    summary: pd.DataFrame
+
+
+def ar1_view(settings: Ar1) -> Ar1View:
+    """The precomputed AR(1) simulation (:func:`load_ar1_simulation`) in final form."""
+    summary = summarise_ar1(load_ar1_simulation())
+    if not np.isclose(summary["rho"].to_numpy(), settings.rho).any():
+        raise ModelDataError(f"The simulation has no runs at rho = {settings.rho:g}.")
+    shown = summary[np.isclose(summary["rho"], settings.rho)].assign(
+        model=lambda d: d["model"].map(figures.MODEL_LABELS)).set_index("model")[
+        ["actual_sd", "mean_reported_se", "ratio", "coverage"]].rename(columns={
+            "actual_sd": "actual SD of the estimate", "mean_reported_se": "mean reported SE",
+            "ratio": "reported / actual", "coverage": "95 % intervals holding the truth"})
+    return Ar1View(
+        chart=browser_figure(figures.ar1_figure(
+            summary, "Ignoring autocorrelation: reported vs actual SE")),
+        table=display_table(shown, label=f"Reported and actual SEs at rho = {settings.rho:g}",
+                            formats={"actual SD of the estimate": "{:.3f}",
+                                     "mean reported SE": "{:.3f}",
+                                     "reported / actual": "{:.3f}",
+                                     "95 % intervals holding the truth": "{:.2f}"}),
+        summary=summary,
+    )
+
+
+READING = Panel("longitudinal.reading", reading_view, Reading,
+                sliders={"children": CHILDREN_RANGE, "entry_spread": ENTRY_SPREAD_RANGE,
+                         "growth": GROWTH_RANGE, "cohort": COHORT_RANGE,
+                         "sd_level": SD_LEVEL_RANGE, "sd_growth": SD_GROWTH_RANGE,
+                         "noise": NOISE_RANGE})
+GROWTH = Panel("longitudinal.growth", growth_view, Growth,
+               sliders={"occasions": OCCASIONS_RANGE, "missing": MISSING_RANGE,
+                        "irregular": IRREGULAR_RANGE})
+OXBOYS = Panel("longitudinal.oxboys", oxboys_view, RealData)
+EGSINGLE = Panel("longitudinal.egsingle", egsingle_view, RealData)
+AR1 = Panel("longitudinal.ar1", ar1_view, Ar1)
 
 
 if __name__ == "__main__":  # regenerate the precomputed AR(1) runs

@@ -9,11 +9,15 @@ No Streamlit.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from hlmlab.analyses.longitudinal import EgsingleGrowth, OxboysGrowth, egsingle_sample
+# The analysis module builds its panels' charts here, so it is imported as a module (its
+# names are looked up when a figure is drawn, after both modules have loaded).
+from hlmlab.analyses import longitudinal as lesson
 from hlmlab.figures import variance_partition_figure
 from hlmlab.pooling import fitted_lines
 from hlmlab.style import (
@@ -27,6 +31,9 @@ from hlmlab.style import (
     figure_layout,
     gapped_xy,
 )
+
+if TYPE_CHECKING:
+    from hlmlab.analyses.longitudinal import EgsingleGrowth, OxboysGrowth
 
 __all__ = [
     "MODEL_LABELS",
@@ -84,8 +91,9 @@ def reading_figure(comparison, growth=None, show_decomposition: bool = False,
         line={"color": GREY, "width": 2},
         marker={"size": 11, "color": colours, "colorscale": "Cividis", "showscale": True,
                 "colorbar": {"title": {"text": "age at<br>entry", "font": {"size": 16}},
-                             "tickfont": {"size": 15}, "x": 1.02},
-                "line": {"width": 1, "color": "white"}},
+                             "tickfont": {"size": 15}, "x": 1.02}},
+        # No outline per marker: a stroke style per point cost 15-20% of a 400-point redraw
+        # (benchmarks/README.md, session 4), the "Number of children" slider's budget.
         customdata=who,
         hovertemplate="child %{customdata}<br>age %{x:.2f}<br>reading %{y:.1f}<extra></extra>",
     )]
@@ -241,7 +249,7 @@ def oxboys_figure(growth: OxboysGrowth) -> go.Figure:
 def egsingle_figure(growth: EgsingleGrowth) -> go.Figure:
     """A seeded sample of Chicago pupils' math over the years, and the average child's line
     (:func:`hlmlab.analyses.longitudinal.egsingle_sample`; every child is fitted)."""
-    sample = egsingle_sample(growth.data)
+    sample = lesson.egsingle_sample(growth.data)
     line = growth.average_child()
     curves = {} if line is None else {
         "Average child (two-level growth model)": (*line, BLUE, "solid")}

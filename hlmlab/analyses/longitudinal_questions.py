@@ -2,7 +2,8 @@
 lessons/longitudinal.md): the numbers each answer names, from the results each view has at its
 current settings.
 
-Values are formatted as a student reads them (:func:`hlmlab.questions.number`); ``QUESTIONS``
+Each function takes the result of its view's panel (``hlmlab.analyses.longitudinal``'s
+``*View`` classes), which the page already has. Values are formatted as a student reads them (:func:`hlmlab.questions.number`); ``QUESTIONS``
 maps each question of the lesson to its evidence function.
 """
 
@@ -11,13 +12,13 @@ from __future__ import annotations
 from typing import Callable, Mapping
 
 import numpy as np
-import pandas as pd
 
 from hlmlab.analyses.longitudinal import (
-    EgsingleGrowth,
-    GrowthComparison,
-    OxboysGrowth,
-    ReadingComparison,
+    Ar1View,
+    EgsingleView,
+    GrowthView,
+    OxboysView,
+    ReadingView,
 )
 from hlmlab.errors import ModelDataError
 from hlmlab.questions import number, percent
@@ -32,12 +33,12 @@ __all__ = [
 ]
 
 
-def explanations_evidence(comparison: ReadingComparison) -> dict[str, str]:
+def explanations_evidence(reading: ReadingView) -> dict[str, str]:
     """question-explanations: the pooled, within-child and between-child slopes of age.
 
     Parameters
     ----------
-    comparison : Part 1's fits with the decomposition (``reading_comparison(data, True)``).
+    reading : Part 1's result with the decomposition (``READING`` with ``revealed``).
 
     Returns
     -------
@@ -49,9 +50,10 @@ def explanations_evidence(comparison: ReadingComparison) -> dict[str, str]:
     ModelDataError
         When the person-mean-centred model could not be fitted (its message says why).
     """
-    slopes = comparison.slopes()
+    slopes = reading.slopes
     if "within" not in slopes.index:
-        reasons = " ".join(m.detail for m in comparison.messages) or "it could not be fitted."
+        reasons = " ".join(m.detail for m in reading.messages
+                           if m.severity == "error") or "it could not be fitted."
         raise ModelDataError(f"There is no within- and between-child model: {reasons}")
     return {
         "pooled_slope": number(slopes.loc["pooled", "estimate"]),
@@ -62,7 +64,7 @@ def explanations_evidence(comparison: ReadingComparison) -> dict[str, str]:
     }
 
 
-def complete_case_evidence(result: GrowthComparison) -> dict[str, str]:
+def complete_case_evidence(result: GrowthView) -> dict[str, str]:
     """question-complete-case: what a complete-case analysis keeps, and its estimate and SE
     against MixedLM's on every measurement.
 
@@ -78,8 +80,8 @@ def complete_case_evidence(result: GrowthComparison) -> dict[str, str]:
     ModelDataError
         When MixedLM could not be fitted.
     """
-    cc, mixed = result.complete_case, result.mixed
-    if mixed is None or not mixed.usable:
+    cc = result.complete_case
+    if result.mixed_slope is None:
         raise ModelDataError("MixedLM could not be fitted to these measurements.")
     return {
         "children_dropped": str(cc["children_dropped"]),
@@ -88,13 +90,13 @@ def complete_case_evidence(result: GrowthComparison) -> dict[str, str]:
         "rows_available": str(cc["rows_available"]),
         "cc_slope": number(cc["slope"]),
         "cc_se": number(cc["slope_se"], 3),
-        "mixed_slope": number(mixed.fixed["time"]),
-        "mixed_se": number(mixed.fixed_se["time"], 3),
-        "true_slope": number(result.data.attrs.get("slope", np.nan)),
+        "mixed_slope": number(result.mixed_slope),
+        "mixed_se": number(result.mixed_se, 3),
+        "true_slope": number(result.true_slope),
     }
 
 
-def boys_evidence(oxboys: OxboysGrowth) -> dict[str, str]:
+def boys_evidence(oxboys: OxboysView) -> dict[str, str]:
     """question-boys-differ: how much boys differ against how much a boy's measurements
     scatter around his own curve (the quadratic growth model).
 
@@ -104,7 +106,7 @@ def boys_evidence(oxboys: OxboysGrowth) -> dict[str, str]:
     (sqrt tau11: their growth rates, cm per unit of scaled age), ``sd_residual`` (sqrt sigma2)
     and ``boys_share`` (tau00 / (tau00 + sigma2), in percent).
     """
-    variance = oxboys.quadratic.variance
+    variance = oxboys.variance
     return {
         "sd_boys": number(np.sqrt(variance["tau00"]), 1),
         "sd_growth": number(np.sqrt(variance["tau11"]), 1),
@@ -113,23 +115,24 @@ def boys_evidence(oxboys: OxboysGrowth) -> dict[str, str]:
     }
 
 
-def three_levels_evidence(egsingle: EgsingleGrowth) -> dict[str, str]:
+def three_levels_evidence(egsingle: EgsingleView) -> dict[str, str]:
     """question-three-levels: the three-level model's variance split (percentages).
 
     Returns
     -------
     dict with ``school_share``, ``pupil_share`` and ``occasion_share``.
     """
-    shares = egsingle.partition().set_index("level")["share"]
+    shares = egsingle.shares
     return {f"{level}_share": percent(shares[level]) for level in ("school", "pupil", "occasion")}
 
 
-def autocorrelation_evidence(summary: pd.DataFrame) -> dict[str, str]:
+def autocorrelation_evidence(ar1: Ar1View) -> dict[str, str]:
     """question-autocorrelation: reported SE over actual SD, and coverage, by model.
 
     Parameters
     ----------
-    summary : :func:`hlmlab.analyses.longitudinal.summarise_ar1` of the precomputed runs.
+    ar1 : the view's result; its ``summary`` is
+        :func:`hlmlab.analyses.longitudinal.summarise_ar1` of the precomputed runs.
 
     Returns
     -------
@@ -138,6 +141,7 @@ def autocorrelation_evidence(summary: pd.DataFrame) -> dict[str, str]:
     ``ri_ratio_max``/``ri_coverage_max`` at ``rho_max`` (coverage in percent); the
     random-slope model's ``rs_ratio_max`` and pooled OLS's ``pooled_ratio_max``.
     """
+    summary = ar1.summary
     rho_max = summary["rho"].max()
     rows = summary.set_index(["rho", "model"])
     return {

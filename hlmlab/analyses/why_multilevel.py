@@ -19,14 +19,14 @@ Five pieces, one per section of the lesson (each section's panel calls one funct
 5. :func:`hsb82_coded` and :func:`compare_hsb82_analyses`: naive OLS, cluster-robust OLS and
    MixedLM on High School and Beyond.
 
-Speed comes from one closed form, :func:`balanced_random_intercept_reml`: for *balanced*
-data (every group the same size) with predictors constant within groups, the REML fit of a
-random-intercept model is the one-way ANOVA split of the sums of squares, truncated at zero.
-Thousands of simulated studies are then a few array operations.
-``tests/core/test_lesson_why_multilevel.py`` proves it equals
-:func:`hlmlab.twolevel.fit_multilevel` on sample draws, boundary fits included; single
-studies shown on the page are fitted by ``fit_multilevel`` itself. Figures are in
-:mod:`hlmlab.analyses.why_multilevel_figures`.
+Speed comes from the balanced-design closed forms of :mod:`hlmlab.balanced` (the REML fit
+of a random-intercept model as a one-way ANOVA split, the ICC's exact interval), shared with
+the Foundations lesson; single studies shown on the page are fitted by ``fit_multilevel``
+itself. Figures are in :mod:`hlmlab.analyses.why_multilevel_figures`.
+
+The page's panels (:mod:`hlmlab.panels`), one per section, are at the end of this module:
+:data:`CLASSIC`, :data:`MANY_STUDIES`, :data:`PRECISION`, :data:`ICC`, :data:`SAMPLING`,
+:data:`HSB82`. Each result holds what its section draws in final form.
 
 This module never imports Streamlit.
 """
@@ -40,30 +40,60 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from hlmlab import report
+from hlmlab.analyses import why_multilevel_figures as figures
+from hlmlab.balanced import (
+    ANALYSES,
+    SCORE_MEAN,
+    SCORE_SD,
+    balanced_icc_interval,
+    balanced_random_intercept_reml,
+    class_level_design,
+    classic_study_statistics,
+)
 from hlmlab.datasets import hsb82_coded, load_reference
 from hlmlab.diagnostics import Diagnostic, not_fitted
 from hlmlab.errors import ModelDataError
 from hlmlab.ols import fit_pooled
+from hlmlab.panels import Panel, SliderRange
 from hlmlab.stats import design_effect, effective_sample_size
+from hlmlab.style import BrowserFigure, browser_figure
+from hlmlab.tables import DisplayTable, display_number, display_table
 from hlmlab.twolevel import MultilevelFit, fit_multilevel
 
 __all__ = [
-    "ANALYSES",
-    "BalancedREML",
+    "CLASSIC",
+    "HSB82",
+    "ICC",
+    "MANY_STUDIES",
+    "PRECISION",
+    "SAMPLING",
+    "Classic",
+    "ClassicView",
+    "Hsb82",
+    "Hsb82View",
+    "Icc",
+    "IccView",
     "ManyStudies",
-    "SCORE_MEAN",
-    "SCORE_SD",
+    "ManyStudiesSettings",
+    "ManyStudiesView",
+    "Precision",
+    "PrecisionView",
+    "Sampling",
+    "SamplingView",
     "SamplingComparison",
     "ClassicStudy",
     "Hsb82Analyses",
     "IccSample",
     "SamplingStudy",
     "analyse_classic_study",
-    "balanced_icc_interval",
-    "balanced_random_intercept_reml",
-    "class_level_design",
+    "classic_view",
+    "hsb82_view",
+    "icc_view",
+    "many_studies_view",
+    "precision_view",
+    "sampling_view",
     "classic_study",
-    "classic_study_statistics",
     "compare_hsb82_analyses",
     "compare_sampling_designs",
     "explain_hsb82_standard_errors",
@@ -79,116 +109,6 @@ __all__ = [
     "simulate_grouped_scores",
     "study_splits",
 ]
-
-# Scores on a reading-test scale: mean 50, total SD 10 (tau00 + sigma2 = 100).
-SCORE_MEAN = 50.0
-SCORE_SD = 10.0
-
-# The three analyses of section 1, in display order.
-ANALYSES = {
-    "pupils_ols": "OLS on pupils (Bennett)",
-    "multilevel": "MixedLM, class random intercept (Aitkin)",
-    "class_means_ols": "OLS on class means",
-}
-
-
-# --------------------------------------------------------------------------- the closed form
-
-
-@dataclass(frozen=True)
-class BalancedREML:
-    """REML estimates of a balanced random-intercept model, for a stack of data sets.
-
-    Every array has the leading shape of the stacked data (e.g. ``(n_studies,)``); ``beta``
-    and ``se`` add a last axis over the fixed effects.
-
-    Attributes
-    ----------
-    beta : fixed effects (GLS = OLS on group means, since the design is balanced).
-    se : lme4-style standard errors, sqrt(diag((tau00 + sigma2/n) (X_c'X_c)^-1)).
-    tau00, sigma2 : between- and within-group variance.
-    boundary : True where tau00 is estimated as exactly zero (a singular fit).
-    ms_between, ms_within : the ANOVA mean squares behind the estimates.
-    df_between, df_within : their degrees of freedom, J - p and J (n - 1).
-    """
-
-    beta: np.ndarray
-    se: np.ndarray
-    tau00: np.ndarray
-    sigma2: np.ndarray
-    boundary: np.ndarray
-    ms_between: np.ndarray
-    ms_within: np.ndarray
-    df_between: int
-    df_within: int
-
-
-def balanced_random_intercept_reml(scores: np.ndarray, group_design: np.ndarray) -> BalancedREML:
-    """REML fit of ``y ~ X + (1 | group)`` in closed form, for balanced data.
-
-    With J groups of n rows each and fixed effects that are constant within groups (a
-    J x p design ``X_c``), the restricted likelihood splits into two independent parts: the
-    within-group sum of squares SSW (J(n-1) df, variance sigma2) and the residual sum of
-    squares of the group means around their OLS fit, SSB = n * RSS (J - p df, variance
-    sigma2 + n tau00). Maximising under tau00 >= 0 gives (Searle, Casella & McCulloch 1992,
-    *Variance Components*, sec. 3.8 and 6.7):
-
-    - MSB > MSW: sigma2 = MSW, tau00 = (MSB - MSW) / n;
-    - otherwise (the boundary): tau00 = 0, sigma2 = (SSB + SSW) / (N - p).
-
-    The fixed effects are OLS on the group means and their covariance is
-    (tau00 + sigma2 / n) (X_c'X_c)^-1.
-
-    Parameters
-    ----------
-    scores : array (..., J, n)
-        The outcome, one row per group; leading axes stack independent data sets.
-    group_design : array (J, p)
-        The fixed-effects design, one row per group (first column usually ones).
-
-    Returns
-    -------
-    BalancedREML
-
-    Raises
-    ------
-    ModelDataError
-        When n < 2 (no within-group variation to separate) or J <= p.
-    """
-    scores = np.asarray(scores, dtype=float)
-    X = np.asarray(group_design, dtype=float)
-    n_groups, n = scores.shape[-2], scores.shape[-1]
-    p = X.shape[1]
-    if X.shape[0] != n_groups:
-        raise ValueError("group_design needs one row per group.")
-    if n < 2:
-        raise ModelDataError(
-            "With one row per group the model cannot tell between-group from within-group "
-            "variance: every group needs at least two rows."
-        )
-    if n_groups <= p:
-        raise ModelDataError("There must be more groups than fixed effects.")
-    xtx_inv = np.linalg.inv(X.T @ X)
-    means = scores.mean(axis=-1)
-    ss_within = ((scores - means[..., None]) ** 2).sum(axis=(-2, -1))
-    beta = means @ (xtx_inv @ X.T).T
-    resid = means - beta @ X.T
-    ss_between = n * (resid**2).sum(axis=-1)
-    df_between, df_within = n_groups - p, n_groups * (n - 1)
-    ms_between, ms_within = ss_between / df_between, ss_within / df_within
-    interior = ms_between > ms_within
-    sigma2 = np.where(interior, ms_within, (ss_between + ss_within) / (df_between + df_within))
-    tau00 = np.where(interior, (ms_between - ms_within) / n, 0.0)
-    scale = tau00 + sigma2 / n
-    se = np.sqrt(scale[..., None] * np.diag(xtx_inv))
-    return BalancedREML(beta, se, tau00, sigma2, ~interior, ms_between, ms_within,
-                        df_between, df_within)
-
-
-def class_level_design(teachers_per_style: int) -> np.ndarray:
-    """Intercept and ``formal`` (0 informal, 1 formal), one row per class: informal first."""
-    formal = np.repeat([0.0, 1.0], teachers_per_style)
-    return np.column_stack([np.ones_like(formal), formal])
 
 
 # --------------------------------------------------------------------------- section 1
@@ -351,41 +271,6 @@ class ManyStudies:
     alpha: float
     settings: dict
 
-
-def classic_study_statistics(scores: np.ndarray, teachers_per_style: int) -> dict:
-    """The three analyses of :func:`analyse_classic_study` for a stack of balanced studies.
-
-    Parameters
-    ----------
-    scores : array (S, J, n): S studies of J = 2 * teachers_per_style classes (informal
-        classes first) with n pupils each.
-    teachers_per_style : classes per style.
-
-    Returns
-    -------
-    dict with arrays ``estimate, se, p_value`` of shape (S, 3) in :data:`ANALYSES` order,
-    ``df`` (3,) and ``boundary`` (S,): MixedLM's tau00 estimated as zero.
-    """
-    X = class_level_design(teachers_per_style)
-    n_classes, n = scores.shape[-2], scores.shape[-1]
-    reml = balanced_random_intercept_reml(scores, X)
-    estimate = reml.beta[..., 1]
-    contrast = np.linalg.inv(X.T @ X)[1, 1]  # 2 / teachers_per_style
-    # Pupil-level OLS: residual variance over N - 2 df, and X'X = n X_c'X_c.
-    ss_resid = reml.ms_between * reml.df_between + reml.ms_within * reml.df_within
-    pupils_se = np.sqrt(ss_resid / (n_classes * n - 2) * contrast / n)
-    # OLS on class means: the means' residual variance is MSB / n.
-    means_se = np.sqrt(reml.ms_between / n * contrast)
-    estimates = np.column_stack([estimate, estimate, estimate])
-    ses = np.column_stack([pupils_se, reml.se[..., 1], means_se])
-    dfs = np.array([n_classes * n - 2, n_classes - 2, n_classes - 2], dtype=float)
-    return {
-        "estimate": estimates,
-        "se": ses,
-        "df": dfs,
-        "p_value": 2 * sps.t.sf(np.abs(estimates / ses), dfs),
-        "boundary": reml.boundary,
-    }
 
 
 def run_many_studies(
@@ -555,35 +440,6 @@ def simulate_grouped_scores(
     frame.attrs = {"label": f"Simulated classes, true ICC {icc:.2f}", "synthetic": True}
     return frame
 
-
-def balanced_icc_interval(scores: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """The ICC of balanced one-way data with its exact F-based confidence interval.
-
-    With F = MSB / MSW on (J - 1, J(n - 1)) df, the estimate is (F - 1) / (F + n - 1), which
-    is the REML estimate tau00 / (tau00 + sigma2) when it is positive, and the interval
-    replaces F by F / F_(1 - a/2) and F / F_(a/2) (Searle 1971, *Linear Models*, sec. 9.7;
-    Shrout & Fleiss 1979, ICC(1)). Limits are truncated to [0, 1].
-
-    Parameters
-    ----------
-    scores : array (J, n), one row per group.
-    level : confidence level.
-
-    Returns
-    -------
-    (estimate, low, high)
-    """
-    reml = balanced_random_intercept_reml(scores, np.ones((scores.shape[0], 1)))
-    n = scores.shape[1]
-    f = reml.ms_between / reml.ms_within
-    a = 1 - level
-    f_low = f / sps.f.ppf(1 - a / 2, reml.df_between, reml.df_within)
-    f_high = f / sps.f.ppf(a / 2, reml.df_between, reml.df_within)
-
-    def to_icc(value):
-        return float(np.clip((value - 1) / (value + n - 1), 0.0, 1.0))
-
-    return to_icc(f), to_icc(f_low), to_icc(f_high)
 
 
 ICC_CLASSES, ICC_PUPILS = 20, 15
@@ -922,3 +778,362 @@ def hsb82_analyses(random_slope: bool = False) -> Hsb82Analyses:
     data = hsb82_coded(load_reference("hsb82"))
     table, fit = compare_hsb82_analyses(data, random_slope)
     return Hsb82Analyses(table, fit, explain_hsb82_standard_errors(table, fit))
+
+
+# --------------------------------------------------------------------------- panels
+# One panel per section of the page: a frozen settings dataclass, a pure compute and a
+# result holding what the section draws in final form (prepared chart, display tables,
+# sentences), plus the few numbers its question's evidence reads.
+
+CLASSIC_SEED = 1976  # the default study is the lme4 reference case why_classic_study_reml
+ICC_SEED = 3  # the default ICC sample is the lme4 reference case why_icc_empty_reml
+#: "Study number" and "Sample number": any seeded draw can be shared as a link.
+SEEDS = SliderRange(1, 999_999, 1)
+TEACHERS_RANGE = SliderRange(2, 50, 1)
+PUPILS_RANGE = SliderRange(2, 50, 1)
+ICC_RANGE = SliderRange(0.0, 0.9, 0.05)
+SCHOOL_SHARE_RANGE = SliderRange(0.0, 0.5, 0.05)
+CLASS_SHARE_RANGE = SliderRange(0.0, 0.4, 0.05)
+SCHOOLS_RANGE = SliderRange(5, 60, 1)
+CLASSES_RANGE = SliderRange(1, 4, 1)
+CLASS_SIZE_RANGE = SliderRange(2, 30, 1)
+
+
+@dataclass(frozen=True)
+class Classic:
+    """Section 1's settings: one simulated study."""
+
+    teachers: int
+    pupils: int
+    icc: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class ClassicView:
+    """What section 1 draws for one study (:func:`classic_view`).
+
+    Attributes
+    ----------
+    chart : the pupils by class (:func:`why_multilevel_figures.classic_study_figure`).
+    table : the three analyses of the style effect.
+    false_alarms : the analyses with p < 0.05 (a false alarm: the true effect is zero).
+    messages : the MixedLM fit's diagnostics.
+    closed_form_note : the closed form of the many-studies run against MixedLM, on this study.
+    ols_se, mixed_se : the SE of the style effect by OLS on pupils and by MixedLM.
+    """
+
+    chart: BrowserFigure
+    table: DisplayTable
+    false_alarms: tuple[str, ...]
+    messages: tuple[Diagnostic, ...]
+    closed_form_note: str
+    ols_se: float
+    mixed_se: float
+
+
+def classic_view(settings: Classic) -> ClassicView:
+    """Section 1: one simulated study (:func:`classic_study`), drawn and analysed."""
+    study = classic_study(settings.teachers, settings.pupils, settings.icc, settings.seed)
+    table, fit = study.table, study.fit
+    chart = figures.classic_study_figure(
+        study.data, f"{2 * settings.teachers} classes × {settings.pupils} pupils, "
+                    f"ICC {settings.icc:.2f} (study #{settings.seed})")
+    note = (f"Closed form used for the many-studies run, on this study: estimate "
+            f"{study.closed_form_estimate:.4f}, SE {study.closed_form_se:.4f}; "
+            f"MixedLM: {fit.fixed['formal']:.4f}, {fit.fixed_se['formal']:.4f}. "
+            f"MixedLM estimates τ₀₀ = {fit.variance['tau00']:.2f}, "
+            f"σ² = {fit.variance['sigma2']:.2f}.")
+    return ClassicView(
+        chart=browser_figure(chart),
+        table=display_table(table.set_index("analysis"), label="Formal minus informal, three "
+                            "analyses", formats={"df": "{:,d}"}),
+        false_alarms=tuple(table.loc[table["p-value"] < 0.05, "analysis"]),
+        messages=tuple(fit.messages),
+        closed_form_note=note,
+        ols_se=float(table.loc["pupils_ols", "SE"]),
+        mixed_se=float(table.loc["multilevel", "SE"]),
+    )
+
+
+@dataclass(frozen=True)
+class ManyStudiesSettings:
+    """The many-studies run's settings: section 1's study design and how many studies."""
+
+    teachers: int
+    pupils: int
+    icc: float
+    studies: int
+
+
+@dataclass(frozen=True)
+class ManyStudiesView:
+    """What the many-studies run draws (:func:`many_studies_view`).
+
+    Attributes
+    ----------
+    chart : each analysis's rejection rate (:func:`why_multilevel_figures.rejection_figure`).
+    rates : the rates with their Monte Carlo SE, average reported SE and actual SD.
+    boundary_share : the share of studies whose MixedLM fit put the class variance at zero.
+    rejection_rates : each analysis's rejection rate, in :data:`ANALYSES` order.
+    """
+
+    chart: BrowserFigure
+    rates: DisplayTable
+    boundary_share: float
+    rejection_rates: tuple[float, ...]
+
+
+def many_studies_view(settings: ManyStudiesSettings) -> ManyStudiesView:
+    """The classic study repeated ``settings.studies`` times (:func:`run_many_studies`,
+    seeded: the same settings give the same rates)."""
+    result = run_many_studies(settings.teachers, settings.pupils, settings.icc,
+                              n_studies=settings.studies)
+    rates = result.summary.set_index("analysis").rename(columns={
+        "rejection_rate": "rejection rate", "mc_se": "Monte Carlo SE",
+        "mean_se": "average reported SE", "sd_estimate": "actual SD of the estimate"})
+    return ManyStudiesView(
+        chart=browser_figure(figures.rejection_figure(result.summary, result.alpha,
+                                                      result.n_studies)),
+        rates=display_table(rates, label="Rejection rates of the three analyses"),
+        boundary_share=result.boundary_share,
+        rejection_rates=tuple(float(r) for r in result.summary["rejection_rate"]),
+    )
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Section 2's settings."""
+
+    total: int
+    icc: float
+
+
+@dataclass(frozen=True)
+class PrecisionView:
+    """What section 2 draws (:func:`precision_view`).
+
+    Attributes
+    ----------
+    chart : the SE of every split (:func:`why_multilevel_figures.precision_figure`).
+    table : the same, tabled.
+    splits : :func:`precision_by_split` (for the question's evidence).
+    """
+
+    chart: BrowserFigure
+    table: DisplayTable
+    splits: pd.DataFrame
+
+
+def precision_view(settings: Precision) -> PrecisionView:
+    """Section 2: every split of ``settings.total`` pupils into teachers × pupils."""
+    splits = precision_by_split(settings.total, settings.icc)
+    # Short headers, and the split once (its label says J × n): nine columns did not fit
+    # a projected page, the table scrolled sideways.
+    shown = splits.drop(columns=["teachers", "pupils_per_teacher"]).set_index("label").rename(
+        columns={"design_effect": "design effect", "deff_simulated": "simulated",
+                 "effective_n": "effective n", "se_true": "true SE",
+                 "se_simulated": "SD simulated", "se_naive_ols": "OLS SE",
+                 "se_srs": "SE if independent"}).rename_axis("teachers × pupils")
+    return PrecisionView(
+        chart=browser_figure(figures.precision_figure(splits, settings.total, settings.icc)),
+        table=display_table(shown, label="The SE of every split",
+                            formats={name: "{:,.2f}" for name in shown.columns}),
+        splits=splits,
+    )
+
+
+@dataclass(frozen=True)
+class Icc:
+    """Section 3's settings: one sample of classes at a true ICC."""
+
+    icc: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class IccView:
+    """What section 3 draws (:func:`icc_view`).
+
+    Attributes
+    ----------
+    scores_chart : the pupils by class, classes sorted by their mean.
+    partition_chart : the true and the estimated split of the variance, with the interval.
+    fit_icc : the ICC of the empty model's MixedLM fit.
+    estimate, low, high : the ICC by the balanced closed form (equal to ``fit_icc``) and
+        its exact 95% interval (:func:`hlmlab.balanced.balanced_icc_interval`).
+    true_icc : the ICC the scores were drawn with.
+    variance_note : τ₀₀ and σ² as estimated, and their true values.
+    messages : the empty model's diagnostics.
+    """
+
+    scores_chart: BrowserFigure
+    partition_chart: BrowserFigure
+    fit_icc: float
+    estimate: float
+    low: float
+    high: float
+    true_icc: float
+    variance_note: str
+    messages: tuple[Diagnostic, ...]
+
+
+def icc_view(settings: Icc) -> IccView:
+    """Section 3: :func:`icc_sample` drawn, with the empty model's ICC and interval."""
+    sample = icc_sample(settings.icc, settings.seed)
+    fit = sample.fit
+    scores = figures.grouped_scores_figure(
+        sample.data, f"{ICC_CLASSES} classes of {ICC_PUPILS} pupils, true ICC "
+                     f"{settings.icc:.2f}")
+    return IccView(
+        scores_chart=browser_figure(scores),
+        partition_chart=browser_figure(figures.icc_partition_figure(sample)),
+        fit_icc=float(fit.icc), estimate=sample.estimate, low=sample.low, high=sample.high,
+        true_icc=sample.true_icc,
+        variance_note=(f"τ₀₀ = {fit.variance['tau00']:.2f}, σ² = {fit.variance['sigma2']:.2f} "
+                       f"(true: {100 * settings.icc:.0f} and "
+                       f"{100 * (1 - settings.icc):.0f})."),
+        messages=tuple(fit.messages),
+    )
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Section 4's settings: the population's variance shares and the multi-stage design."""
+
+    school_share: float
+    class_share: float
+    schools: int
+    classes: int
+    pupils: int
+
+
+@dataclass(frozen=True)
+class SamplingView:
+    """What section 4 draws (:func:`sampling_view`).
+
+    Attributes
+    ----------
+    chart : the sample means of both designs (:func:`why_multilevel_figures.sampling_figure`).
+    summary : each design's actual SD of the mean, naive and multilevel SEs and coverage.
+    comparison : :func:`compare_sampling_designs` (for the question's evidence).
+    effect_sentence : how much more the multi-stage mean varies, in words.
+    fit_sentence : the random-intercept model of one multi-stage sample, in words, or None
+        when it could not be fitted (``messages`` says why).
+    messages : the sample's fit diagnostics, or why it has none.
+    """
+
+    chart: BrowserFigure
+    summary: DisplayTable
+    comparison: SamplingComparison
+    effect_sentence: str
+    fit_sentence: str | None
+    messages: tuple[Diagnostic, ...]
+
+
+def sampling_view(settings: Sampling) -> SamplingView:
+    """Section 4: :func:`sampling_study` drawn, tabled and put in words."""
+    study = sampling_study(settings.school_share, settings.class_share, settings.schools,
+                           settings.classes, settings.pupils)
+    comparison, fit = study.comparison, study.fit
+    # Short column names: the designs' full names made the first column wider than its
+    # column of the page, and its numbers (right-aligned) fell out of view.
+    summary = comparison.summary.drop(columns="design").rename(
+        index={"multistage": "multi-stage", "srs": "simple random"}).rename(columns={
+        "sd_of_mean": "actual SD of the mean", "naive_se": "naive SE s/√N",
+        "naive_coverage": "naive 95% CI covers", "multilevel_se": "multilevel SE",
+        "multilevel_coverage": "multilevel 95% CI covers"}).T
+    effect = (f"The multi-stage mean varies **{comparison.sd_ratio:.2f}×** as much as the "
+              f"simple random sample's: it is worth about "
+              f"{comparison.effective_sample_size:.0f} independent pupils, not "
+              f"{comparison.sample_size}.")
+    fit_sentence = None
+    if fit is not None:
+        fit_sentence = (
+            f"**One multi-stage sample, MixedLM score ~ 1 + (1 | school):** between-school "
+            f"variance {fit.variance['tau00']:.1f} (true school variance "
+            f"{100 * settings.school_share:.0f}; the class variance "
+            f"{100 * settings.class_share:.0f} is shared between the two levels of this "
+            f"model), within-school variance {fit.variance['sigma2']:.1f}, mean "
+            f"{fit.fixed['Intercept']:.2f} ± {1.96 * fit.fixed_se['Intercept']:.2f}.")
+    return SamplingView(
+        chart=browser_figure(figures.sampling_figure(
+            comparison.means, comparison.population_mean, comparison.sample_size)),
+        summary=display_table(summary, label="The two sampling designs",
+                              formats={"multi-stage": "{:.3f}", "simple random": "{:.3f}"}),
+        comparison=comparison,
+        effect_sentence=effect,
+        fit_sentence=fit_sentence,
+        messages=tuple(study.messages) + (tuple(fit.messages) if fit is not None else ()),
+    )
+
+
+@dataclass(frozen=True)
+class Hsb82:
+    """Section 5's settings."""
+
+    random_slope: bool
+
+
+#: Section 5's table headers: one row of them, short enough for a projected page (eight
+#: long ones scrolled sideways); cluster-robust OLS has OLS's estimates, shown once.
+HSB82_COLUMNS = {("OLS", "estimate"): "OLS est.", ("OLS", "SE"): "OLS SE",
+                 ("OLS cluster-robust", "SE"): "robust SE",
+                 ("MixedLM", "estimate"): "MixedLM est.", ("MixedLM", "SE"): "MixedLM SE",
+                 ("SE ÷ OLS SE", "cluster-robust"): "robust ÷ OLS",
+                 ("SE ÷ OLS SE", "MixedLM"): "MixedLM ÷ OLS"}
+
+
+@dataclass(frozen=True)
+class Hsb82View:
+    """What section 5 draws (:func:`hsb82_view`).
+
+    Attributes
+    ----------
+    table : the three analyses side by side.
+    sentences : why their SEs differ (:func:`explain_hsb82_standard_errors`).
+    messages : the MixedLM fit's diagnostics.
+    code : the statsmodels and lme4 code of the MixedLM fit.
+    ratios : each analysis's SE over naive OLS's, by term (for the question's evidence).
+    schools, pupils : the data's size.
+    """
+
+    table: DisplayTable
+    sentences: tuple[str, ...]
+    messages: tuple[Diagnostic, ...]
+    code: report.FitCode
+    ratios: pd.DataFrame
+    schools: int
+    pupils: int
+
+
+def hsb82_view(settings: Hsb82) -> Hsb82View:
+    """Section 5: :func:`hsb82_analyses` as the page shows it."""
+    analyses = hsb82_analyses(settings.random_slope)
+    table, fit = analyses.table, analyses.fit
+    flat = table.drop(columns=[("OLS cluster-robust", "estimate")])
+    flat.columns = [HSB82_COLUMNS[column] for column in flat.columns]
+    return Hsb82View(
+        table=display_table(flat, label="Hsb82: three analyses",
+                            formats={name: display_number for name in flat.columns}),
+        sentences=tuple(analyses.sentences),
+        messages=tuple(fit.messages),
+        code=report.fit_code(fit),
+        ratios=table["SE ÷ OLS SE"].copy(),
+        schools=int(fit.n_groups),
+        pupils=int(fit.n_obs),
+    )
+
+
+CLASSIC = Panel("why_multilevel.classic", classic_view, Classic,
+                sliders={"teachers": TEACHERS_RANGE, "pupils": PUPILS_RANGE, "icc": ICC_RANGE})
+#: Run by a button, not a slider: no neighbours to prefetch, but cached like any panel.
+MANY_STUDIES = Panel("why_multilevel.many_studies", many_studies_view, ManyStudiesSettings)
+PRECISION = Panel("why_multilevel.precision", precision_view, Precision,
+                  sliders={"icc": ICC_RANGE})
+ICC = Panel("why_multilevel.icc", icc_view, Icc, sliders={"icc": ICC_RANGE})
+SAMPLING = Panel("why_multilevel.sampling", sampling_view, Sampling,
+                 sliders={"school_share": SCHOOL_SHARE_RANGE, "class_share": CLASS_SHARE_RANGE,
+                          "schools": SCHOOLS_RANGE, "classes": CLASSES_RANGE,
+                          "pupils": CLASS_SIZE_RANGE})
+HSB82 = Panel("why_multilevel.hsb82", hsb82_view, Hsb82)

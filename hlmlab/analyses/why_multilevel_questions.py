@@ -2,7 +2,8 @@
 lessons/why_multilevel.md): the numbers each answer names, from the results each view has at
 its current settings.
 
-Values are formatted as a student reads them (:func:`hlmlab.questions.number`); the value a
+Each function takes the result of the view's panel (``hlmlab.analyses.why_multilevel``'s
+``*View`` classes), which the page already has. Values are formatted as a student reads them (:func:`hlmlab.questions.number`); the value a
 numeric guess is judged against is a plain number. ``QUESTIONS`` maps each question of the
 lesson to its evidence function.
 """
@@ -16,10 +17,10 @@ import pandas as pd
 
 from hlmlab.analyses.why_multilevel import (
     ICC_CLASSES,
-    ClassicStudy,
-    Hsb82Analyses,
-    IccSample,
-    SamplingStudy,
+    ClassicView,
+    Hsb82View,
+    IccView,
+    SamplingView,
 )
 from hlmlab.errors import ModelDataError
 from hlmlab.questions import number, percent
@@ -35,12 +36,13 @@ __all__ = [
 ]
 
 
-def classic_evidence(study: ClassicStudy, pupils_per_class: int, icc: float) -> dict[str, str]:
+def classic_evidence(study: ClassicView, pupils_per_class: int, icc: float) -> dict[str, str]:
     """question-classic: how often OLS on pupils rejects a true null at these settings.
 
     Parameters
     ----------
-    study : the view's current study (its three analyses of one simulated data set).
+    study : the view's current study (:data:`hlmlab.analyses.why_multilevel.CLASSIC`'s
+        result: its three analyses of one simulated data set).
     pupils_per_class, icc : the view's settings.
 
     Returns
@@ -51,15 +53,14 @@ def classic_evidence(study: ClassicStudy, pupils_per_class: int, icc: float) -> 
     this study's SEs of the style effect, ``study_ols_se`` and ``study_mixed_se``.
     """
     deff = design_effect(icc, pupils_per_class)
-    se = study.table["SE"]
     return {
         "ols_rejection_percent": percent(naive_rejection_rate(deff)),
         "design_effect": number(deff, 1),
         "se_inflation": number(np.sqrt(deff)),
         "pupils_per_class": str(pupils_per_class),
         "icc": number(icc),
-        "study_ols_se": number(se["pupils_ols"]),
-        "study_mixed_se": number(se["multilevel"]),
+        "study_ols_se": number(study.ols_se),
+        "study_mixed_se": number(study.mixed_se),
     }
 
 
@@ -96,7 +97,7 @@ def precision_evidence(table: pd.DataFrame, total: int, icc: float) -> dict[str,
     }
 
 
-def icc_evidence(sample: IccSample) -> dict[str, str]:
+def icc_evidence(sample: IccView) -> dict[str, str]:
     """question-icc: the sample's ICC, its exact 95% interval and the truth.
 
     Returns
@@ -117,7 +118,7 @@ def icc_evidence(sample: IccSample) -> dict[str, str]:
     }
 
 
-def sampling_evidence(study: SamplingStudy) -> dict[str, str]:
+def sampling_evidence(study: SamplingView) -> dict[str, str]:
     """question-sampling: coverage of the naive and the multilevel 95% intervals.
 
     Returns
@@ -147,7 +148,7 @@ def sampling_evidence(study: SamplingStudy) -> dict[str, str]:
     }
 
 
-def advantages_evidence(analyses: Hsb82Analyses) -> dict[str, str]:
+def advantages_evidence(analyses: Hsb82View) -> dict[str, str]:
     """question-advantages: how the SEs change from naive to cluster-robust OLS and MixedLM.
 
     Returns
@@ -155,13 +156,13 @@ def advantages_evidence(analyses: Hsb82Analyses) -> dict[str, str]:
     dict with ``robust_<term>`` and ``mixed_<term>`` (each SE over the naive OLS SE) for
     ``ses``, ``sector`` and ``meanses``, and ``schools``, ``pupils``.
     """
-    ratios = analyses.table["SE ÷ OLS SE"]
+    ratios = analyses.ratios
     evidence = {}
     for term in ("ses", "sector", "meanses"):
         evidence[f"robust_{term}"] = number(ratios.loc[term, "cluster-robust"])
         evidence[f"mixed_{term}"] = number(ratios.loc[term, "MixedLM"])
-    evidence["schools"] = str(analyses.fit.n_groups)
-    evidence["pupils"] = f"{analyses.fit.n_obs:,}"
+    evidence["schools"] = str(analyses.schools)
+    evidence["pupils"] = f"{analyses.pupils:,}"
     return evidence
 
 

@@ -11,24 +11,31 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import app_pages
-from app_pages import APP, REFERENCE_DIR, answer_every_question, answer_question, chart_specs
+from app_pages import (
+    APP,
+    REFERENCE_DIR,
+    answer_every_question,
+    answer_question,
+    chart_specs,
+    shown_tables,
+)
 
 PAGE = "pages/longitudinal.py"
 TIMEOUT = 180
 
 PART1 = {
-    "long_p1_children": (10, 200),
-    "long_p1_entry_spread": (0.2, 3.0),
-    "long_p1_noise": (0.0, 8.0),
-    "long_p1_growth": (0.0, 12.0),
-    "long_p1_cohort": (-15.0, 10.0),
-    "long_p1_sd_level": (0.0, 10.0),
-    "long_p1_sd_growth": (0.0, 4.0),
+    "children": (10, 200),
+    "entry_spread": (0.2, 3.0),
+    "error_sd": (0.0, 8.0),
+    "growth_rate": (0.0, 12.0),
+    "cohort": (-15.0, 10.0),
+    "sd_level": (0.0, 10.0),
+    "sd_growth": (0.0, 4.0),
 }
 PART2 = {
-    "long_p2_occasions": (2, 8),
-    "long_p2_missing": (0.0, 0.6),
-    "long_p2_irregular": (0.0, 1.0),
+    "occasions": (2, 8),
+    "missing": (0.0, 0.6),
+    "irregular": (0.0, 1.0),
 }
 
 
@@ -80,13 +87,13 @@ def test_part1_opens_on_the_random_intercept_and_the_slope_shows_the_boundary(pa
 
     reference = pd.read_csv(REFERENCE_DIR / "lme4_reference.csv", keep_default_na=False)
     ref = reference.set_index(["case", "quantity", "term"])["value"]
-    assert page.toggle(key="long_p1_random_slope").value is False
+    assert page.toggle(key="age_slope").value is False
     assert not any("Boundary" in w.value for w in page.warning)
     shown = next(m for m in page.metric if m.label == "Multilevel growth model: slope of age")
     assert float(shown.value) == pytest.approx(ref["long_reading_ri_reml", "fixef", "age"],
                                                abs=0.005)
     assert any("(1 | child)" in c.value for c in page.caption)
-    page.toggle(key="long_p1_random_slope").set_value(True).run()
+    page.toggle(key="age_slope").set_value(True).run()
     assert not page.exception
     assert ref["long_reading_rs_reml", "singular", ""] == 1
     assert any("Boundary" in w.value for w in page.warning)
@@ -94,13 +101,13 @@ def test_part1_opens_on_the_random_intercept_and_the_slope_shows_the_boundary(pa
 
 
 def test_part1_settings_survive_a_visit_to_part2(page):
-    page.slider(key="long_p1_cohort").set_value(0.0).run()
+    page.slider(key="cohort").set_value(0.0).run()
     open_view(page, PAGE, "2 · Growth curves, unbalanced")
-    page.slider(key="long_p2_missing").set_value(0.4).run()
+    page.slider(key="missing").set_value(0.4).run()
     open_view(page, PAGE, "1 · Reading and age")
-    assert page.slider(key="long_p1_cohort").value == 0.0
+    assert page.slider(key="cohort").value == 0.0
     open_view(page, PAGE, "2 · Growth curves, unbalanced")
-    assert page.slider(key="long_p2_missing").value == 0.4
+    assert page.slider(key="missing").value == 0.4
 
 
 def test_reveal_needs_a_choice_then_locks_it_and_shows_the_slopes(page):
@@ -113,7 +120,7 @@ def test_reveal_needs_a_choice_then_locks_it_and_shows_the_slopes(page):
     assert "Separating within from between" in [s.value for s in page.subheader]
     assert any("Age does two jobs" in s.value for s in page.success)  # the option's feedback
     # The slopes table appears; with the confound removed the page says they coincide.
-    page.slider(key="long_p1_cohort").set_value(0.0).run()
+    page.slider(key="cohort").set_value(0.0).run()
     assert not page.exception
     assert any("cohort effect is 0" in s.value for s in page.success)
 
@@ -121,9 +128,9 @@ def test_reveal_needs_a_choice_then_locks_it_and_shows_the_slopes(page):
 @pytest.mark.parametrize("end", [0, 1])
 def test_part1_sliders_at_their_extremes(page, end):
     answer_question(page, "long_p1_q", 0)
-    page.toggle(key="long_p1_child_model_lines").set_value(True).run()
+    page.toggle(key="child_lines").set_value(True).run()
     # The random slope, the slower and more fragile fit, at every extreme too.
-    page.toggle(key="long_p1_random_slope").set_value(True).run()
+    page.toggle(key="age_slope").set_value(True).run()
     for key, values in PART1.items():
         page.slider(key=key).set_value(values[end]).run()
         assert not page.exception, (key, values[end])
@@ -144,9 +151,9 @@ def test_part1_each_slider_alone_at_each_extreme(page):
 ])
 def test_part2_corners(page, occasions, missing, irregular):
     open_view(page, PAGE, "2 · Growth curves, unbalanced")
-    page.slider(key="long_p2_occasions").set_value(occasions)
-    page.slider(key="long_p2_missing").set_value(missing)
-    page.slider(key="long_p2_irregular").set_value(irregular).run()
+    page.slider(key="occasions").set_value(occasions)
+    page.slider(key="missing").set_value(missing)
+    page.slider(key="irregular").set_value(irregular).run()
     assert not page.exception
     metric_labels = [m.label for m in page.metric]
     assert "Children a complete-case analysis must drop" in metric_labels
@@ -162,7 +169,7 @@ def test_oxboys_models_are_compared_on_ml_fits(page):
     assert not page.exception
     reference = pd.read_csv(REFERENCE_DIR / "lme4_reference.csv", keep_default_na=False)
     ref = reference.set_index(["case", "quantity", "term"])["value"]
-    table = next(f.value for f in page.dataframe if "AIC (ML)" in f.value.index)
+    table = next(f for f in shown_tables(page) if "AIC (ML)" in f.index)
     assert "AIC (REML)" not in table.index
     for column, case in (("straight line", "oxboys_linear_rs"), ("quadratic", "oxboys_quadratic_rs")):
         assert table.loc["residual variance sigma2 (REML)", column] == pytest.approx(
@@ -178,13 +185,13 @@ def test_oxboys_models_are_compared_on_ml_fits(page):
 
 def test_real_data_and_autocorrelation_controls(page):
     open_view(page, PAGE, "3 · Real growth data")
-    page.toggle(key="long_real_egsingle_on").set_value(True).run()
+    page.toggle(key="egsingle").set_value(True).run()
     answer_every_question(page)  # the three-level model's question
     assert not page.exception
     assert any("egsingle" in str(c.value) for c in page.markdown)
     check_egsingle_three_levels(page)
     open_view(page, PAGE, "4 · Autocorrelated errors")
-    rho = page.select_slider(key="long_ar1_rho")
+    rho = page.select_slider(key="rho")
     for value in rho.options:
         rho.set_value(float(value)).run()
         assert not page.exception
@@ -198,17 +205,70 @@ def check_egsingle_three_levels(page):
     reference = pd.read_csv(REFERENCE_DIR / "lme4_reference.csv", keep_default_na=False)
     ref = reference[reference["case"] == "egsingle_three_level_reml"].set_index(
         ["quantity", "term"])["value"]
-    shown = next(f.value["shown"] for f in page.dataframe
-                 if "pupil variance (u_jk)" in f.value.index)
-    shown = shown.map(lambda text: float(str(text).replace(",", "")))
+    shown = next(f["value"] for f in shown_tables(page) if "pupil variance (u_jk)" in f.index)
     assert shown["school variance (v_k)"] == pytest.approx(ref["var_group", ""], rel=1e-3)
     assert shown["pupil variance (u_jk)"] == pytest.approx(ref["var_subgroup", ""], rel=1e-3)
     assert shown["occasion (residual) variance (e_ijk)"] == pytest.approx(ref["sigma2", ""],
                                                                           rel=1e-3)
     assert shown["REML log-likelihood"] == pytest.approx(ref["loglik", ""], rel=1e-3)
-    fixed = next(f.value for f in page.dataframe if list(f.value.columns) == ["estimate", "SE"]
-                 and "year" in f.value.index and len(f.value) == 2)
+    fixed = next(f for f in shown_tables(page) if list(f.columns) == ["estimate", "SE"]
+                 and "year" in f.index and len(f) == 2)
     for term in ("Intercept", "year"):
         assert fixed.loc[term, "estimate"] == pytest.approx(ref["fixef", term], rel=1e-3)
         assert fixed.loc[term, "SE"] == pytest.approx(ref["se", term], rel=1e-3)
     assert chart_specs(page)  # the variance partition is drawn
+
+
+# Every control of every view, set off its default: (view, kind, key, value).
+SHARED_SETTINGS = [
+    ("1", "slider", "children", 120), ("1", "slider", "entry_spread", 2.0),
+    ("1", "slider", "error_sd", 3.5), ("1", "slider", "growth_rate", 4.5),
+    ("1", "slider", "cohort", 0.0), ("1", "slider", "sd_level", 6.0),
+    ("1", "slider", "sd_growth", 0.5), ("1", "toggle", "child_lines", True),
+    ("1", "toggle", "age_slope", True),
+    ("2", "slider", "occasions", 7), ("2", "slider", "missing", 0.35),
+    ("2", "slider", "irregular", 0.6),
+    ("4", "select_slider", "rho", 0.3),
+]
+VIEWS = {"1": "1 · Reading and age", "2": "2 · Growth curves, unbalanced",
+         "4": "4 · Autocorrelated errors"}
+
+
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_a_shared_url_restores_every_control_in_a_fresh_session(page, name):
+    """Set every control of a view, take the view's URL (what "Share this view" shows), open
+    it in a new session: the same view, the same values, no warning; the old long_view tab
+    names still work."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from ui import share
+
+    settings = [s for s in SHARED_SETTINGS if s[0] == name]
+    at = open_view(page, PAGE, VIEWS[name])
+    for _, kind, key, value in settings:
+        getattr(at, kind)(key=key).set_value(value).run()
+        assert not at.exception, key
+    url = share.view_url("/longitudinal", at.session_state)
+    query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    assert set(query) == {key for _, _, key, _ in settings} | ({"long_view"} if name != "1"
+                                                                else set())
+    fresh = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    fresh.query_params.update(query)
+    fresh.run()
+    fresh.switch_page(PAGE).run()
+    answer_every_question(fresh)
+    assert not fresh.exception
+    assert not [w.value for w in fresh.warning if "The link's" in w.value]
+    assert fresh.session_state["long_view"] == VIEWS[name]
+    for _, kind, key, value in settings:
+        assert getattr(fresh, kind)(key=key).value == value, key
+
+
+def test_the_egsingle_switch_is_in_the_url():
+    fresh = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    fresh.query_params.update({"long_view": "3", "egsingle": "1"})
+    fresh.run()
+    fresh.switch_page(PAGE).run()
+    assert not fresh.exception
+    assert fresh.toggle(key="egsingle").value is True
+    assert any("egsingle" in str(c.value) for c in fresh.markdown)

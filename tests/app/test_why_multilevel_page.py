@@ -13,7 +13,14 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import APP, answer_every_question, chart_specs, lesson_views, open_view
+from app_pages import (
+    APP,
+    answer_every_question,
+    chart_specs,
+    lesson_views,
+    open_view,
+    shown_tables,
+)
 from app_pages import lme4_value as lme4
 
 PAGE = "pages/why_multilevel.py"
@@ -44,10 +51,10 @@ def ok(at: AppTest) -> None:
 
 
 def frame_with_index(at: AppTest, label: str, column: str | None = None) -> pd.DataFrame:
-    for frame in at.dataframe:
-        if any(label in str(i) for i in frame.value.index) and (
-                column is None or column in frame.value.columns):
-            return frame.value
+    for frame in shown_tables(at):
+        if any(label in str(i) for i in frame.index) and (
+                column is None or column in frame.columns):
+            return frame
     raise AssertionError(f"no table with a row {label!r}")
 
 

@@ -96,7 +96,16 @@ TABLE_FONT_JS = """
     let zoom = 1;
     for (let up = frame; up; up = up.parentElement) zoom *= parseFloat(getComputedStyle(up).zoom) || 1;
     return {font: style, size: (px || rem * root) * zoom, zoom};
-  })
+  }).concat(
+    // ui.tables.show_table's HTML tables: the size their cells are drawn at (one per table).
+    [...document.querySelectorAll('.hlm-table')]
+      .map((table) => table.querySelector('td'))
+      .filter((cell) => cell && cell.getBoundingClientRect().width > 0)
+      .map((cell) => {
+        let zoom = 1;
+        for (let up = cell; up; up = up.parentElement) zoom *= parseFloat(getComputedStyle(up).zoom) || 1;
+        return {font: "html", size: parseFloat(getComputedStyle(cell).fontSize) * zoom, zoom};
+      }))
 """
 
 OVERFLOW_JS = """

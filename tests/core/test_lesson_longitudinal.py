@@ -458,3 +458,86 @@ def test_egsingle_sample_is_seeded_and_whole_children():
     records = data.groupby("childid").size()
     kept = sample.groupby("childid").size()
     assert kept.equals(records.loc[kept.index])  # every record of a drawn child
+
+
+# --------------------------------------------------------------------------- the page's panels
+
+
+def test_panels_snap_their_sliders_and_compare_by_value():
+    assert set(L.READING.sliders) == {"children", "entry_spread", "growth", "cohort",
+                                      "sd_level", "sd_growth", "noise"}
+    assert L.READING.snapped(L.Reading(entry_spread=1.4 + 0.1)) == L.Reading(entry_spread=1.5)
+    assert set(L.GROWTH.sliders) == {"occasions", "missing", "irregular"}
+    assert L.OXBOYS.snapped(L.RealData()) == L.RealData()
+
+
+def test_reading_panel_at_the_defaults_is_lme4s_random_intercept(lme4):
+    """Part 1 at the page's defaults (reference data long_reading, case
+    long_reading_ri_reml): the growth slope shown, the pooled slope, no decomposition until
+    the question is answered."""
+    view = L.reading_view(L.Reading())
+    assert view.growth_slope == pytest.approx(lme4("long_reading_ri_reml", "fixef", "age"),
+                                              rel=1e-3)
+    comparison = L.reading_comparison(L.simulate_reading(), decompose=False)
+    assert view.pooled_slope == comparison.pooled.coef["age"]
+    assert view.growth_formula == "reading ~ age + (1 | child)" and not view.growth_error
+    assert view.slopes_chart is None and view.slopes_table is None and view.person_mean is None
+    assert list(view.slopes.index) == ["pooled"]
+    metas = [trace["meta"] for trace in __import__("json").loads(view.chart.json)["data"]]
+    assert metas == ["children", "pooled", "growth"]
+
+
+def test_reading_panel_revealed_shows_the_decomposition_and_the_slope_boundary():
+    view = L.reading_view(L.Reading(revealed=True, child_lines=True, random_slope=True))
+    comparison = L.reading_comparison(L.simulate_reading(), decompose=True)
+    pd.testing.assert_frame_equal(view.slopes, comparison.slopes())
+    assert view.slopes_chart is not None and "what age means here" in view.slopes_table.html
+    assert view.person_mean is not None and "lmer(" in view.person_mean.code.lme4
+    assert view.growth_formula == "reading ~ age + (age | child)"
+    # The random slope with two measurements per child: the boundary, said in words.
+    assert any(m.severity == "warning" and "Boundary" in m.headline for m in view.messages)
+    metas = [trace["meta"] for trace in __import__("json").loads(view.chart.json)["data"]]
+    assert {"growth_children", "within", "between"} <= set(metas)
+
+
+def test_reading_panel_explains_a_growth_model_it_cannot_fit(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise ModelDataError("The fit broke down numerically.")
+
+    monkeypatch.setattr(L, "fit_reading_growth", refuse)
+    L.reading_growth.cache_clear()
+    try:
+        view = L.reading_view(L.Reading(children=30, noise=0.5))
+    finally:
+        L.reading_growth.cache_clear()
+    assert view.growth_slope is None and "broke down" in view.growth_error
+
+
+def test_growth_panel_is_the_comparison_in_final_form():
+    view = L.growth_view(L.Growth(5, 0.2, 0.0))
+    result = L.growth_comparison(L.simulate_growth(L.GROWTH_CHILDREN, 5, 0.2, 0.0))
+    assert view.complete_case == result.complete_case
+    assert view.mixed_rows == result.mixed.n_obs == result.complete_case["rows_available"]
+    assert view.mixed_slope == result.mixed.fixed["time"]
+    assert view.mixed_se == result.mixed.fixed_se["time"] and view.true_slope == 3.0
+    assert "complete-case repeated measures" in view.table.html
+
+
+def test_ar1_panel_tables_each_rho_and_refuses_another():
+    summary = L.summarise_ar1(L.load_ar1_simulation())
+    assert tuple(sorted(summary["rho"].unique())) == L.AR1_RHOS
+    for rho in L.AR1_RHOS:
+        view = L.ar1_view(L.Ar1(rho))
+        assert view.table.html.count("<tr>") == 1 + 3  # heading + three models
+        pd.testing.assert_frame_equal(view.summary, summary)
+    with pytest.raises(ModelDataError):
+        L.ar1_view(L.Ar1(0.5))
+
+
+def test_oxboys_panel_says_the_ml_test_and_carries_the_variances():
+    view = L.oxboys_view(L.RealData())
+    growth = L.oxboys_growth()
+    test = growth.likelihood_ratio()
+    assert f"χ² = {test.statistic:.1f} on 1 df" in view.test_sentence
+    assert view.variance["tau00"] == growth.quadratic.variance["tau00"]
+    assert "AIC (ML)" in view.comparison.html and "AIC (REML)" not in view.comparison.html

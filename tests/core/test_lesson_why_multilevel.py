@@ -1,6 +1,7 @@
-"""hlmlab.analyses.why_multilevel: the closed form against MixedLM and lme4, rejection rates,
-design effects, ICC intervals, sampling designs and the Hsb82 comparison, and the section
-results the page shows; hlmlab.analyses.why_multilevel_figures' figure data.
+"""hlmlab.analyses.why_multilevel: rejection rates, design effects, sampling designs and the
+Hsb82 comparison, the section results and panels the page shows;
+hlmlab.analyses.why_multilevel_figures' figure data. (The balanced-design closed forms it
+uses are tested in test_balanced.py.)
 
 Reference values and where they come from:
 - lme4: tests/reference/lme4_reference.csv, cases why_classic_study_reml, why_icc_empty_reml,
@@ -20,69 +21,11 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from hlmlab import datasets
+from hlmlab import balanced, datasets
 from hlmlab.analyses import why_multilevel as designs
 from hlmlab.analyses import why_multilevel_figures as design_figures
 from hlmlab.errors import ModelDataError
 from hlmlab.twolevel import fit_multilevel
-
-
-# --------------------------------------------------------------------------- the closed form
-
-CLASSIC_DRAWS = [  # (teachers per style, pupils per class, ICC, seed): small J, low ICC -> boundary
-    (4, 5, 0.0, seed) for seed in range(6)
-] + [(3, 4, 0.05, 11), (10, 20, 0.2, 1976), (6, 2, 0.5, 7), (2, 30, 0.9, 3)]
-
-
-def test_closed_form_equals_fit_multilevel_with_a_level2_predictor():
-    boundaries = []
-    for teachers, pupils, icc, seed in CLASSIC_DRAWS:
-        data = designs.simulate_classic_study(teachers, pupils, icc, seed)
-        fit = fit_multilevel(data, "score", "formal", "class", random_slope=False, reml=True)
-        scores = data["score"].to_numpy().reshape(2 * teachers, pupils)
-        closed = designs.balanced_random_intercept_reml(
-            scores, designs.class_level_design(teachers))
-        sigma2 = fit.variance["sigma2"]
-        np.testing.assert_allclose(closed.beta, fit.fixed.to_numpy(), rtol=1e-9, atol=1e-9)
-        np.testing.assert_allclose(closed.se, fit.fixed_se.to_numpy(), rtol=1e-4)
-        assert closed.sigma2 == pytest.approx(sigma2, rel=1e-4)
-        assert closed.tau00 == pytest.approx(fit.variance["tau00"], rel=1e-4, abs=1e-6 * sigma2)
-        assert bool(closed.boundary) == fit.singular
-        boundaries.append(bool(closed.boundary))
-    # The draws must exercise both branches of the closed form.
-    assert any(boundaries) and not all(boundaries)
-
-
-def test_closed_form_equals_fit_multilevel_for_the_empty_model():
-    boundaries = []
-    for icc, seed in [(0.0, 1), (0.0, 2), (0.0, 4), (0.3, 3), (0.9, 5), (0.05, 6)]:
-        data = designs.simulate_grouped_scores(icc, n_groups=8, per_group=4, seed=seed)
-        fit = fit_multilevel(data, "score", None, "class", random_slope=False, reml=True)
-        closed = designs.balanced_random_intercept_reml(
-            data["score"].to_numpy().reshape(8, 4), np.ones((8, 1)))
-        assert closed.beta[0] == pytest.approx(fit.fixed["Intercept"], rel=1e-9)
-        assert closed.se[0] == pytest.approx(fit.fixed_se["Intercept"], rel=1e-4)
-        assert closed.sigma2 == pytest.approx(fit.variance["sigma2"], rel=1e-4)
-        assert closed.tau00 == pytest.approx(fit.variance["tau00"], rel=1e-4,
-                                             abs=1e-6 * fit.variance["sigma2"])
-        boundaries.append(bool(closed.boundary))
-    assert any(boundaries) and not all(boundaries)
-
-
-def test_closed_form_matches_lme4_on_the_reference_study(lme4):
-    data = designs.simulate_classic_study(10, 20, 0.2, 1976)  # = reference_data "why_classic_study"
-    closed = designs.balanced_random_intercept_reml(
-        data["score"].to_numpy().reshape(20, 20), designs.class_level_design(10))
-    case = "why_classic_study_reml"
-    assert closed.beta[1] == pytest.approx(lme4(case, "fixef", "formal"), rel=1e-6)
-    assert closed.se[1] == pytest.approx(lme4(case, "se", "formal"), rel=1e-5)
-    assert closed.tau00 == pytest.approx(lme4(case, "tau00"), rel=1e-5)
-    assert closed.sigma2 == pytest.approx(lme4(case, "sigma2"), rel=1e-5)
-
-
-def test_closed_form_refuses_one_pupil_per_class():
-    with pytest.raises(ModelDataError):
-        designs.balanced_random_intercept_reml(np.ones((6, 1)), designs.class_level_design(3))
 
 
 # --------------------------------------------------------------------------- section 1
@@ -95,8 +38,8 @@ def test_many_studies_statistics_equal_the_single_study_analyses(settings):
     data = designs.simulate_classic_study(teachers, pupils, icc, seed)
     table, _ = designs.analyse_classic_study(data)
     scores = data["score"].to_numpy().reshape(1, 2 * teachers, pupils)
-    vectorised = designs.classic_study_statistics(scores, teachers)
-    order = list(designs.ANALYSES)
+    vectorised = balanced.classic_study_statistics(scores, teachers)
+    order = list(balanced.ANALYSES)
     np.testing.assert_allclose(vectorised["estimate"][0], table.loc[order, "estimate"], rtol=1e-9)
     np.testing.assert_allclose(vectorised["se"][0], table.loc[order, "SE"], rtol=1e-4)
     np.testing.assert_allclose(vectorised["df"], table.loc[order, "df"])
@@ -185,38 +128,6 @@ def test_precision_by_split_matches_the_design_effect_and_the_simulation():
 
 
 # --------------------------------------------------------------------------- section 3
-
-
-def test_icc_interval_covers_the_true_icc_95_percent_of_the_time():
-    rng = np.random.default_rng(0)
-    true_icc, hits, draws = 0.3, 0, 1000
-    for _ in range(draws):
-        scores = (rng.standard_normal((20, 1)) * np.sqrt(true_icc)
-                  + rng.standard_normal((20, 15)) * np.sqrt(1 - true_icc))
-        _, low, high = designs.balanced_icc_interval(scores)
-        hits += low <= true_icc <= high
-    assert 0.93 <= hits / draws <= 0.97
-
-
-def test_icc_estimate_equals_mixedlm_and_lme4_on_the_reference_classes(lme4):
-    data = designs.simulate_grouped_scores(0.3, 20, 15, 3)  # = reference_data "why_icc_classes"
-    estimate, low, high = designs.balanced_icc_interval(data["score"].to_numpy().reshape(20, 15))
-    fit = fit_multilevel(data, "score", None, "class", random_slope=False)
-    tau00, sigma2 = lme4("why_icc_empty_reml", "tau00"), lme4("why_icc_empty_reml", "sigma2")
-    assert estimate == pytest.approx(tau00 / (tau00 + sigma2), rel=1e-5)
-    assert fit.icc == pytest.approx(estimate, rel=1e-4)
-    assert low < estimate < high
-
-
-def test_icc_interval_at_zero_icc():
-    """With no class variance the lower limit is 0 exactly when F <= F_0.975: 97.5% of draws."""
-    rng = np.random.default_rng(1)
-    lows = []
-    for _ in range(1000):
-        estimate, low, high = designs.balanced_icc_interval(rng.standard_normal((20, 15)))
-        assert 0.0 <= low <= estimate <= high <= 1.0
-        lows.append(low)
-    assert np.mean(np.asarray(lows) == 0.0) == pytest.approx(0.975, abs=0.02)
 
 
 # --------------------------------------------------------------------------- section 4
@@ -364,7 +275,7 @@ def test_icc_sample_fits_the_empty_model_and_the_exact_interval(lme4):
     sample = designs.icc_sample(0.3, 3)
     tau00, sigma2 = lme4("why_icc_empty_reml", "tau00"), lme4("why_icc_empty_reml", "sigma2")
     assert sample.fit.icc == pytest.approx(tau00 / (tau00 + sigma2), rel=1e-3)
-    expected = designs.balanced_icc_interval(sample.data["score"].to_numpy().reshape(20, 15))
+    expected = balanced.balanced_icc_interval(sample.data["score"].to_numpy().reshape(20, 15))
     assert (sample.estimate, sample.low, sample.high) == expected
     partition = sample.partition()
     assert partition["share"].tolist() == pytest.approx([0.3, 0.7, sample.fit.icc,
@@ -397,3 +308,86 @@ def test_hsb82_analyses_are_the_table_and_its_explanation(hsb82):
     table, fit = designs.compare_hsb82_analyses(hsb82)
     pd.testing.assert_frame_equal(analyses.table, table)
     assert analyses.sentences == designs.explain_hsb82_standard_errors(table, fit)
+
+
+def test_classic_chart_draws_a_capped_subset_of_pupils_but_ranges_and_means_of_all():
+    """Beyond MAX_PUPILS_DRAWN pupils the chart draws the same number from every class; each
+    class's range line and mean still use every pupil."""
+    data = designs.simulate_classic_study(25, 20, 0.2, 1)  # 50 classes, 1,000 pupils
+    fig = design_figures.classic_study_figure(data)
+    drawn = design_figures.pupils_drawn_per_class(50, 20)
+    assert drawn == design_figures.MAX_PUPILS_DRAWN // 50 < 20
+    points = [t for t in fig.data if t.meta in ("formal", "informal")]
+    assert sum(len(t.y) for t in points) == 50 * drawn <= design_figures.MAX_PUPILS_DRAWN
+    assert all(f"{drawn} of 20 per class" in t.name for t in points)
+    x = np.concatenate([np.asarray(t.x) for t in points])
+    assert np.bincount(np.rint(x).astype(int))[1:].tolist() == [drawn] * 50
+    # The points drawn are pupils of the data (none invented).
+    y = np.concatenate([np.asarray(t.y) for t in points])
+    assert np.isin(y, data["score"].to_numpy()).all()
+    spans = data.groupby("class")["score"].agg(["min", "max"])
+    for style in ("informal", "formal"):
+        line = next(t for t in fig.data if t.meta == f"range:{style}")
+        ys = np.asarray(line.y, dtype=float).reshape(-1, 3)
+        classes = np.asarray(line.x, dtype=float).reshape(-1, 3)[:, 0].astype(int)
+        np.testing.assert_allclose(ys[:, :2], spans.loc[classes, ["min", "max"]].to_numpy())
+        assert np.isnan(ys[:, 2]).all()
+    means = next(t for t in fig.data if t.meta == "class means")
+    np.testing.assert_allclose(means.y, data.groupby("class")["score"].mean())
+    assert design_figures.pupils_drawn_per_class(20, 20) == 20  # the default: every pupil
+
+
+# --------------------------------------------------------------------------- the page's panels
+
+
+def test_every_panel_has_frozen_settings_and_its_sliders_grids():
+    assert designs.CLASSIC.sliders == {"teachers": designs.TEACHERS_RANGE,
+                                       "pupils": designs.PUPILS_RANGE, "icc": designs.ICC_RANGE}
+    assert set(designs.SAMPLING.sliders) == {"school_share", "class_share", "schools",
+                                             "classes", "pupils"}
+    # A slider's float arithmetic lands on its grid: equal settings, equal cache keys.
+    assert designs.ICC.snapped(designs.Icc(0.1 + 0.2, 3)) == designs.Icc(0.3, 3)
+
+
+def test_classic_panel_is_the_default_study_in_final_form(lme4):
+    """The page's default study (lme4 reference case why_classic_study_reml), as shown."""
+    from hlmlab.tables import DisplayTable
+    from hlmlab.style import BrowserFigure
+
+    view = designs.classic_view(designs.Classic(10, 20, 0.2, designs.CLASSIC_SEED))
+    study = designs.classic_study(10, 20, 0.2, designs.CLASSIC_SEED)
+    assert isinstance(view.chart, BrowserFigure) and isinstance(view.table, DisplayTable)
+    assert view.mixed_se == pytest.approx(lme4("why_classic_study_reml", "se", "formal"),
+                                          rel=1e-3)
+    assert view.ols_se == study.table.loc["pupils_ols", "SE"]
+    assert view.false_alarms == tuple(study.table.loc[study.table["p-value"] < 0.05,
+                                                      "analysis"])
+    assert f"{study.closed_form_estimate:.4f}" in view.closed_form_note
+    assert "study #1976" in view.chart.json.decode()
+
+
+def test_many_studies_panel_is_the_seeded_run():
+    view = designs.many_studies_view(designs.ManyStudiesSettings(4, 5, 0.3, 100))
+    run = designs.run_many_studies(4, 5, 0.3, n_studies=100)
+    assert view.rejection_rates == tuple(run.summary["rejection_rate"])
+    assert view.boundary_share == run.boundary_share
+    assert "Monte Carlo SE" in view.rates.html
+
+
+def test_icc_sampling_precision_and_hsb82_panels_carry_their_evidence(hsb82):
+    icc = designs.icc_view(designs.Icc(0.3, designs.ICC_SEED))
+    sample = designs.icc_sample(0.3, designs.ICC_SEED)
+    assert (icc.estimate, icc.low, icc.high, icc.true_icc) == (
+        sample.estimate, sample.low, sample.high, 0.3)
+    assert icc.fit_icc == sample.fit.icc
+    sampling = designs.sampling_view(designs.Sampling(0.15, 0.10, 20, 2, 10))
+    assert sampling.comparison.sd_ratio == designs.sampling_study(
+        0.15, 0.10, 20, 2, 10).comparison.sd_ratio
+    assert sampling.fit_sentence is not None and "1 + (1 | school)" in sampling.fit_sentence
+    precision = designs.precision_view(designs.Precision(240, 0.2))
+    pd.testing.assert_frame_equal(precision.splits, designs.precision_by_split(240, 0.2))
+    hsb = designs.hsb82_view(designs.Hsb82(False))
+    table, fit = designs.compare_hsb82_analyses(hsb82)
+    pd.testing.assert_frame_equal(hsb.ratios, table["SE ÷ OLS SE"])
+    assert (hsb.schools, hsb.pupils) == (fit.n_groups, fit.n_obs) == (160, 7185)
+    assert "lmer(" in hsb.code.lme4
