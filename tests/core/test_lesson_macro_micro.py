@@ -584,11 +584,11 @@ def test_every_question_has_feedback_per_option_and_live_evidence():
 def test_panel_evidence_names_what_the_questions_use():
     for key, (panel, fixed) in mm.QUESTION_PANELS.items():
         assert panel in mm.PANELS
-        assert fixed is None or isinstance(fixed, mm.PANELS[panel].settings)
+        assert fixed is None or isinstance(fixed, mm.PANELS[panel].settings_type)
 
 
 def test_every_panel_runs_at_its_defaults_without_errors():
     for key, panel in mm.PANELS.items():
-        result = panel.compute(panel.settings())
+        result = panel.compute(panel.settings_type())
         assert not [m for m in result.messages if m.severity == "error"], key
         assert result.evidence and all(isinstance(v, str) for v in result.evidence.values())
