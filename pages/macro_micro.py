@@ -46,6 +46,18 @@ def evidence_of(question: str, result=None):
     return values
 
 
+def compute_question_results(*questions: str) -> None:
+    """Have the results the view's questions are about ready before they are asked (cached
+    once per machine; at worker warm-up, scripts/warm_worker.py opens every view): their
+    evidence is read, not fitted, when a student answers."""
+    for question in questions:
+        panel, settings = mm.question_settings(question)
+        try:
+            run(panel, settings, spinner="Fitting the models this tab's questions are about…")
+        except ModelDataError:
+            pass  # the question's evidence says so in words when it is answered
+
+
 def show_headline(headline) -> None:
     """A result's few key numbers as metrics, side by side (they wrap on a phone)."""
     for column, (label, value) in zip(st.columns(len(headline)), headline):
@@ -66,6 +78,8 @@ def run_or_explain(panel, settings, spinner: str):
 
 def view_propositions():
     show_lesson_section(LESSON["propositions"])
+    compute_question_results(*(f"question-propositions-{name}"
+                               for name in ("school-mean", "interaction-term", "emergent")))
     # Predict first: each question unlocks the diagram of the proposition it is about.
     ask(LESSON["question-propositions-school-mean"], "mm_prop_school_q",
         evidence=evidence_of("question-propositions-school-mean"))
@@ -81,13 +95,13 @@ def view_propositions():
                          format_func=lambda k: mm.PROPOSITIONS[k].title)
     with text:
         st.markdown(LESSON[f"proposition-{key}"].body)
+    result = run_or_explain(mm.PROPOSITION, mm.PropositionSettings(key),
+                            "Fitting the model of Hsb82 that carries the arrows…")
     question = PROPOSITION_QUESTIONS.get(key)
     if question is not None and not is_answered(question):
         show_locked_hint("This proposition's diagram, with its estimates,",
                          "its question at the top of this tab")
         return
-    result = run_or_explain(mm.PROPOSITION, mm.PropositionSettings(key),
-                            "Fitting the model of Hsb82 that carries the arrows…")
     if result is None:
         return
     show_chart(result.chart, key="mm_prop_chart")
@@ -146,6 +160,7 @@ def view_centring():
 
 def view_contextual():
     show_lesson_section(LESSON["contextual"])
+    compute_question_results("question-contextual-blend")
     answer = ask(LESSON["question-contextual-blend"], "mm_ctx_q",
                  evidence=evidence_of("question-contextual-blend"))
     if not answer:
@@ -231,6 +246,7 @@ def view_sector():
 
 def view_grouping():
     show_lesson_section(LESSON["grouping"])
+    compute_question_results("question-grouping-explained")
     answer = ask(LESSON["question-grouping-explained"], "mm_group_q",
                  evidence=evidence_of("question-grouping-explained"))
     if not answer:
@@ -281,6 +297,7 @@ def grouping_lab():
 
 def view_measurement():
     show_lesson_section(LESSON["measurement"])
+    compute_question_results("question-measurement-tau00", "question-measurement-attenuation")
     answer = ask(LESSON["question-measurement-tau00"], "mm_me_q",
                  evidence=evidence_of("question-measurement-tau00"))
     if not answer:

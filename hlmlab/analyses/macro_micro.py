@@ -58,7 +58,7 @@ from hlmlab.ols import PooledFit, fit_pooled
 from hlmlab.panels import Panel, SliderRange
 from hlmlab.stats import likelihood_ratio_test
 from hlmlab.style import BrowserFigure, browser_figure
-from hlmlab.tables import DisplayTable, display_table
+from hlmlab.tables import DisplayTable, display_number, display_table
 from hlmlab.twolevel import MultilevelFit, fit_multilevel
 from hlmlab.within_between import SlopeBlend, slope_blend
 
@@ -1514,6 +1514,11 @@ def combined_code(fits: Mapping[str, MultilevelFit | PooledFit], data_note: tupl
                           " ".join(notes))
 
 
+def _difference(value: float) -> str:
+    """A difference of school means to four decimals, never "-0.0000"."""
+    return f"{round(value, 4) + 0.0:.4f}"
+
+
 def _metric(value: float, digits: int = 2) -> str:
     return _fmt(value, digits)
 
@@ -1553,10 +1558,9 @@ def proposition_view(settings: PropositionSettings) -> PropositionView:
         code = combined_code({result.proposition.title: result.fit}, (_HSB82_DATA, _HSB82_R_DATA))
     return PropositionView(
         result.proposition.title, browser_figure(result.figure), result.equation,
-        display_table(arrows, label="Each arrow and the model term that carries it",
-                      formats={"estimate": _fmt, "SE": _fmt}),
+        display_table(arrows, label="Each arrow and the model term that carries it"),
         display_table(result.details.set_index("quantity"), label="More numbers of this model",
-                      formats={"value": lambda v: _fmt(v, 3)}),
+                      formats={"value": display_number}),
         code, result.messages, dict(result.evidence))
 
 
@@ -1617,11 +1621,11 @@ def centring_view(settings: CentringSettings) -> CentringView:
                                "mean_ses coefficient estimates": "mean_ses coef. estimates"}),
         display_table(variances, label="Variance components of the six models",
                       columns={"lme4 formula": "lme4 formula", "tau00": "τ₀₀", "sigma2": "σ²"}),
-        display_table(estimates, label="Within, between and contextual estimates on Hsb82",
-                      formats={"estimate": "{:.4f}".format, "SE": "{:.4f}".format,
-                               "check": "{:.4f}".format}),
+        display_table(estimates, label="Within, between and contextual estimates on Hsb82"),
         display_table(school_mean_check(result.data), label="Published school means of SES",
-                      formats={"schools": "{:,.0f}".format}),
+                      formats={"schools": "{:,.0f}".format,
+                               **dict.fromkeys(("smallest difference", "mean difference",
+                                                "largest difference"), _difference)}),
         combined_code(fits, (_HSB82_DATA, _HSB82_R_DATA)), result.messages,
         dict(result.evidence))
 
@@ -1663,9 +1667,7 @@ def contextual_view(settings: ContextualSimulationSettings) -> ContextualView:
             "pooled OLS: y ~ x": result.pooled}
     return ContextualView(
         headline, browser_figure(result.figure),
-        display_table(slopes, label="Slopes: truth and estimates",
-                      formats={"truth": _fmt, "estimate": lambda v: _fmt(v, 3),
-                               "SE": lambda v: _fmt(v, 3)}),
+        display_table(slopes, label="Slopes: truth and estimates"),
         combined_code(fits, _simulated_data_note("simulate_contextual", settings)),
         result.messages, dict(result.evidence))
 
@@ -1723,11 +1725,9 @@ def _interaction_view(comparison: CrossLevelComparison, lines: pd.DataFrame, fig
                  "log-likelihood": "log-lik."})
     return InteractionView(
         headline, browser_figure(figure),
-        display_table(coefficients, label=f"Fixed effects of the model with {z_name}",
-                      formats={"estimate": lambda v: _fmt(v, 3), "SE": lambda v: _fmt(v, 3)}),
+        display_table(coefficients, label=f"Fixed effects of the model with {z_name}"),
         display_table(variances, label="Variance components without and with " + z_name),
-        display_table(explained, label="Slope variance explained",
-                      formats={c: lambda v: _fmt(v, 3) for c in explained.columns}),
+        display_table(explained, label="Slope variance explained"),
         _likelihood_ratio_text(comparison, z_name), code, messages, dict(evidence))
 
 
@@ -1779,8 +1779,7 @@ def measurement_view(settings: MeasurementErrorSettings) -> MeasurementView:
                 ("Slope of the recorded x", _metric(_coef(result.fit, "x_recorded"))))
     return MeasurementView(
         headline, browser_figure(result.figure),
-        display_table(result.table, label="Truth and estimates",
-                      formats={"truth": lambda v: _fmt(v, 3), "estimate": lambda v: _fmt(v, 3)}),
+        display_table(result.table, label="Truth and estimates"),
         combined_code({"y ~ x_recorded + (1 | school)": result.fit},
                       _simulated_data_note("simulate_measurement_error", settings)),
         result.messages, dict(result.evidence))
