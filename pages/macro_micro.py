@@ -146,6 +146,7 @@ def view_centring():
         show_headline(result.headline)
         show_table(result.estimates)
         show_lesson_section(LESSON["centring-algebra"])
+        show_table(result.checks)
         with st.expander(LESSON["centring-school-mean"].title, icon=":material/help:"):
             st.markdown(LESSON["centring-school-mean"].body)
             show_table(result.school_means)

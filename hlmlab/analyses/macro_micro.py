@@ -1576,8 +1576,9 @@ class CentringView:
         random-intercept blend and pooled OLS.
     coefficients : per model, the SES and school-mean coefficients and what each estimates.
     variances : per model, its lme4 formula, tau00, sigma2 and log-likelihood.
-    estimates : within, between, contextual, blend and pooled slopes, each computed a
-        second way (``check``).
+    estimates : within, between, contextual, blend and pooled slopes, with their SEs and the
+        model and coefficient each comes from.
+    checks : each of those numbers computed a second way, and how.
     school_means : the published school means of SES against the pupils' mean.
     code : the six fits' and pooled OLS' code.
     messages, evidence : every fit's diagnostics; the numbers the questions name.
@@ -1588,6 +1589,7 @@ class CentringView:
     coefficients: DisplayTable
     variances: DisplayTable
     estimates: DisplayTable
+    checks: DisplayTable
     school_means: DisplayTable
     code: report.FitCode
     messages: tuple[Diagnostic, ...]
@@ -1602,7 +1604,9 @@ def centring_view(settings: CentringSettings) -> CentringView:
                            "mean_ses coefficient", "mean_ses SE",
                            "mean_ses coefficient estimates"]]
     variances = models[["lme4 formula", "intercept", "tau00", "sigma2", "log-likelihood"]]
-    estimates = result.estimates.loc[:, ["estimate", "SE", "from", "check", "check from"]]
+    estimates = result.estimates.loc[:, ["estimate", "SE", "from"]]
+    # Apart, so that neither table is too wide for a projected page.
+    checks = result.estimates.loc[:, ["check", "check from"]]
     within = estimates.loc["within-school slope"]
     between = estimates.loc["between-school slope"]
     contextual = estimates.loc["contextual effect (between − within)"]
@@ -1621,7 +1625,10 @@ def centring_view(settings: CentringSettings) -> CentringView:
                                "mean_ses coefficient estimates": "mean_ses coef. estimates"}),
         display_table(variances, label="Variance components of the six models",
                       columns={"lme4 formula": "lme4 formula", "tau00": "τ₀₀", "sigma2": "σ²"}),
-        display_table(estimates, label="Within, between and contextual estimates on Hsb82"),
+        display_table(estimates, label="Within, between and contextual estimates on Hsb82",
+                      columns={"from": "model · coefficient"}),
+        display_table(checks, label="Each estimate computed a second way",
+                      columns={"check": "the same, another way", "check from": "how"}),
         display_table(school_mean_check(result.data), label="Published school means of SES",
                       formats={"schools": "{:,.0f}".format,
                                **dict.fromkeys(("smallest difference", "mean difference",
