@@ -162,13 +162,10 @@ def view_centring():
 def view_contextual():
     show_lesson_section(LESSON["contextual"])
     compute_question_results("question-contextual-blend")
-    answer = ask(LESSON["question-contextual-blend"], "mm_ctx_q",
-                 evidence=evidence_of("question-contextual-blend"))
-    if not answer:
-        show_locked_hint("The simulation lab")
-        return
-    with answer:
-        contextual_lab()
+    # The lab stays on screen (its chart names no slope); the estimates wait for the answer.
+    ask(LESSON["question-contextual-blend"], "mm_ctx_q",
+        evidence=evidence_of("question-contextual-blend"))
+    contextual_lab()
 
 
 @fragment
@@ -197,9 +194,12 @@ def contextual_lab():
         return
     show_chart(result.chart, key="mm_ctx_chart")
     st.caption(SYNTHETIC)
-    show_headline(result.headline)
     show_diagnostics(result.messages)
-    show_table(result.slopes)
+    if is_answered("mm_ctx_q"):
+        show_headline(result.headline)
+        show_table(result.slopes)
+    else:
+        show_locked_hint("The estimated slopes and their truth")
     show_code_tabs(result.code)
 
 
@@ -248,13 +248,9 @@ def view_sector():
 def view_grouping():
     show_lesson_section(LESSON["grouping"])
     compute_question_results("question-grouping-explained")
-    answer = ask(LESSON["question-grouping-explained"], "mm_group_q",
-                 evidence=evidence_of("question-grouping-explained"))
-    if not answer:
-        show_locked_hint("The ability-grouping lab")
-        return
-    with answer:
-        grouping_lab()
+    ask(LESSON["question-grouping-explained"], "mm_group_q",
+        evidence=evidence_of("question-grouping-explained"))
+    grouping_lab()
 
 
 @fragment
@@ -285,11 +281,14 @@ def grouping_lab():
         return
     show_chart(result.chart, key="mm_group_chart")
     st.caption(SYNTHETIC)
-    show_headline(result.headline)
     show_diagnostics(result.messages)
-    show_table(result.coefficients)
-    show_table(result.explained)
-    show_table(result.variances)
+    if is_answered("mm_group_q"):
+        show_headline(result.headline)
+        show_table(result.explained)
+        show_table(result.coefficients)
+        show_table(result.variances)
+    else:
+        show_locked_hint("The slope variances and the share grouping explains")
     show_code_tabs(result.code)
 
 
@@ -299,13 +298,9 @@ def grouping_lab():
 def view_measurement():
     show_lesson_section(LESSON["measurement"])
     compute_question_results("question-measurement-tau00", "question-measurement-attenuation")
-    answer = ask(LESSON["question-measurement-tau00"], "mm_me_q",
-                 evidence=evidence_of("question-measurement-tau00"))
-    if not answer:
-        show_locked_hint("The measurement-error lab")
-        return
-    with answer:
-        measurement_lab()
+    ask(LESSON["question-measurement-tau00"], "mm_me_q",
+        evidence=evidence_of("question-measurement-tau00"))
+    measurement_lab()
     show_lesson_section(LESSON["measurement-pupil-error"])
     ask(LESSON["question-measurement-attenuation"], "mm_atten_q",
         evidence=evidence_of("question-measurement-attenuation"))
@@ -338,9 +333,12 @@ def measurement_lab():
         return
     show_chart(result.chart, key="mm_me_chart")
     st.caption(SYNTHETIC)
-    show_headline(result.headline)
     show_diagnostics(result.messages)
-    show_table(result.table)
+    if is_answered("mm_me_q"):
+        show_headline(result.headline)
+        show_table(result.table)
+    else:
+        show_locked_hint("The estimated τ₀₀ beside its truth")
     show_code_tabs(result.code)
 
 

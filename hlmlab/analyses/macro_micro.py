@@ -856,17 +856,18 @@ def compute_contextual_simulation(settings: ContextualSimulationSettings) -> Con
     ).set_index("quantity")
     points, points_label = _points_to_draw(data, "school")
     schools = _school_summary(data, "x", "y", "school")
-    lines = [SlopeLine("between", f"Between schools: slope {_coef(centred, 'mean_x'):.2f}",
-                       _coef(centred, "Intercept"), _coef(centred, "mean_x"), "dashdot",
-                       _mean_range(schools)),
-             SlopeLine("blend", f"Random intercept, raw x: slope {_coef(raw, 'x'):.2f}",
-                       _coef(raw, "Intercept"), _coef(raw, "x"), "solid"),
-             SlopeLine("pooled", f"Pooled OLS: slope {_coef(pooled, 'x'):.2f}",
-                       _coef(pooled, "Intercept"), _coef(pooled, "x"), "dash")]
+    # The chart is on screen before the question about these slopes: its legend names the
+    # lines, the table below it (once answered) gives their slopes.
+    lines = [SlopeLine("between", "Between schools", _coef(centred, "Intercept"),
+                       _coef(centred, "mean_x"), "dashdot", _mean_range(schools)),
+             SlopeLine("blend", "Random intercept, raw x", _coef(raw, "Intercept"),
+                       _coef(raw, "x"), "solid"),
+             SlopeLine("pooled", "Pooled OLS", _coef(pooled, "Intercept"), _coef(pooled, "x"),
+                       "dash")]
     figure = within_between_figure(
         schools, _coef(contextual, "x"),
         [line for line in lines if np.isfinite(line.slope)],
-        points=points, points_label=points_label,
+        points=points, points_label=points_label, slopes_in_legend=False,
         title=f"Within and between schools · {SYNTHETIC_LABEL}, seed {settings.seed}",
         x_title="x (pupil level)", y_title="y")
     evidence = {

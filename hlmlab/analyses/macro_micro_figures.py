@@ -199,6 +199,7 @@ def within_between_figure(
     x_title: str = "x",
     y_title: str = "y",
     points_label: str = "Pupils",
+    slopes_in_legend: bool = True,
 ) -> go.Figure:
     """Within-school lines and the between-school line in one chart.
 
@@ -213,6 +214,8 @@ def within_between_figure(
     points : optional pupils (``x, y``) drawn faintly behind.
     title, x_title, y_title : labels.
     points_label : legend name of the points (say when only some are drawn).
+    slopes_in_legend : name the within-school slope in the legend (False where the chart
+        is on screen before a question whose answer is that number).
 
     Returns
     -------
@@ -230,7 +233,8 @@ def within_between_figure(
     xm, ym = school_means["x_mean"].to_numpy(float), school_means["y_mean"].to_numpy(float)
     sx, sy = _gapped_segments(x0, x1, ym + within_slope * (x0 - xm), ym + within_slope * (x1 - xm))
     traces.append({"type": "scatter", "x": sx, "y": sy, "mode": "lines", "meta": "within",
-                   "name": f"Within each school: slope {within_slope:.2f}",
+                   "name": (f"Within each school: slope {within_slope:.2f}" if slopes_in_legend
+                            else "Within each school"),
                    "line": {"color": SLOPE_COLOURS["within"], "width": 2}, "opacity": 0.4,
                    "hoverinfo": "skip"})
     traces.append({"type": "scatter", "x": xm, "y": ym, "mode": "markers", "meta": "school_means",
