@@ -97,12 +97,14 @@ def view_propositions():
         st.markdown(LESSON[f"proposition-{key}"].body)
     result = run_or_explain(mm.PROPOSITION, mm.PropositionSettings(key),
                             "Fitting the model of Hsb82 that carries the arrows…")
+    if result is None:
+        return
     question = PROPOSITION_QUESTIONS.get(key)
     if question is not None and not is_answered(question):
-        show_locked_hint("This proposition's diagram, with its estimates,",
-                         "its question at the top of this tab")
-        return
-    if result is None:
+        # The diagram names its coefficients; their terms and estimates are the answer.
+        show_chart(result.preview, key="mm_prop_chart")
+        show_locked_hint("The model term and estimate of each arrow",
+                         "this proposition's question at the top of this tab")
         return
     show_chart(result.chart, key="mm_prop_chart")
     st.caption(REAL_DATA)

@@ -495,17 +495,29 @@ def compute_proposition(settings: PropositionSettings) -> PropositionResult:
     details, evidence = _proposition_details(proposition.key, fit)
     evidence.update({f"{row['term']}_estimate": _fmt(row["estimate"]) for row in rows
                      if np.isfinite(row["estimate"])})
-    nodes = [DiagramNode(k, proposition.nodes.get(k, _DEFAULT_NODE_LABELS[k]), k in proposition.nodes)
-             for k in _NODE_KEYS]
-    arrows = [DiagramArrow(a.source, a.target, label, dashed=a.term is None)
-              for a, label in zip(proposition.arrows, labels)]
-    figure = proposition_figure(nodes, arrows, f"{proposition.title} · {HSB82_LABEL}")
+    figure = _diagram(proposition, labels)
     if isinstance(fit, PooledFit):
         messages, code, lme4 = (), _MACRO_CODE, _MACRO_R
     else:
         messages, code, lme4 = _labelled_messages({proposition.title: fit}), fit.code, fit.lme4
     return PropositionResult(settings, proposition, fit, pd.DataFrame(rows), details, equation,
                              figure, messages, evidence, code, lme4)
+
+
+def _diagram(proposition: Proposition, labels: list[str]) -> go.Figure:
+    """The proposition's diagram, its arrows labelled ``labels``."""
+    nodes = [DiagramNode(k, proposition.nodes.get(k, _DEFAULT_NODE_LABELS[k]), k in proposition.nodes)
+             for k in _NODE_KEYS]
+    arrows = [DiagramArrow(a.source, a.target, label, dashed=a.term is None)
+              for a, label in zip(proposition.arrows, labels)]
+    return proposition_figure(nodes, arrows, f"{proposition.title} · {HSB82_LABEL}")
+
+
+def preview_diagram(proposition: Proposition) -> go.Figure:
+    """The diagram before its question is answered: each arrow named by its coefficient's
+    symbol only (no model term, no estimate: those are the answer)."""
+    return _diagram(proposition, [a.symbol if a.term is not None else "no term"
+                                  for a in proposition.arrows])
 
 
 _DEFAULT_NODE_LABELS = {"Z": "a school variable", "Y": "a school outcome",
@@ -1532,6 +1544,8 @@ class PropositionView:
     ----------
     title : the proposition's heading.
     chart : the diagram, each arrow labelled with its term and estimate.
+    preview : the diagram with each arrow named by its coefficient's symbol only (shown
+        while the proposition's question waits for an answer).
     equation : the model as LaTeX, each arrow's term in its arrow's colour.
     arrows : per arrow: the term carrying it, its coefficient, estimate, SE and meaning.
     details : further numbers the proposition needs (variance components, R², ICC...).
@@ -1541,6 +1555,7 @@ class PropositionView:
 
     title: str
     chart: BrowserFigure
+    preview: BrowserFigure
     equation: str
     arrows: DisplayTable
     details: DisplayTable
@@ -1558,7 +1573,8 @@ def proposition_view(settings: PropositionSettings) -> PropositionView:
     else:
         code = combined_code({result.proposition.title: result.fit}, (_HSB82_DATA, _HSB82_R_DATA))
     return PropositionView(
-        result.proposition.title, browser_figure(result.figure), result.equation,
+        result.proposition.title, browser_figure(result.figure),
+        browser_figure(preview_diagram(result.proposition)), result.equation,
         display_table(arrows, label="Each arrow and the model term that carries it"),
         display_table(result.details.set_index("quantity"), label="More numbers of this model",
                       formats={"value": display_number}),
