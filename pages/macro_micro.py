@@ -3,17 +3,21 @@ interactions, and how measurement error creates a random intercept."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+
 import streamlit as st
 
 from hlmlab.analyses import macro_micro as mm
 from hlmlab.analyses import macro_micro_questions as mm_questions
 from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import load_lesson
+from hlmlab.panels import Panel
 from ui import controls
 from ui.chart import show_chart
 from ui.navigation import ensure_app_frame
 from ui.panels import prefetch, run
-from ui.questions import ask, is_answered, show_locked_hint
+from ui.questions import ask, ask_then_show, is_answered, show_locked_hint
 from ui.script_runs import fragment
 from ui.tables import show_table
 from ui.views import View, show_views
@@ -118,32 +122,38 @@ def view_propositions():
 # --------------------------------------------------------------------------- 2. centring
 
 
+def hsb82_result(panel, settings, spinner: str):
+    """An Hsb82 panel's result, said to be real data, with its fits' notes; or None after
+    saying why there is none."""
+    result = run_or_explain(panel, settings, spinner)
+    if result is not None:
+        st.caption(REAL_DATA)
+        show_diagnostics(result.messages)
+    return result
+
+
+def show_tables(*tables) -> None:
+    for table in tables:
+        show_table(table)
+
+
 def view_centring():
     show_lesson_section(LESSON["centring"])
     method = controls.radio("Estimation", METHODS, 0, key="cent_method", horizontal=True)
-    result = run_or_explain(mm.CENTRING, mm.CentringSettings(reml=method == "REML"),
-                            "Fitting six random-intercept models of 7185 pupils…")
+    result = hsb82_result(mm.CENTRING, mm.CentringSettings(reml=method == "REML"),
+                          "Fitting six random-intercept models of 7185 pupils…")
     if result is None:
         return
-    st.caption(REAL_DATA)
-    show_diagnostics(result.messages)
-    pooled = ask(LESSON["question-centring-pooled"], "mm_cent_pool_q",
-                 evidence=evidence_of("question-centring-pooled", result))
-    if pooled:
-        with pooled:
-            show_chart(result.chart, key="mm_cent_chart")
-    else:
-        show_locked_hint("The chart of the within- and between-school slopes")
-    meaning = ask(LESSON["question-centring-mean-coefficient"], "mm_cent_mean_q",
+    ask_then_show(LESSON["question-centring-pooled"], "mm_cent_pool_q",
+                  "The chart of the within- and between-school slopes",
+                  partial(show_chart, result.chart, "mm_cent_chart"),
+                  evidence=evidence_of("question-centring-pooled", result))
+    ask_then_show(LESSON["question-centring-mean-coefficient"], "mm_cent_mean_q",
+                  "The table of what each model's coefficients estimate",
+                  partial(show_tables, result.coefficients, result.variances),
                   evidence=evidence_of("question-centring-mean-coefficient", result))
-    if meaning:
-        with meaning:
-            show_table(result.coefficients)
-            show_table(result.variances)
-            show_estimation_help()
-    else:
-        show_locked_hint("The table of what each model's coefficients estimate")
     if is_answered("mm_cent_pool_q") and is_answered("mm_cent_mean_q"):
+        show_estimation_help()
         st.subheader("Within, between and contextual on Hsb82")
         show_headline(result.headline)
         show_table(result.estimates)
@@ -158,53 +168,6 @@ def view_centring():
     show_code_tabs(result.code)
 
 
-# --------------------------------------------------------------------------- 3. simulation
-
-
-def view_contextual():
-    show_lesson_section(LESSON["contextual"])
-    compute_question_results("question-contextual-blend")
-    # The lab stays on screen (its chart names no slope); the estimates wait for the answer.
-    ask(LESSON["question-contextual-blend"], "mm_ctx_q",
-        evidence=evidence_of("question-contextual-blend"))
-    contextual_lab()
-
-
-@fragment
-def contextual_lab():
-    """The within/between simulation: its sliders rerun only this."""
-    grid = mm.CONTEXTUAL.sliders
-    defaults = mm.ContextualSimulationSettings()
-    c1, c2 = st.columns(2)
-    settings = mm.ContextualSimulationSettings(
-        within_slope=controls.slider("True within-school slope", grid["within_slope"],
-                                     defaults.within_slope, key="ctx_within", where=c1),
-        between_slope=controls.slider("True between-school slope", grid["between_slope"],
-                                      defaults.between_slope, key="ctx_between", where=c1),
-        icc_x=controls.slider("ICC of x (share of x's variance between schools)", grid["icc_x"],
-                              defaults.icc_x, key="ctx_icc", where=c1),
-        n_schools=controls.slider("Schools", grid["n_schools"], defaults.n_schools,
-                                  key="ctx_schools", where=c2),
-        pupils_per_school=controls.slider("Pupils per school", grid["pupils_per_school"],
-                                          defaults.pupils_per_school, key="ctx_pupils",
-                                          where=c2))
-    c2.caption(f"True contextual effect (between − within): "
-               f"{settings.between_slope - settings.within_slope:+.1f}")
-    prefetch(mm.CONTEXTUAL, settings, "mm_ctx_last")
-    result = run_or_explain(mm.CONTEXTUAL, settings, "Simulating and fitting three models…")
-    if result is None:
-        return
-    show_chart(result.chart, key="mm_ctx_chart")
-    st.caption(SYNTHETIC)
-    show_diagnostics(result.messages)
-    if is_answered("mm_ctx_q"):
-        show_headline(result.headline)
-        show_table(result.slopes)
-    else:
-        show_locked_hint("The estimated slopes and their truth")
-    show_code_tabs(result.code)
-
-
 # --------------------------------------------------------------------------- 4. sector x SES
 
 
@@ -214,134 +177,151 @@ def view_sector():
     method = controls.radio("Estimation", METHODS, 0, key="sector_method", horizontal=True,
                             where=c1)
     control = controls.toggle("School mean SES as a control", key="sector_mean", where=c2)
-    result = run_or_explain(mm.SECTOR, mm.SectorInteractionSettings(method == "REML", control),
-                            "Fitting two random-slope models of 7185 pupils…")
+    result = hsb82_result(mm.SECTOR, mm.SectorInteractionSettings(method == "REML", control),
+                          "Fitting two random-slope models of 7185 pupils…")
     if result is None:
         return
-    st.caption(REAL_DATA)
-    show_diagnostics(result.messages)
-    slopes = ask(LESSON["question-sector-slopes"], "mm_sector_q",
-                 evidence=evidence_of("question-sector-slopes", result))
-    if slopes:
-        with slopes:
-            show_chart(result.chart, key="mm_sector_chart")
-            show_table(result.coefficients)
-    else:
-        show_locked_hint("The sectors' lines and the coefficients")
-    tau11 = ask(LESSON["question-sector-tau11"], "mm_tau11_q",
-                evidence=evidence_of("question-sector-tau11", result))
-    if tau11:
-        with tau11:
-            show_headline(result.headline)
-            show_table(result.variances)
-            show_table(result.explained)
-            if result.likelihood_ratio:
-                st.markdown(result.likelihood_ratio)
-            show_lesson_section(LESSON["sector-explained"])
-            show_estimation_help()
-    else:
-        show_locked_hint("The slope variance without and with sector")
+    ask_then_show(LESSON["question-sector-slopes"], "mm_sector_q",
+                  "The sectors' lines and the coefficients",
+                  partial(show_sector_lines, result),
+                  evidence=evidence_of("question-sector-slopes", result))
+    ask_then_show(LESSON["question-sector-tau11"], "mm_tau11_q",
+                  "The slope variance without and with sector",
+                  partial(show_slope_variance, result),
+                  evidence=evidence_of("question-sector-tau11", result))
     show_code_tabs(result.code)
 
 
-# --------------------------------------------------------------------------- 5. ability grouping
+def show_sector_lines(result) -> None:
+    """question-sector-slopes' answer: each sector's lines and the coefficients."""
+    show_chart(result.chart, key="mm_sector_chart")
+    show_table(result.coefficients)
+
+
+def show_slope_variance(result) -> None:
+    """question-sector-tau11's answer: tau11 without and with sector, and what it means."""
+    show_headline(result.headline)
+    show_tables(result.variances, result.explained)
+    if result.likelihood_ratio:
+        st.markdown(result.likelihood_ratio)
+    show_lesson_section(LESSON["sector-explained"])
+    show_estimation_help()
+
+
+# --------------------------------------------------------------------------- 3, 5, 6: simulation labs
+
+
+@dataclass(frozen=True)
+class Lab:
+    """A simulation tab: its question, then its sliders and chart (always on screen), and
+    the numbers the question is about (once it is answered).
+
+    Attributes
+    ----------
+    section, question : lesson section ids of its text and of its question.
+    question_key : the question's widget key.
+    panel : the panel the sliders set.
+    sliders : (settings field, label, URL key, column 0 or 1) per slider.
+    tables : the result's tables shown after the answer, in order.
+    waiting : what the locked hint says appears after the answer.
+    spinner : shown while a new setting is fitted.
+    """
+
+    section: str
+    question: str
+    question_key: str
+    panel: Panel
+    sliders: tuple[tuple[str, str, str, int], ...]
+    tables: tuple[str, ...]
+    waiting: str
+    spinner: str
+
+
+CONTEXTUAL_LAB = Lab(
+    "contextual", "question-contextual-blend", "mm_ctx_q", mm.CONTEXTUAL,
+    (("within_slope", "True within-school slope", "ctx_within", 0),
+     ("between_slope", "True between-school slope", "ctx_between", 0),
+     ("icc_x", "ICC of x (share of x's variance between schools)", "ctx_icc", 0),
+     ("n_schools", "Schools", "ctx_schools", 1),
+     ("pupils_per_school", "Pupils per school", "ctx_pupils", 1)),
+    ("table",), "The estimated slopes and their truth", "Simulating and fitting three models…")
+GROUPING_LAB = Lab(
+    "grouping", "question-grouping-explained", "mm_group_q", mm.GROUPING,
+    (("slope_without_grouping", "IQ slope without grouping", "grp_without", 0),
+     ("slope_with_grouping", "IQ slope with ability grouping", "grp_with", 0),
+     ("slope_sd", "SD of the slopes within each kind of school", "grp_sd", 0),
+     ("n_schools", "Schools (half group by ability)", "grp_schools", 1),
+     ("pupils_per_school", "Pupils per school", "grp_pupils", 1)),
+    ("explained", "coefficients", "variances"),
+    "The slope variances and the share grouping explains",
+    "Simulating and fitting two random-slope models…")
+MEASUREMENT_LAB = Lab(
+    "measurement", "question-measurement-tau00", "mm_me_q", mm.MEASUREMENT,
+    (("slope", "β₁, the true slope", "me_slope", 0),
+     ("sd_group_error", "SD of the school-level error uⱼ", "me_error_sd", 0),
+     ("sd_school", "True school SD (differences without any error)", "me_school_sd", 0),
+     ("sd_individual_error", "Pupil-level error SD", "me_pupil_sd", 1),
+     ("n_schools", "Schools", "me_schools", 1),
+     ("pupils_per_school", "Pupils per school", "me_pupils", 1)),
+    ("table",), "The estimated τ₀₀ beside its truth", "Simulating and fitting…")
+
+
+def show_lab_text(lab: Lab, *more_questions: str) -> None:
+    """A simulation tab's text; the results of its questions (``more_questions`` are asked
+    further down the tab) are computed before they are asked."""
+    show_lesson_section(LESSON[lab.section])
+    compute_question_results(lab.question, *more_questions)
+
+
+# Each tab: its question, then the lab, which stays on screen (its chart names no
+# estimate); the numbers wait for the answer.
+def view_contextual():
+    show_lab_text(CONTEXTUAL_LAB)
+    ask(LESSON["question-contextual-blend"], "mm_ctx_q",
+        evidence=evidence_of("question-contextual-blend"))
+    simulation_lab(CONTEXTUAL_LAB)
 
 
 def view_grouping():
-    show_lesson_section(LESSON["grouping"])
-    compute_question_results("question-grouping-explained")
+    show_lab_text(GROUPING_LAB)
     ask(LESSON["question-grouping-explained"], "mm_group_q",
         evidence=evidence_of("question-grouping-explained"))
-    grouping_lab()
+    simulation_lab(GROUPING_LAB)
 
 
 @fragment
-def grouping_lab():
-    """The ability-grouping simulation: its sliders rerun only this."""
-    grid = mm.GROUPING.sliders
-    defaults = mm.AbilityGroupingSettings()
-    c1, c2 = st.columns(2)
-    settings = mm.AbilityGroupingSettings(
-        slope_without_grouping=controls.slider("IQ slope without grouping",
-                                               grid["slope_without_grouping"],
-                                               defaults.slope_without_grouping,
-                                               key="grp_without", where=c1),
-        slope_with_grouping=controls.slider("IQ slope with ability grouping",
-                                            grid["slope_with_grouping"],
-                                            defaults.slope_with_grouping, key="grp_with",
-                                            where=c1),
-        slope_sd=controls.slider("SD of the slopes within each kind of school", grid["slope_sd"],
-                                 defaults.slope_sd, key="grp_sd", where=c1),
-        n_schools=controls.slider("Schools (half group by ability)", grid["n_schools"],
-                                  defaults.n_schools, key="grp_schools", where=c2),
-        pupils_per_school=controls.slider("Pupils per school", grid["pupils_per_school"],
-                                          defaults.pupils_per_school, key="grp_pupils",
-                                          where=c2))
-    prefetch(mm.GROUPING, settings, "mm_group_last")
-    result = run_or_explain(mm.GROUPING, settings, "Simulating and fitting two random-slope models…")
+def simulation_lab(lab: Lab):
+    """A simulation's sliders, chart and numbers: a slider press reruns only this."""
+    grid, defaults = lab.panel.sliders, lab.panel.settings_type()
+    columns = st.columns(2)
+    settings = lab.panel.settings_type(**{
+        field: controls.slider(label, grid[field], getattr(defaults, field), key=key,
+                               where=columns[column])
+        for field, label, key, column in lab.sliders})
+    prefetch(lab.panel, settings, f"{lab.question_key}_lab_last")
+    result = run_or_explain(lab.panel, settings, lab.spinner)
     if result is None:
         return
-    show_chart(result.chart, key="mm_group_chart")
+    show_chart(result.chart, key=f"{lab.question_key}_chart")
     st.caption(SYNTHETIC)
     show_diagnostics(result.messages)
-    if is_answered("mm_group_q"):
+    if is_answered(lab.question_key):
         show_headline(result.headline)
-        show_table(result.explained)
-        show_table(result.coefficients)
-        show_table(result.variances)
+        for name in lab.tables:
+            show_table(getattr(result, name))
     else:
-        show_locked_hint("The slope variances and the share grouping explains")
+        show_locked_hint(lab.waiting)
     show_code_tabs(result.code)
-
-
-# --------------------------------------------------------------------------- 6. measurement error
 
 
 def view_measurement():
-    show_lesson_section(LESSON["measurement"])
-    compute_question_results("question-measurement-tau00", "question-measurement-attenuation")
+    show_lab_text(MEASUREMENT_LAB, "question-measurement-attenuation")
     ask(LESSON["question-measurement-tau00"], "mm_me_q",
         evidence=evidence_of("question-measurement-tau00"))
-    measurement_lab()
+    simulation_lab(MEASUREMENT_LAB)
     show_lesson_section(LESSON["measurement-pupil-error"])
     ask(LESSON["question-measurement-attenuation"], "mm_atten_q",
         evidence=evidence_of("question-measurement-attenuation"))
-
-
-@fragment
-def measurement_lab():
-    """The measurement-error simulation: its sliders rerun only this."""
-    grid = mm.MEASUREMENT.sliders
-    defaults = mm.MeasurementErrorSettings()
-    c1, c2 = st.columns(2)
-    settings = mm.MeasurementErrorSettings(
-        slope=controls.slider("β₁, the true slope", grid["slope"], defaults.slope,
-                              key="me_slope", where=c1),
-        sd_group_error=controls.slider("SD of the school-level error uⱼ", grid["sd_group_error"],
-                                       defaults.sd_group_error, key="me_error_sd", where=c1),
-        sd_school=controls.slider("True school SD (differences without any error)",
-                                  grid["sd_school"], defaults.sd_school, key="me_school_sd",
-                                  where=c1),
-        sd_individual_error=controls.slider("Pupil-level error SD", grid["sd_individual_error"],
-                                            defaults.sd_individual_error, key="me_pupil_sd",
-                                            where=c2),
-        n_schools=controls.slider("Schools", grid["n_schools"], defaults.n_schools,
-                                  key="me_schools", where=c2),
-        pupils_per_school=controls.slider("Pupils per school", grid["pupils_per_school"],
-                                          defaults.pupils_per_school, key="me_pupils", where=c2))
-    prefetch(mm.MEASUREMENT, settings, "mm_me_last")
-    result = run_or_explain(mm.MEASUREMENT, settings, "Simulating and fitting…")
-    if result is None:
-        return
-    show_chart(result.chart, key="mm_me_chart")
-    st.caption(SYNTHETIC)
-    show_diagnostics(result.messages)
-    if is_answered("mm_me_q"):
-        show_headline(result.headline)
-        show_table(result.table)
-    else:
-        show_locked_hint("The estimated τ₀₀ beside its truth")
-    show_code_tabs(result.code)
 
 
 st.title("Macro and micro")

@@ -75,10 +75,9 @@ __all__ = [
     "CentringResult",
     "CentringSettings",
     "CentringView",
-    "ContextualView",
     "InteractionView",
-    "MeasurementView",
     "PropositionView",
+    "SimulationView",
     "combined_code",
     "centring_view",
     "contextual_view",
@@ -1655,27 +1654,31 @@ def centring_view(settings: CentringSettings) -> CentringView:
 
 
 @dataclass(frozen=True)
-class ContextualView:
-    """What the within/between simulation draws, in final form (:data:`CONTEXTUAL`).
+class SimulationView:
+    """What a one-model simulation lab draws, in final form (:data:`CONTEXTUAL`,
+    :data:`MEASUREMENT`).
 
     Attributes
     ----------
-    headline : (label, value) of the blend (random intercept, raw x), the within slope and
-        the between slope, as the metrics show them.
-    chart : the pupils, each school's within line, the between line, the blend and OLS.
-    slopes : truth and estimates of every slope, with the precision-weighted formula.
+    headline : (label, value) of the few numbers the metrics show: for the within/between
+        simulation the blend (random intercept, raw x), the within and the between slope;
+        for measurement error the estimated tau00, its truth and the slope.
+    chart : the within/between chart (pupils, each school's within line, the between line,
+        the blend and OLS), or the estimated against the true school intercepts.
+    table : the truth beside the estimates (slopes with their precision-weighted formula;
+        slope, tau00, sigma2 and the reliability).
     code, messages, evidence : as :class:`CentringView`.
     """
 
     headline: tuple[tuple[str, str], ...]
     chart: BrowserFigure
-    slopes: DisplayTable
+    table: DisplayTable
     code: report.FitCode
     messages: tuple[Diagnostic, ...]
     evidence: Mapping[str, str]
 
 
-def contextual_view(settings: ContextualSimulationSettings) -> ContextualView:
+def contextual_view(settings: ContextualSimulationSettings) -> SimulationView:
     """The :data:`CONTEXTUAL` panel's compute: :func:`compute_contextual_simulation` in
     final form."""
     result = compute_contextual_simulation(settings)
@@ -1689,7 +1692,7 @@ def contextual_view(settings: ContextualSimulationSettings) -> ContextualView:
             "y ~ x + mean_x + (1 | school): within slope and contextual effect": result.contextual,
             "y ~ x_within + mean_x + (1 | school): within and between slopes": result.centred,
             "pooled OLS: y ~ x": result.pooled}
-    return ContextualView(
+    return SimulationView(
         headline, browser_figure(result.figure),
         display_table(slopes, label="Slopes: truth and estimates"),
         combined_code(fits, _simulated_data_note("simulate_contextual", settings)),
@@ -1773,27 +1776,7 @@ def grouping_view(settings: AbilityGroupingSettings) -> InteractionView:
                              _simulated_data_note("simulate_ability_grouping", settings))
 
 
-@dataclass(frozen=True)
-class MeasurementView:
-    """What the measurement-error simulation draws, in final form (:data:`MEASUREMENT`).
-
-    Attributes
-    ----------
-    headline : (label, value) of the estimated tau00, beta1^2 var(u) and the slope.
-    chart : estimated against true school intercepts.
-    table : truth and estimate of the slope, tau00 and sigma2, and the reliability.
-    code, messages, evidence : as :class:`CentringView`.
-    """
-
-    headline: tuple[tuple[str, str], ...]
-    chart: BrowserFigure
-    table: DisplayTable
-    code: report.FitCode
-    messages: tuple[Diagnostic, ...]
-    evidence: Mapping[str, str]
-
-
-def measurement_view(settings: MeasurementErrorSettings) -> MeasurementView:
+def measurement_view(settings: MeasurementErrorSettings) -> SimulationView:
     """The :data:`MEASUREMENT` panel's compute: :func:`compute_measurement_error` in final
     form."""
     result = compute_measurement_error(settings)
@@ -1801,7 +1784,7 @@ def measurement_view(settings: MeasurementErrorSettings) -> MeasurementView:
     headline = (("Estimated τ₀₀", _metric(result.fit.variance["tau00"])),
                 ("β₁² var(u) + sd²school", _metric(truth["tau00"])),
                 ("Slope of the recorded x", _metric(_coef(result.fit, "x_recorded"))))
-    return MeasurementView(
+    return SimulationView(
         headline, browser_figure(result.figure),
         display_table(result.table, label="Truth and estimates"),
         combined_code({"y ~ x_recorded + (1 | school)": result.fit},
