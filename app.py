@@ -19,6 +19,7 @@ PAGES = [
     st.Page("pages/jsp_schools.py", title="JSP: school effectiveness", icon=":material/school:"),
     st.Page("pages/why_multilevel.py", title="Why multilevel?", icon=":material/groups:"),
     st.Page("pages/longitudinal.py", title="Longitudinal: reading and age", icon=":material/trending_up:"),
+    st.Page("pages/macro_micro.py", title="Macro and micro", icon=":material/account_tree:"),
     st.Page("pages/your_data.py", title="Your data", icon=":material/upload_file:"),
 ]
 navigation = st.navigation(PAGES)

@@ -7,16 +7,17 @@ from __future__ import annotations
 from functools import cache
 
 from hlmlab import datasets
-from hlmlab.analyses import jsp_schools, longitudinal, nels88_two_schools, why_multilevel
+from hlmlab.analyses import jsp_schools, longitudinal, macro_micro, nels88_two_schools, why_multilevel
 from hlmlab.analyses import jsp_schools_questions as jsp_q
 from hlmlab.analyses import longitudinal_questions as long_q
+from hlmlab.analyses import macro_micro_questions as mm_q
 from hlmlab.analyses import nels88_two_schools_questions as nels_q
 from hlmlab.analyses import why_multilevel_questions as why_q
 from hlmlab.pooling import compare_pooling
 
 #: Each page lesson's evidence module.
 MODULES = {"nels88_two_schools": nels_q, "jsp_schools": jsp_q, "why_multilevel": why_q,
-           "longitudinal": long_q}
+           "longitudinal": long_q, "macro_micro": mm_q}
 JSP = jsp_schools.DATASETS["jsp"]
 JSP_SAMPLE_SEED = 1988  # pages/jsp_schools.py's SAMPLE_SEED
 
@@ -91,8 +92,21 @@ def _longitudinal() -> dict:
     }
 
 
+def _macro_micro() -> dict:
+    """Each question from its panel's result at the settings it is about (the page's
+    defaults for the Hsb82 views)."""
+    evidence, results = {}, {}
+    for key, function in mm_q.QUESTIONS.items():
+        panel, settings = macro_micro.question_settings(key)
+        if (panel.name, settings) not in results:
+            results[panel.name, settings] = panel.compute(settings)
+        evidence[key] = function(results[panel.name, settings])
+    return evidence
+
+
 _BUILDERS = {"nels88_two_schools": _nels88, "jsp_schools": _jsp,
-             "why_multilevel": _why_multilevel, "longitudinal": _longitudinal}
+             "why_multilevel": _why_multilevel, "longitudinal": _longitudinal,
+             "macro_micro": _macro_micro}
 
 
 @cache

@@ -33,8 +33,8 @@ contextual model give the same numbers. No Streamlit.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Callable, ClassVar, Mapping
+from dataclasses import dataclass, fields
+from typing import ClassVar, Mapping
 
 import numpy as np
 import pandas as pd
@@ -50,19 +50,42 @@ from hlmlab.analyses.macro_micro_figures import (
     proposition_figure,
     within_between_figure,
 )
+from hlmlab import report
 from hlmlab.datasets import hsb82_coded, load_rdataset, load_reference
 from hlmlab.diagnostics import Diagnostic
 from hlmlab.errors import ModelDataError
 from hlmlab.ols import PooledFit, fit_pooled
+from hlmlab.panels import Panel, SliderRange
 from hlmlab.stats import likelihood_ratio_test
+from hlmlab.style import BrowserFigure, browser_figure
+from hlmlab.tables import DisplayTable, display_number, display_table
 from hlmlab.twolevel import MultilevelFit, fit_multilevel
 from hlmlab.within_between import SlopeBlend, slope_blend
 
 __all__ = [
+    "CENTRING",
+    "CONTEXTUAL",
+    "GROUPING",
+    "HSB82_SETTINGS",
+    "MEASUREMENT",
+    "PROPOSITION",
+    "SECTOR",
     "AbilityGroupingResult",
     "AbilityGroupingSettings",
     "CentringResult",
     "CentringSettings",
+    "CentringView",
+    "InteractionView",
+    "PropositionView",
+    "SimulationView",
+    "combined_code",
+    "centring_view",
+    "contextual_view",
+    "grouping_view",
+    "measurement_view",
+    "proposition_view",
+    "question_settings",
+    "sector_view",
     "ContextualSimulationResult",
     "ContextualSimulationSettings",
     "CrossLevelComparison",
@@ -471,17 +494,29 @@ def compute_proposition(settings: PropositionSettings) -> PropositionResult:
     details, evidence = _proposition_details(proposition.key, fit)
     evidence.update({f"{row['term']}_estimate": _fmt(row["estimate"]) for row in rows
                      if np.isfinite(row["estimate"])})
-    nodes = [DiagramNode(k, proposition.nodes.get(k, _DEFAULT_NODE_LABELS[k]), k in proposition.nodes)
-             for k in _NODE_KEYS]
-    arrows = [DiagramArrow(a.source, a.target, label, dashed=a.term is None)
-              for a, label in zip(proposition.arrows, labels)]
-    figure = proposition_figure(nodes, arrows, f"{proposition.title} · {HSB82_LABEL}")
+    figure = _diagram(proposition, labels)
     if isinstance(fit, PooledFit):
         messages, code, lme4 = (), _MACRO_CODE, _MACRO_R
     else:
         messages, code, lme4 = _labelled_messages({proposition.title: fit}), fit.code, fit.lme4
     return PropositionResult(settings, proposition, fit, pd.DataFrame(rows), details, equation,
                              figure, messages, evidence, code, lme4)
+
+
+def _diagram(proposition: Proposition, labels: list[str]) -> go.Figure:
+    """The proposition's diagram, its arrows labelled ``labels``."""
+    nodes = [DiagramNode(k, proposition.nodes.get(k, _DEFAULT_NODE_LABELS[k]), k in proposition.nodes)
+             for k in _NODE_KEYS]
+    arrows = [DiagramArrow(a.source, a.target, label, dashed=a.term is None)
+              for a, label in zip(proposition.arrows, labels)]
+    return proposition_figure(nodes, arrows, f"{proposition.title} · {HSB82_LABEL}")
+
+
+def preview_diagram(proposition: Proposition) -> go.Figure:
+    """The diagram before its question is answered: each arrow named by its coefficient's
+    symbol only (no model term, no estimate: those are the answer)."""
+    return _diagram(proposition, [a.symbol if a.term is not None else "no term"
+                                  for a in proposition.arrows])
 
 
 _DEFAULT_NODE_LABELS = {"Z": "a school variable", "Y": "a school outcome",
@@ -832,17 +867,18 @@ def compute_contextual_simulation(settings: ContextualSimulationSettings) -> Con
     ).set_index("quantity")
     points, points_label = _points_to_draw(data, "school")
     schools = _school_summary(data, "x", "y", "school")
-    lines = [SlopeLine("between", f"Between schools: slope {_coef(centred, 'mean_x'):.2f}",
-                       _coef(centred, "Intercept"), _coef(centred, "mean_x"), "dashdot",
-                       _mean_range(schools)),
-             SlopeLine("blend", f"Random intercept, raw x: slope {_coef(raw, 'x'):.2f}",
-                       _coef(raw, "Intercept"), _coef(raw, "x"), "solid"),
-             SlopeLine("pooled", f"Pooled OLS: slope {_coef(pooled, 'x'):.2f}",
-                       _coef(pooled, "Intercept"), _coef(pooled, "x"), "dash")]
+    # The chart is on screen before the question about these slopes: its legend names the
+    # lines, the table below it (once answered) gives their slopes.
+    lines = [SlopeLine("between", "Between schools", _coef(centred, "Intercept"),
+                       _coef(centred, "mean_x"), "dashdot", _mean_range(schools)),
+             SlopeLine("blend", "Random intercept, raw x", _coef(raw, "Intercept"),
+                       _coef(raw, "x"), "solid"),
+             SlopeLine("pooled", "Pooled OLS", _coef(pooled, "Intercept"), _coef(pooled, "x"),
+                       "dash")]
     figure = within_between_figure(
         schools, _coef(contextual, "x"),
         [line for line in lines if np.isfinite(line.slope)],
-        points=points, points_label=points_label,
+        points=points, points_label=points_label, slopes_in_legend=False,
         title=f"Within and between schools · {SYNTHETIC_LABEL}, seed {settings.seed}",
         x_title="x (pupil level)", y_title="y")
     evidence = {
@@ -1436,25 +1472,359 @@ def compute_measurement_error(settings: MeasurementErrorSettings) -> Measurement
                                   _labelled_messages({"y ~ x_recorded": fit}), evidence)
 
 
-# --------------------------------------------------------------------------- panels and questions
+# --------------------------------------------------------------------------- panels: final form
+
+
+# The data each panel's code starts from: the Hsb82 columns, or the simulated pupils.
+_HSB82_DATA = ("# data: Hsb82 with the lesson's columns, e.g.\n"
+               "# from hlmlab.analyses.macro_micro import hsb82_columns; data = hsb82_columns()\n")
+_HSB82_R_DATA = ("# data: mlmRev's Hsb82 with the lesson's columns (mean_ses = school mean of ses,\n"
+                 "# ses_within = ses - mean_ses, catholic = 1 for Catholic schools)\n")
+
+
+def _simulated_data_note(function: str, settings) -> tuple[str, str]:
+    """The first lines of a simulation's code: how to get the very pupils on screen."""
+    call = f"{function}({type(settings).__name__}({_settings_text(settings)}))"
+    python = (f"# data: the simulated pupils on screen (synthetic), e.g.\n"
+              f"# from hlmlab.analyses.macro_micro import *; data = {call}\n")
+    r = (f"# data: the simulated pupils on screen (synthetic), written from Python by\n"
+         f"# {call}.to_csv('pupils.csv'); data <- read.csv('pupils.csv')\n")
+    return python, r
+
+
+def _settings_text(settings) -> str:
+    return ", ".join(f"{f.name}={getattr(settings, f.name)!r}" for f in fields(settings))
+
+
+def combined_code(fits: Mapping[str, MultilevelFit | PooledFit], data_note: tuple[str, str]
+                  ) -> report.FitCode:
+    """One :class:`hlmlab.report.FitCode` for the several fits of a panel, each under a
+    comment naming its model, after a note on where ``data`` comes from.
+
+    Parameters
+    ----------
+    fits : model label -> fit (a :class:`MultilevelFit`, or a pooled OLS fit, whose R code
+        is ``lm``).
+    data_note : the Python and R comment lines that say what ``data`` is.
+
+    Returns
+    -------
+    FitCode
+    """
+    python, r, notes = [data_note[0]], [data_note[1]], []
+    for label, fit in fits.items():
+        python.append(f"# {label}\n{fit.code}\n")
+        if isinstance(fit, PooledFit):
+            r.append(f"# {label}\nfit <- lm({fit.outcome} ~ {fit.predictor}, data = data)\n"
+                     "summary(fit)\n")
+        else:
+            r.append(f"# {label}\n{fit.lme4}\n")
+            note = getattr(fit, "optimizer_note", "") or ""
+            if note and note not in notes:
+                notes.append(note)
+    return report.FitCode("\n".join(python).rstrip() + "\n", "\n".join(r).rstrip() + "\n",
+                          " ".join(notes))
+
+
+def _difference(value: float) -> str:
+    """A difference of school means to four decimals, never "-0.0000"."""
+    return f"{round(value, 4) + 0.0:.4f}"
+
+
+def _metric(value: float, digits: int = 2) -> str:
+    return _fmt(value, digits)
 
 
 @dataclass(frozen=True)
-class Panel:
-    """A panel of the page: its settings class and its compute function."""
+class PropositionView:
+    """What the propositions tab draws, in final form (:data:`PROPOSITION`).
 
-    settings: type
-    compute: Callable
+    Attributes
+    ----------
+    title : the proposition's heading.
+    chart : the diagram, each arrow labelled with its term and estimate.
+    preview : the diagram with each arrow named by its coefficient's symbol only (shown
+        while the proposition's question waits for an answer).
+    equation : the model as LaTeX, each arrow's term in its arrow's colour.
+    arrows : per arrow: the term carrying it, its coefficient, estimate, SE and meaning.
+    details : further numbers the proposition needs (variance components, R², ICC...).
+    code : the statsmodels and R code of the fit.
+    messages, evidence : the fit's diagnostics and the numbers the questions name.
+    """
+
+    title: str
+    chart: BrowserFigure
+    preview: BrowserFigure
+    equation: str
+    arrows: DisplayTable
+    details: DisplayTable
+    code: report.FitCode
+    messages: tuple[Diagnostic, ...]
+    evidence: Mapping[str, str]
 
 
+def proposition_view(settings: PropositionSettings) -> PropositionView:
+    """The :data:`PROPOSITION` panel's compute: :func:`compute_proposition` in final form."""
+    result = compute_proposition(settings)
+    arrows = result.arrows.set_index("arrow")
+    if settings.proposition == "macro":
+        code = report.FitCode(_MACRO_CODE, _MACRO_R)
+    else:
+        code = combined_code({result.proposition.title: result.fit}, (_HSB82_DATA, _HSB82_R_DATA))
+    return PropositionView(
+        result.proposition.title, browser_figure(result.figure),
+        browser_figure(preview_diagram(result.proposition)), result.equation,
+        display_table(arrows, label="Each arrow and the model term that carries it"),
+        display_table(result.details.set_index("quantity"), label="More numbers of this model",
+                      formats={"value": display_number}),
+        code, result.messages, dict(result.evidence))
+
+
+@dataclass(frozen=True)
+class CentringView:
+    """What the centring tab draws, in final form (:data:`CENTRING`).
+
+    Attributes
+    ----------
+    headline : (label, value) of the within-school slope, the between-school slope and the
+        contextual effect, as the metrics show them.
+    chart : school means, the within-school slope through each, the between line, the
+        random-intercept blend and pooled OLS.
+    coefficients : per model, the SES and school-mean coefficients and what each estimates.
+    variances : per model, its lme4 formula, tau00, sigma2 and log-likelihood.
+    estimates : within, between, contextual, blend and pooled slopes, with their SEs and the
+        model and coefficient each comes from.
+    checks : each of those numbers computed a second way, and how.
+    school_means : the published school means of SES against the pupils' mean.
+    code : the six fits' and pooled OLS' code.
+    messages, evidence : every fit's diagnostics; the numbers the questions name.
+    """
+
+    headline: tuple[tuple[str, str], ...]
+    chart: BrowserFigure
+    coefficients: DisplayTable
+    variances: DisplayTable
+    estimates: DisplayTable
+    checks: DisplayTable
+    school_means: DisplayTable
+    code: report.FitCode
+    messages: tuple[Diagnostic, ...]
+    evidence: Mapping[str, str]
+
+
+def centring_view(settings: CentringSettings) -> CentringView:
+    """The :data:`CENTRING` panel's compute: :func:`compute_centring` in final form."""
+    result = compute_centring(settings)
+    models = result.models
+    coefficients = models[["SES coefficient", "SES SE", "SES coefficient estimates",
+                           "mean_ses coefficient", "mean_ses SE",
+                           "mean_ses coefficient estimates"]]
+    variances = models[["lme4 formula", "intercept", "tau00", "sigma2", "log-likelihood"]]
+    estimates = result.estimates.loc[:, ["estimate", "SE", "from"]]
+    # Apart, so that neither table is too wide for a projected page.
+    checks = result.estimates.loc[:, ["check", "check from"]]
+    within = estimates.loc["within-school slope"]
+    between = estimates.loc["between-school slope"]
+    contextual = estimates.loc["contextual effect (between − within)"]
+    headline = (("Within-school slope", f"{within['estimate']:.3f}"),
+                ("Between-school slope", f"{between['estimate']:.3f}"),
+                ("Contextual effect", f"{contextual['estimate']:.3f}"))
+    fits = {f"{CENTRING_MODELS[key][0]}: {_lme4_formula(fit)}": fit
+            for key, fit in result.fits.items()}
+    fits["pooled OLS: mAch ~ ses"] = result.pooled
+    return CentringView(
+        headline, browser_figure(result.figure),
+        display_table(coefficients, label="What each model's coefficients estimate",
+                      columns={"SES coefficient": "SES coef.",
+                               "SES coefficient estimates": "SES coef. estimates",
+                               "mean_ses coefficient": "mean_ses coef.",
+                               "mean_ses coefficient estimates": "mean_ses coef. estimates"}),
+        display_table(variances, label="Variance components of the six models",
+                      columns={"lme4 formula": "lme4 formula", "tau00": "τ₀₀", "sigma2": "σ²"}),
+        display_table(estimates, label="Within, between and contextual estimates on Hsb82",
+                      columns={"from": "model · coefficient"}),
+        display_table(checks, label="Each estimate computed a second way",
+                      columns={"check": "the same, another way", "check from": "how"}),
+        display_table(school_mean_check(result.data), label="Published school means of SES",
+                      formats={"schools": "{:,.0f}".format,
+                               **dict.fromkeys(("smallest difference", "mean difference",
+                                                "largest difference"), _difference)}),
+        combined_code(fits, (_HSB82_DATA, _HSB82_R_DATA)), result.messages,
+        dict(result.evidence))
+
+
+@dataclass(frozen=True)
+class SimulationView:
+    """What a one-model simulation lab draws, in final form (:data:`CONTEXTUAL`,
+    :data:`MEASUREMENT`).
+
+    Attributes
+    ----------
+    headline : (label, value) of the few numbers the metrics show: for the within/between
+        simulation the blend (random intercept, raw x), the within and the between slope;
+        for measurement error the estimated tau00, its truth and the slope.
+    chart : the within/between chart (pupils, each school's within line, the between line,
+        the blend and OLS), or the estimated against the true school intercepts.
+    table : the truth beside the estimates (slopes with their precision-weighted formula;
+        slope, tau00, sigma2 and the reliability).
+    code, messages, evidence : as :class:`CentringView`.
+    """
+
+    headline: tuple[tuple[str, str], ...]
+    chart: BrowserFigure
+    table: DisplayTable
+    code: report.FitCode
+    messages: tuple[Diagnostic, ...]
+    evidence: Mapping[str, str]
+
+
+def contextual_view(settings: ContextualSimulationSettings) -> SimulationView:
+    """The :data:`CONTEXTUAL` panel's compute: :func:`compute_contextual_simulation` in
+    final form."""
+    result = compute_contextual_simulation(settings)
+    slopes = result.slopes
+    headline = (
+        ("Random intercept, raw x", _metric(slopes.loc["random intercept, raw x (blend)", "estimate"])),
+        ("Within-school slope", _metric(slopes.loc["within-school slope", "estimate"])),
+        ("Between-school slope", _metric(slopes.loc["between-school slope", "estimate"])),
+    )
+    fits = {"y ~ x + (1 | school): the blend": result.raw,
+            "y ~ x + mean_x + (1 | school): within slope and contextual effect": result.contextual,
+            "y ~ x_within + mean_x + (1 | school): within and between slopes": result.centred,
+            "pooled OLS: y ~ x": result.pooled}
+    return SimulationView(
+        headline, browser_figure(result.figure),
+        display_table(slopes, label="Slopes: truth and estimates"),
+        combined_code(fits, _simulated_data_note("simulate_contextual", settings)),
+        result.messages, dict(result.evidence))
+
+
+@dataclass(frozen=True)
+class InteractionView:
+    """What a cross-level interaction tab draws, in final form (:data:`SECTOR` and
+    :data:`GROUPING`).
+
+    Attributes
+    ----------
+    headline : (label, value) of the two average slopes and the share of tau11 explained.
+    chart : every school's line coloured by Z, and the average line of each value of Z.
+    coefficients : the fixed effects of the model with Z, each with the arrow it carries.
+    variances : both fits' variance components and log-likelihoods (None: not shown).
+    explained : tau11 without and with Z, and the share explained.
+    likelihood_ratio : the ML likelihood-ratio test of Z and x·Z in words, or "".
+    code, messages, evidence : as :class:`CentringView`.
+    """
+
+    headline: tuple[tuple[str, str], ...]
+    chart: BrowserFigure
+    coefficients: DisplayTable
+    variances: DisplayTable
+    explained: DisplayTable
+    likelihood_ratio: str
+    code: report.FitCode
+    messages: tuple[Diagnostic, ...]
+    evidence: Mapping[str, str]
+
+
+def _likelihood_ratio_text(comparison: CrossLevelComparison, z_name: str) -> str:
+    test = comparison.likelihood_ratio()
+    if test is None:
+        return ""
+    p = f"p = {test.p_value:.3g}" if test.p_value >= 1e-4 else "p < 0.0001"
+    return (f"Likelihood-ratio test of {z_name} and its interaction (ML fits): "
+            f"χ² = {test.statistic:.1f} on {test.df} df, {p}.")
+
+
+def _interaction_view(comparison: CrossLevelComparison, lines: pd.DataFrame, figure: go.Figure,
+                      coefficients: pd.DataFrame, explained: pd.DataFrame,
+                      messages, evidence, z_name: str, data_note) -> InteractionView:
+    slopes = lines.set_index("level")["slope"]
+    headline = tuple((f"{level}: average slope", _metric(slope)) for level, slope in slopes.items())
+    share = comparison.proportion_explained
+    headline += (("Share of τ₁₁ explained", "not estimable" if not np.isfinite(share)
+                  else f"{100 * share:.0f} %"),)
+    code = combined_code({f"without {z_name}: {_lme4_formula(comparison.without_z)}":
+                          comparison.without_z,
+                          f"with {z_name}: {_lme4_formula(comparison.with_z)}": comparison.with_z},
+                         data_note)
+    variances = comparison.variance_table().rename(
+        columns={"tau00": "τ₀₀", "tau11": "τ₁₁", "tau01": "τ₀₁", "sigma2": "σ²",
+                 "log-likelihood": "log-lik."})
+    return InteractionView(
+        headline, browser_figure(figure),
+        display_table(coefficients, label=f"Fixed effects of the model with {z_name}"),
+        display_table(variances, label="Variance components without and with " + z_name),
+        display_table(explained, label="Slope variance explained"),
+        _likelihood_ratio_text(comparison, z_name), code, messages, dict(evidence))
+
+
+def sector_view(settings: SectorInteractionSettings) -> InteractionView:
+    """The :data:`SECTOR` panel's compute: :func:`compute_sector_interaction` in final
+    form."""
+    result = compute_sector_interaction(settings)
+    return _interaction_view(result.comparison, result.sector_lines, result.figure,
+                             result.coefficients, result.explained, result.messages,
+                             result.evidence, "sector", (_HSB82_DATA, _HSB82_R_DATA))
+
+
+def grouping_view(settings: AbilityGroupingSettings) -> InteractionView:
+    """The :data:`GROUPING` panel's compute: :func:`compute_ability_grouping` in final form."""
+    result = compute_ability_grouping(settings)
+    return _interaction_view(result.comparison, result.group_lines, result.figure,
+                             result.coefficients, result.explained, result.messages,
+                             result.evidence, "grouping",
+                             _simulated_data_note("simulate_ability_grouping", settings))
+
+
+def measurement_view(settings: MeasurementErrorSettings) -> SimulationView:
+    """The :data:`MEASUREMENT` panel's compute: :func:`compute_measurement_error` in final
+    form."""
+    result = compute_measurement_error(settings)
+    truth = result.data.attrs["truth"]
+    headline = (("Estimated τ₀₀", _metric(result.fit.variance["tau00"])),
+                ("β₁² var(u) + sd²school", _metric(truth["tau00"])),
+                ("Slope of the recorded x", _metric(_coef(result.fit, "x_recorded"))))
+    return SimulationView(
+        headline, browser_figure(result.figure),
+        display_table(result.table, label="Truth and estimates"),
+        combined_code({"y ~ x_recorded + (1 | school)": result.fit},
+                      _simulated_data_note("simulate_measurement_error", settings)),
+        result.messages, dict(result.evidence))
+
+
+def _slider_ranges(settings_type) -> dict[str, SliderRange]:
+    """A settings class's ``RANGES`` as the panel's slider grids."""
+    return {name: SliderRange(*grid) for name, grid in settings_type.RANGES.items()}
+
+
+PROPOSITION = Panel("macro_micro.proposition", proposition_view, PropositionSettings)
+CENTRING = Panel("macro_micro.centring", centring_view, CentringSettings)
+CONTEXTUAL = Panel("macro_micro.contextual", contextual_view, ContextualSimulationSettings,
+                   sliders=_slider_ranges(ContextualSimulationSettings))
+SECTOR = Panel("macro_micro.sector", sector_view, SectorInteractionSettings)
+GROUPING = Panel("macro_micro.grouping", grouping_view, AbilityGroupingSettings,
+                 sliders=_slider_ranges(AbilityGroupingSettings))
+MEASUREMENT = Panel("macro_micro.measurement", measurement_view, MeasurementErrorSettings,
+                    sliders=_slider_ranges(MeasurementErrorSettings))
+
+#: Panel key (as :data:`QUESTION_PANELS` names it) -> the page's panel.
 PANELS: Mapping[str, Panel] = {
-    "propositions": Panel(PropositionSettings, compute_proposition),
-    "centring": Panel(CentringSettings, compute_centring),
-    "contextual": Panel(ContextualSimulationSettings, compute_contextual_simulation),
-    "sector": Panel(SectorInteractionSettings, compute_sector_interaction),
-    "grouping": Panel(AbilityGroupingSettings, compute_ability_grouping),
-    "measurement": Panel(MeasurementErrorSettings, compute_measurement_error),
+    "propositions": PROPOSITION,
+    "centring": CENTRING,
+    "contextual": CONTEXTUAL,
+    "sector": SECTOR,
+    "grouping": GROUPING,
+    "measurement": MEASUREMENT,
 }
+
+#: Every setting of the Hsb82 panels (each fit of real data takes 0.3-3 s: a worker
+#: computes them all while it warms up, scripts/warm_worker.py).
+HSB82_SETTINGS: tuple = (
+    *(PropositionSettings(key) for key in PROPOSITIONS),
+    *(CentringSettings(reml) for reml in (True, False)),
+    *(SectorInteractionSettings(reml, control) for reml in (True, False)
+      for control in (False, True)),
+)
 
 #: Question id of lessons/macro_micro.md -> (panel whose result holds its evidence, the
 #: settings its answer needs, or None for the panel's current settings). Questions about a
@@ -1475,8 +1845,8 @@ QUESTION_PANELS: Mapping[str, tuple[str, object | None]] = {
 }
 
 
-def question_evidence(question_key: str, settings=None) -> Mapping[str, str]:
-    """The live numbers a question's answer names (its panel's ``evidence``).
+def question_settings(question_key: str, settings=None):
+    """The settings whose panel result holds a question's evidence.
 
     Parameters
     ----------
@@ -1486,9 +1856,25 @@ def question_evidence(question_key: str, settings=None) -> Mapping[str, str]:
 
     Returns
     -------
-    Mapping of evidence name to formatted value, for :func:`hlmlab.questions.fill_evidence`.
+    (Panel, settings)
     """
     panel_key, fixed = QUESTION_PANELS[question_key]
     panel = PANELS[panel_key]
-    chosen = fixed if fixed is not None else (settings if settings is not None else panel.settings())
+    chosen = fixed if fixed is not None else (settings if settings is not None else panel.settings_type())
+    return panel, chosen
+
+
+def question_evidence(question_key: str, settings=None) -> Mapping[str, str]:
+    """The live numbers a question's answer names (its panel's ``evidence``), computed
+    afresh (the page reads them from its cached panel results instead).
+
+    Parameters
+    ----------
+    question_key, settings : see :func:`question_settings`.
+
+    Returns
+    -------
+    Mapping of evidence name to formatted value, for :func:`hlmlab.questions.fill_evidence`.
+    """
+    panel, chosen = question_settings(question_key, settings)
     return panel.compute(chosen).evidence

@@ -36,13 +36,15 @@ ARROW_COLOURS = {("x", "y"): BLUE, ("Z", "y"): ORANGE, ("Z", "x->y"): GREEN,
 SLOPE_COLOURS = {"within": ORANGE, "between": GREEN, "blend": BLUE, "pooled": POOLED_COLOUR}
 
 # The device: macro variables (capitals) on the upper band, micro ones on the lower band.
-_NODE_CENTRES = {"Z": (1.85, 4.6), "Y": (8.15, 4.6), "x": (1.85, 1.4), "y": (8.15, 1.4)}
+# The boxes sit low in their bands, so that each band's name above them stays clear of
+# them when presenter mode draws the text 1.3 times larger.
+_NODE_CENTRES = {"Z": (1.85, 4.45), "Y": (8.15, 4.45), "x": (1.85, 1.25), "y": (8.15, 1.25)}
 _NODE_HALF = (1.7, 0.6)
 # The cross-level arrow ends on the middle of the x -> y arrow: Z changes that slope.
-_SLOPE_POINT = (5.0, 1.5)
+_SLOPE_POINT = (5.0, 1.35)
 # Label anchor of each arrow, placed so that no two labels of one diagram overlap.
 _LABEL_AT = {
-    ("x", "y"): (5.0, 0.72, "center"),
+    ("x", "y"): (5.0, 0.62, "center"),
     ("Z", "Y"): (5.0, 5.3, "center"),
     ("Z", "y"): (5.55, 3.35, "left"),
     ("Z", "x->y"): (3.45, 2.75, "right"),
@@ -199,6 +201,7 @@ def within_between_figure(
     x_title: str = "x",
     y_title: str = "y",
     points_label: str = "Pupils",
+    slopes_in_legend: bool = True,
 ) -> go.Figure:
     """Within-school lines and the between-school line in one chart.
 
@@ -213,6 +216,8 @@ def within_between_figure(
     points : optional pupils (``x, y``) drawn faintly behind.
     title, x_title, y_title : labels.
     points_label : legend name of the points (say when only some are drawn).
+    slopes_in_legend : name the within-school slope in the legend (False where the chart
+        is on screen before a question whose answer is that number).
 
     Returns
     -------
@@ -230,7 +235,8 @@ def within_between_figure(
     xm, ym = school_means["x_mean"].to_numpy(float), school_means["y_mean"].to_numpy(float)
     sx, sy = _gapped_segments(x0, x1, ym + within_slope * (x0 - xm), ym + within_slope * (x1 - xm))
     traces.append({"type": "scatter", "x": sx, "y": sy, "mode": "lines", "meta": "within",
-                   "name": f"Within each school: slope {within_slope:.2f}",
+                   "name": (f"Within each school: slope {within_slope:.2f}" if slopes_in_legend
+                            else "Within each school"),
                    "line": {"color": SLOPE_COLOURS["within"], "width": 2}, "opacity": 0.4,
                    "hoverinfo": "skip"})
     traces.append({"type": "scatter", "x": xm, "y": ym, "mode": "markers", "meta": "school_means",

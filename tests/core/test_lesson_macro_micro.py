@@ -584,11 +584,95 @@ def test_every_question_has_feedback_per_option_and_live_evidence():
 def test_panel_evidence_names_what_the_questions_use():
     for key, (panel, fixed) in mm.QUESTION_PANELS.items():
         assert panel in mm.PANELS
-        assert fixed is None or isinstance(fixed, mm.PANELS[panel].settings)
+        assert fixed is None or isinstance(fixed, mm.PANELS[panel].settings_type)
 
 
 def test_every_panel_runs_at_its_defaults_without_errors():
     for key, panel in mm.PANELS.items():
-        result = panel.compute(panel.settings())
+        result = panel.compute(panel.settings_type())
         assert not [m for m in result.messages if m.severity == "error"], key
         assert result.evidence and all(isinstance(v, str) for v in result.evidence.values())
+
+
+# --------------------------------------------------------------------------- the panels in final form
+
+
+@pytest.mark.parametrize("key", list(mm.PANELS))
+def test_panel_results_are_in_final_form_and_picklable(key):
+    """What a panel's fragment draws arrives ready: a prepared chart, HTML tables, code
+    text; no fits, frames or plotly figures (the disk tier pickles results for the other
+    workers, and a warm press must not rebuild anything)."""
+    import pickle
+
+    from hlmlab.report import FitCode
+    from hlmlab.style import BrowserFigure
+    from hlmlab.tables import DisplayTable
+
+    panel = mm.PANELS[key]
+    result = panel.compute(panel.settings_type())
+    allowed = (BrowserFigure, DisplayTable, FitCode, str, tuple, dict)
+    for name, value in vars(result).items():
+        assert isinstance(value, allowed), (key, name, type(value))
+    assert isinstance(result.chart, BrowserFigure) and isinstance(result.code, FitCode)
+    assert len(pickle.dumps(result)) < 200_000
+
+
+def test_slider_panels_use_the_settings_ranges():
+    for panel in (mm.CONTEXTUAL, mm.GROUPING, mm.MEASUREMENT):
+        ranges = panel.settings_type.RANGES
+        assert set(panel.sliders) == set(ranges)
+        for name, grid in panel.sliders.items():
+            assert (grid.low, grid.high, grid.step) == ranges[name]
+            # Every value on the grid is a valid setting (the ends included).
+            for value in (grid.low, grid.high):
+                panel.settings_type(**{name: grid.snap(value)})
+    for panel in (mm.PROPOSITION, mm.CENTRING, mm.SECTOR):
+        assert not panel.sliders  # a click reruns the page; these are warmed, not prefetched
+
+
+def test_every_hsb82_setting_is_warmed_by_the_workers():
+    """scripts/warm_worker.py opens one URL per setting of the Hsb82 panels (the page
+    computes the open view's result, and its questions', in its own run)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "warm_worker.py"
+    spec = importlib.util.spec_from_file_location("warm_worker_for_macro_micro", path)
+    warm_worker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(warm_worker)
+    urls = set(warm_worker.MACRO_MICRO_PAGES)
+    assert set(warm_worker.MACRO_MICRO_PAGES) <= set(warm_worker.DEFAULT_PAGES)
+    propositions = {s.proposition for s in mm.HSB82_SETTINGS if isinstance(s, mm.PropositionSettings)}
+    assert {f"macro_micro?prop={p}" for p in propositions - {"macro_and_micro"}} <= urls
+    assert "macro_micro" in urls  # the default proposition
+    assert {"macro_micro?macro_view=2", "macro_micro?macro_view=2&cent_method=ML"} <= urls
+    assert {"macro_micro?macro_view=4", "macro_micro?macro_view=4&sector_method=ML",
+            "macro_micro?macro_view=4&sector_mean=1",
+            "macro_micro?macro_view=4&sector_method=ML&sector_mean=1"} <= urls
+    assert len(mm.HSB82_SETTINGS) == 12
+
+
+def test_combined_code_runs_every_fit_of_a_panel():
+    result = mm.CENTRING.compute(mm.CentringSettings())
+    for label, (_, x, covariates) in mm.CENTRING_MODELS.items():
+        formula = f"mAch ~ {' + '.join([x, *covariates])} + (1 | school)"
+        assert f"lmer({formula}, data = data, REML = TRUE)" in result.code.lme4
+        assert f"smf.mixedlm('mAch ~ {' + '.join([x, *covariates])}'" in result.code.code
+    assert "lm(mAch ~ ses, data = data)" in result.code.lme4
+    assert result.code.code.startswith("# data: Hsb82")
+    simulated = mm.MEASUREMENT.compute(mm.MeasurementErrorSettings())
+    assert "synthetic" in simulated.code.code.splitlines()[0]
+    assert "simulate_measurement_error(MeasurementErrorSettings(slope=2.0" in simulated.code.code
+
+
+def test_question_evidence_functions_take_the_names_their_questions_use():
+    from hlmlab.analyses import macro_micro_questions as mmq
+    from hlmlab.errors import ModelDataError
+
+    assert set(mmq.QUESTIONS) == set(mm.QUESTION_PANELS)
+    panel, settings = mm.question_settings("question-measurement-tau00")
+    result = panel.compute(settings)
+    values = mmq.QUESTIONS["question-measurement-tau00"](result)
+    assert set(values) == {"me_tau00", "me_tau00_truth", "me_tau00_sample"}
+    broken = replace(result, evidence={**result.evidence, "me_tau00": "not estimable"})
+    with pytest.raises(ModelDataError, match="me_tau00"):
+        mmq.QUESTIONS["question-measurement-tau00"](broken)
