@@ -31,6 +31,9 @@ SCHOOL_SETS = ("The deck's two schools", "All schools", "Choose schools")
 FAMILIES = {"Pooled": "pooled", "Per school": "per_group", "Multilevel": "multilevel"}
 MODELS = ("Random intercept", "Random intercept and slope")
 PER_SCHOOL, JITTER = nels.PER_SCHOOL_RANGE, nels.JITTER_RANGE
+# Short URL names of the data sources (?nels_source=original).
+SOURCE_NAMES = {datasets.NELS88_REPLICA_LABEL: "replica",
+                datasets.NELS88_ORIGINAL_LABEL: "original"}
 
 
 def data_source(label: str, sources: dict) -> nels.DataSource:
@@ -43,7 +46,8 @@ st.title("NELS88: math and homework in two schools")
 show_lesson_section(LESSON["intro"])
 
 sources = datasets.nels88_sources()
-source_label = st.selectbox("Data", list(sources), key="nels_source")
+source_label = controls.selectbox("Data", list(sources), key="nels_source",
+                                  short=[SOURCE_NAMES.get(label, label) for label in sources])
 try:
     source = data_source(source_label, sources)
     all_data = nels.load_source(source)
@@ -56,8 +60,9 @@ show_source_note(all_data, LESSON["replica-note"].body)
 school_ids = sorted(nels.source_school_sizes(source))
 # The deck's two schools, or the first two of a data file without them.
 deck_schools = tuple([s for s in DECK_SCHOOLS if s in school_ids] or school_ids[:2])
-# URL parameters (README): step, schools, per_school, jitter, slope, method, plus lines and
-# school_set; a link naming schools opens "Choose schools" with them.
+# URL parameters (README): step, schools, per_school, jitter, slope, method, plus lines,
+# school_set, school (the school taken apart) and nels_source; a link naming schools opens
+# "Choose schools" with them.
 step = controls.segmented_control("Lesson step", STEPS, STEPS[0], key="step",
                                   short=controls.numbered(STEPS), steps=True, width="stretch")
 if step is None:  # clicking the selected step again clears it; stay where we were
@@ -118,7 +123,10 @@ if step_number >= nels.LINES_STEP:
         picked = controls.pills("Lines", list(FAMILIES), list(FAMILIES), key="lines")
         families = tuple(FAMILIES[f] for f in (picked or []))
     with columns[2]:
-        random_slope = controls.radio("Multilevel model", MODELS, 1, key="slope",
+        # Step 4 opens on the random intercept: the model two schools can carry. A random
+        # slope estimated from two schools lands on the boundary (the step's text says so),
+        # which a student discovers by asking for it.
+        random_slope = controls.radio("Multilevel model", MODELS, 0, key="slope",
                                       short=("0", "1")) == MODELS[1]
         reml = controls.radio("Estimation", ("REML", "ML"), 0, key="method",
                               horizontal=True) == "REML"
@@ -153,12 +161,7 @@ def lab(source: nels.DataSource, schools: tuple, random_slope: bool, reml: bool,
     st.subheader("School by school")
     # The weights answer question-shrink and the fixed effects question-pooled-slope.
     if is_answered("nels_q_shrink"):
-        st.caption(f"{all_data.attrs.get('label', source.label)}. λ is the weight a school's own "
-                   "OLS estimate gets in its multilevel estimate: 1 = its own line, 0 = the overall line. For a random slope, λ is the "
-                   "reliability of the school's own intercept and slope.")
-        show_table(numbers.schools)
-        for message in numbers.school_notes:
-            st.caption(str(message))
+        school_table(numbers, all_data.attrs.get("label", source.label), schools)
     else:
         show_locked_hint("Each school's table of lines and weights λ")
     if numbers.fixed is not None:
@@ -167,7 +170,37 @@ def lab(source: nels.DataSource, schools: tuple, random_slope: bool, reml: bool,
             show_table(numbers.fixed)
         else:
             show_locked_hint("The table of the pooled and multilevel coefficients")
+    st.subheader("The homework slope, within and between")
+    if is_answered("nels_q_pooled"):
+        st.caption(LESSON["slope-table"].body)
+        if numbers.slopes is not None:
+            show_table(numbers.slopes)
+        else:
+            st.info(numbers.slopes_problem)
+    else:
+        show_locked_hint("The within- and between-school slopes")
+    if numbers.code is not None:
         show_code_tabs(numbers.code)
+
+
+def school_table(numbers: nels.SelectionNumbers, label: str, schools: tuple):
+    """The school-by-school table, its caption, and one school's line taken apart."""
+    caption = LESSON[numbers.schools_section].body if numbers.schools_section else ""
+    st.caption(f"{label}. {caption}".strip())
+    show_table(numbers.schools)
+    for message in numbers.school_notes:
+        st.caption(str(message))
+    options = [school for school in schools if school in numbers.formula_schools]
+    if not options:
+        return
+    st.markdown("**Take one school apart**: how its multilevel line is made, with its numbers.")
+    # Default 24725; a chosen school that leaves the selection falls back to the default.
+    school = controls.selectbox("School", options, options.index(nels.default_school(options)),
+                                key="school", where=st.columns([2, 5])[0])
+    st.latex(numbers.formula(school))
+    if numbers.weight_matrices is not None:
+        with st.expander("Every school's weight matrix Λⱼ"):
+            show_table(numbers.weight_matrices)
 
 
 @fragment

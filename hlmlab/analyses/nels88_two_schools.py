@@ -10,7 +10,9 @@ The page's two slider panels (:class:`hlmlab.panels.Panel`) are declared here to
 
 - :data:`NUMBERS` (the "Students per school" slider): :class:`Selection` ->
   :class:`SelectionNumbers`, everything beside and below the chart in final form (notes,
-  equation, variance components, the school-by-school and fixed-effects tables, the code);
+  equation, variance components, the school-by-school table with every school's shrinkage
+  formula and weight matrix, the fixed-effects table, the within/between slope table, the
+  code);
 - :data:`CHART` (that slider and "Jitter"): :class:`ChartSettings` -> the chart as a
   :class:`hlmlab.style.BrowserFigure`.
 
@@ -35,6 +37,7 @@ from hlmlab.errors import ModelDataError
 from hlmlab.pooling import PoolingComparison, compare_pooling, fitted_lines
 from hlmlab.style import BrowserFigure, browser_figure
 from hlmlab.tables import DisplayTable, display_table
+from hlmlab.within_between import SlopeDecomposition, decompose_slope
 
 __all__ = [
     "CHART",
@@ -46,6 +49,7 @@ __all__ = [
     "OUTCOME",
     "PER_SCHOOL_RANGE",
     "PREDICTOR",
+    "SCHOOL_TABLE_SECTIONS",
     "SUBSAMPLE_SEED",
     "ChartSettings",
     "DataSource",
@@ -54,12 +58,14 @@ __all__ = [
     "chart",
     "compare_selection",
     "deck_schools_first",
+    "default_school",
     "fitted_selection",
     "load_source",
     "numbers",
     "per_school_cap",
     "school_sizes",
     "select_rows",
+    "slope_decomposition",
     "source_school_sizes",
 ]
 
@@ -108,6 +114,13 @@ def compare_selection(data: pd.DataFrame, schools: Sequence, per_school: int,
     """
     return compare_pooling(select_rows(data, schools, per_school), OUTCOME, PREDICTOR, GROUP,
                            random_slope, reml)
+
+
+def default_school(school_ids: Sequence):
+    """The school "Take one school apart" opens on: the deck's first (24725) when it is
+    among ``school_ids``, else the first of them (None when there are none)."""
+    return next((s for s in DECK_SCHOOLS[:1] if s in school_ids),
+                school_ids[0] if len(school_ids) else None)
 
 
 def deck_schools_first(school_ids: Sequence) -> list:
@@ -233,6 +246,30 @@ def fitted_selection(selection: Selection) -> PoolingComparison:
                              selection.per_school, selection.random_slope, selection.reml)
 
 
+#: The lesson section that captions the school table, by model (random slope or not): it
+#: says what the table's columns are and which formula they satisfy.
+SCHOOL_TABLE_SECTIONS = {False: "school-table-intercept", True: "school-table-slope"}
+# Weights and reliabilities to three decimals: a student multiplies them out by hand.
+_WEIGHT_FORMAT = "{:.3f}"
+
+
+@functools.lru_cache(maxsize=64)
+def slope_decomposition(source: DataSource, schools: tuple, per_school: int,
+                        reml: bool) -> SlopeDecomposition:
+    """The homework slope of the selection's rows split into its within- and between-school
+    parts (:func:`hlmlab.within_between.decompose_slope`), kept per process: it does not
+    depend on the model chosen, so switching models reuses it (shared: never change it).
+
+    Raises
+    ------
+    ModelDataError
+        When a model cannot be fitted, or homework does not vary both within schools and
+        between school means.
+    """
+    rows = select_rows(load_source(source), schools, per_school)
+    return decompose_slope(rows, OUTCOME, PREDICTOR, GROUP, reml)
+
+
 @dataclass(frozen=True)
 class SelectionNumbers:
     """Everything the page shows about a selection's fits, in final form.
@@ -240,10 +277,23 @@ class SelectionNumbers:
     Attributes
     ----------
     summary : notes, equation and variance components (:class:`hlmlab.report.FitSummary`).
-    schools : per school: n, its own OLS line, its multilevel line, shrinkage weights.
+    schools : per school: n, its own OLS line, what its multilevel line is made of (random
+        intercept: means, common-slope intercept, lambda; random slope: reliabilities), its
+        multilevel line (:func:`hlmlab.report.group_table`).
     school_notes : why a school has no line of its own (plain words).
     fixed : the fixed effects beside the pooled line's, or None without a usable fit.
     code : the statsmodels and lme4 code of the fit, or None without a usable fit.
+    schools_section : the lesson section captioning ``schools``
+        (:data:`SCHOOL_TABLE_SECTIONS`), or None without a usable fit (no weights to explain).
+    formulas : ``(school, LaTeX)`` for every school: how its multilevel line is made, with
+        its numbers (:func:`hlmlab.report.shrinkage_latex`); empty without a usable fit.
+    weight_matrices : every school's Lambda_j beside its reliabilities
+        (:func:`hlmlab.report.weight_matrix_table`), or None unless the model has a random
+        slope.
+    slopes : the within and between homework slopes and the blends the pooled and
+        random-intercept slopes are (:func:`hlmlab.report.slope_decomposition_table`), or None
+        when they cannot be computed (``slopes_problem`` says why).
+    slopes_problem : a student's words for why ``slopes`` is None; "" otherwise.
     """
 
     summary: report.FitSummary
@@ -251,6 +301,31 @@ class SelectionNumbers:
     school_notes: tuple[Diagnostic, ...]
     fixed: DisplayTable | None
     code: report.FitCode | None
+    schools_section: str | None = None
+    formulas: tuple[tuple[object, str], ...] = ()
+    weight_matrices: DisplayTable | None = None
+    slopes: DisplayTable | None = None
+    slopes_problem: str = ""
+
+    @property
+    def formula_schools(self) -> tuple:
+        """The schools that :attr:`formulas` covers, in table order."""
+        return tuple(school for school, _ in self.formulas)
+
+    def formula(self, school) -> str:
+        """The LaTeX of ``school``'s multilevel line (KeyError when it has none)."""
+        return dict(self.formulas)[school]
+
+
+def _slope_parts(selection: Selection) -> tuple[DisplayTable | None, str]:
+    """The slope table in final form, or None and the reason in words."""
+    try:
+        split = slope_decomposition(selection.source, selection.schools, selection.per_school,
+                                    selection.reml)
+    except ModelDataError as exc:
+        return None, str(exc)
+    return display_table(report.slope_decomposition_table(split, "school"),
+                         label="The homework slope, within and between"), ""
 
 
 def numbers(selection: Selection) -> SelectionNumbers:
@@ -263,18 +338,34 @@ def numbers(selection: Selection) -> SelectionNumbers:
     """
     comparison = fitted_selection(selection)
     fit = comparison.multilevel
-    usable = fit is not None and fit.usable
+    usable = fit is not None and fit.usable and comparison.shrinkage is not None
+    weight_formats = {name: _WEIGHT_FORMAT for name in
+                      ("λ", "reliability (intercept)", "reliability (slope)")}
     schools = display_table(
         report.group_table(comparison.per_group, fit if usable else None,
-                           comparison.shrinkage),
-        formats={"n": "{:,d}"}, label="School by school")
+                           comparison.shrinkage if usable else None),
+        formats={"n": "{:,d}", **weight_formats}, label="School by school")
+    slopes, slopes_problem = _slope_parts(selection)
     if not usable:
         return SelectionNumbers(report.fit_summary(comparison), schools,
-                                tuple(comparison.per_group.messages), None, None)
+                                tuple(comparison.per_group.messages), None, None,
+                                slopes=slopes, slopes_problem=slopes_problem)
+    shrinkage = comparison.shrinkage
+    weight_matrices = None
+    if fit.random_slope:
+        matrices = report.weight_matrix_table(shrinkage)
+        weight_matrices = display_table(
+            matrices, formats={"n": "{:,d}", **{name: _WEIGHT_FORMAT for name in
+                                               matrices.columns if name != "n"}},
+            label="Every school's weight matrix")
     return SelectionNumbers(
         report.fit_summary(comparison), schools, tuple(comparison.per_group.messages),
         display_table(report.fixed_effects_table(fit, comparison.pooled), label="Fixed effects"),
-        report.fit_code(fit, comparison.pooled))
+        report.fit_code(fit, comparison.pooled),
+        schools_section=SCHOOL_TABLE_SECTIONS[fit.random_slope],
+        formulas=tuple((school, report.shrinkage_latex(fit, shrinkage, school))
+                       for school in shrinkage.index.tolist()),
+        weight_matrices=weight_matrices, slopes=slopes, slopes_problem=slopes_problem)
 
 
 def chart(settings: ChartSettings) -> BrowserFigure:

@@ -4,6 +4,7 @@ importing Streamlit), their views, the charts a page draws, and lme4's reference
 from __future__ import annotations
 
 import ast
+import re
 from functools import cache
 from pathlib import Path
 
@@ -239,3 +240,10 @@ def answer_every_question(at):
     for key in open_questions(at):
         answer_question(at, key)
     return at
+
+
+def latex_numbers(tex: str) -> list[float]:
+    """The decimal numbers of a LaTeX line as a student reads them, in order (a minus sign
+    belongs to the number after it), e.g. to read a formula with a group's numbers back."""
+    flat = re.sub(r"\s+", " ", tex)
+    return [float(x.replace(" ", "")) for x in re.findall(r"-\s?\d+\.\d+|\d+\.\d+", flat)]

@@ -198,3 +198,42 @@ def test_a_selection_the_pooled_line_cannot_fit_fails_in_words(tmp_path, nels):
     # The chart still shows the students, without lines.
     spec = json.loads(nels88.chart(selection.drawn_as(("pooled",), 0.0, 4)).json)
     assert [t["mode"] for t in spec["data"]] == ["markers", "markers"]
+
+
+@pytest.mark.parametrize("random_slope", [False, True])
+def test_the_numbers_panel_takes_every_school_apart(nels, lme4, random_slope):
+    """Issue 12 items 1-3: the caption section by model, every school's formula (the core's
+    shrinkage_latex, tested in test_report.py), Lambda_j only with a random slope, and the
+    slope table whose random-intercept row is lme4's (case nels88_all_ri_reml)."""
+    from hlmlab import report
+
+    ids = tuple(sorted(nels["schid"].unique()))
+    selection = nels88.NUMBERS.snapped(
+        nels88.Selection(replica_source(), ids, 70, random_slope, True))
+    result = nels88.numbers(selection)
+    comparison = nels88.fitted_selection(selection)
+    assert result.schools_section == ("school-table-slope" if random_slope
+                                      else "school-table-intercept")
+    assert result.formula_schools == ids
+    for school in (24725, 7472):
+        assert result.formula(school) == report.shrinkage_latex(
+            comparison.multilevel, comparison.shrinkage, school)
+    assert (result.weight_matrices is not None) == random_slope
+    assert not result.slopes_problem
+    ri_row = re.search(r'random intercept \(fixed slope\)</th><td class="num">([^<]+)</td>',
+                       result.slopes.html)
+    assert float(ri_row.group(1)) == pytest.approx(
+        lme4("nels88_all_ri_reml", "fixef", "homework"), rel=1e-3)
+    # lambda and the reliabilities to three decimals
+    weight = "λ" if not random_slope else "reliability (slope)"
+    headings = re.findall(r'<th scope="col">([^<]*)</th>', result.schools.html)
+    position = headings.index(weight)
+    first_row = re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>",
+                           result.schools.html.split("<tbody>")[1].split("</tr>")[0])
+    assert re.fullmatch(r"\d\.\d{3}", first_row[position])
+
+
+def test_take_one_school_apart_opens_on_24725():
+    assert nels88.default_school([7472, 24725, 62821]) == 24725
+    assert nels88.default_school([7472, 62821]) == 7472
+    assert nels88.default_school([]) is None
