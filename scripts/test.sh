@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+# As scripts/start.sh: the partial plotly.js bundle when npm can fetch it (the browser tests
+# then draw every chart with it), the full bundle otherwise. Nothing later needs the network.
+python3 -m ui.plotly_bundle --timeout 30 || true
 if [ ! -x /usr/lib/chromium/chromium ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -qq
