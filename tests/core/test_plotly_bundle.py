@@ -3,61 +3,15 @@ to the installed plotly's plotly.js, and is installed only when its hashes check
 
 from __future__ import annotations
 
-import ast
 import base64
 import hashlib
 import io
 import tarfile
 from dataclasses import replace
-from pathlib import Path
 
-import plotly.graph_objects as go
-from plotly.basedatatypes import BaseTraceType
-
+from plotly_traces import FIGURE_SOURCES, REPO, trace_types_in
 from ui import plotly_bundle
 from ui.plotly_bundle import CARTESIAN
-
-REPO = Path(__file__).resolve().parents[2]
-# Everything that builds a figure a student sees: the core (figures, analyses), the pages
-# and the Streamlit layer.
-FIGURE_SOURCES = [REPO / "app.py", *sorted((REPO / "hlmlab").rglob("*.py")),
-                  *sorted((REPO / "pages").glob("*.py")), *sorted((REPO / "ui").glob("*.py"))]
-# plotly's trace classes and their type names (go.Scatter -> "scatter").
-TRACE_CLASSES = {name: getattr(go, name)().type for name in dir(go)
-                 if isinstance(getattr(go, name), type)
-                 and issubclass(getattr(go, name), BaseTraceType)}
-TRACE_TYPES = set(TRACE_CLASSES.values())
-
-
-def trace_types_in(source: str) -> set[str]:
-    """The trace types a module's code makes: ``go.<Trace>(...)``, ``fig.add_<trace>(...)``,
-    ``{"type": "<trace>"}`` / ``dict(type="<trace>")``; "plotly.express" when it uses px,
-    whose functions choose trace types themselves."""
-    found = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Attribute) and node.attr in TRACE_CLASSES:
-            found.add(TRACE_CLASSES[node.attr])
-        elif (isinstance(node, ast.Attribute) and node.attr.startswith("add_")
-              and node.attr[4:] in TRACE_TYPES):
-            found.add(node.attr[4:])
-        elif isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values):
-                if (isinstance(key, ast.Constant) and key.value == "type"
-                        and isinstance(value, ast.Constant) and value.value in TRACE_TYPES):
-                    found.add(value.value)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
-            for keyword in node.keywords:
-                if (keyword.arg == "type" and isinstance(keyword.value, ast.Constant)
-                        and keyword.value.value in TRACE_TYPES):
-                    found.add(keyword.value.value)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-            names += [alias.name for alias in node.names]
-            if any(name == "plotly.express" or name.startswith("plotly.express.") or
-                   (isinstance(node, ast.ImportFrom) and node.module == "plotly"
-                    and name == "express") for name in names):
-                found.add("plotly.express")
-    return found
 
 
 def test_the_scan_finds_each_way_of_making_a_trace():
