@@ -30,13 +30,12 @@ import asyncio
 import os
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from class_load import Disconnected, RunTimeout, open_page_once  # noqa: E402
+from class_load import Disconnected, RunTimeout, open_page_once, wait_healthy  # noqa: E402
 
 # What a lecture opens first: the deck's NELS88 step 4 (README's example link).
 FIRST_PAGES = ("nels88_two_schools?step=4",)
@@ -73,22 +72,6 @@ def alive(pid: int | None) -> bool:
     return True
 
 
-def wait_healthy(port: int, timeout: float, parent: int | None) -> float | None:
-    """Seconds until ``/_stcore/health`` answers 200; None if it never does, or the server
-    process (``parent``) ended first."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout and alive(parent):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
-                                        timeout=2) as answer:
-                if answer.status == 200:
-                    return time.monotonic() - started
-        except OSError:
-            pass
-        time.sleep(0.05)  # the sooner it starts, the likelier it is first
-    return None
-
-
 async def warm(port: int, pages: list[str], timeout: float) -> list[str]:
     """Open every page in turn; return the problems seen (empty when all ran cleanly)."""
     problems = []
@@ -118,7 +101,9 @@ def main() -> int:
     args = parser.parse_args()
     pages = args.pages.split(",") if args.pages else default_pages()
     started = time.monotonic()
-    if wait_healthy(args.port, args.timeout, args.parent_pid) is None:
+    # Polled often: the sooner the warm-up starts, the likelier it comes before a student.
+    if wait_healthy(args.port, args.timeout, interval=0.05,
+                    keep_waiting=lambda: alive(args.parent_pid)) is None:
         print(f"warm_worker: port {args.port} never became healthy", file=sys.stderr)
         return 1
     healthy = time.monotonic() - started
