@@ -115,8 +115,8 @@ if [ "$CONFIG_ONLY" = 1 ]; then
 fi
 
 rm -f "$RUN_DIR/ready"
-# Once here, so the workers' own start.sh finds everything installed (concurrent pip
-# installs into one environment can collide), the partial plotly.js bundle included.
+# Once here, for the workers (concurrent pip installs into one environment can collide): their
+# start.sh skips it (HLMLAB_INSTALLED=1), the partial plotly.js bundle included.
 python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
 python3 -m ui.plotly_bundle --timeout 30 || true
 
@@ -145,7 +145,7 @@ start_worker() {  # start_worker HOST PORT
   # server) and, given HLMLAB_READY_FILE, writes the file the balancer's health check asks for.
   local warm_flag=1
   [ "$WARM" = 1 ] || warm_flag=0  # readiness = the worker answers at all (measuring the warm-up)
-  HLMLAB_WARM="$warm_flag" HLMLAB_READY_FILE="static/ready/$name.txt" \
+  HLMLAB_WARM="$warm_flag" HLMLAB_READY_FILE="static/ready/$name.txt" HLMLAB_INSTALLED=1 \
     bash scripts/start.sh --server.port "$port" --server.address "$address" \
     --server.fileWatcherType none >> "$RUN_DIR/worker-$port.log" 2>&1 &
   WORKER_PID[$name]=$!

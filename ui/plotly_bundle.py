@@ -109,6 +109,10 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _full_chosen() -> bool:
+    return os.environ.get(CHOICE_VARIABLE, "").strip().lower() == "full"
+
+
 @functools.cache
 def _full_bundle_version() -> str | None:
     return plotly_js_version(full_bundle())
@@ -122,7 +126,7 @@ def partial_bundle(static_dir: Path = STATIC_DIR, bundle: PartialBundle = CARTES
     pinned one (SHA-256), or when the installed plotly package was built with another
     plotly.js version than the pin.
     """
-    if os.environ.get(CHOICE_VARIABLE, "").strip().lower() == "full":
+    if _full_chosen():
         return None
     path = static_dir / bundle.published_name
     try:
@@ -173,6 +177,8 @@ def fetch(static_dir: Path = STATIC_DIR, bundle: PartialBundle = CARTESIAN,
     str
         One line for the install log.
     """
+    if _full_chosen():
+        return "plotly.js partial bundle: not fetched ($HLMLAB_PLOTLY_BUNDLE=full)"
     if _full_bundle_version() != bundle.version:
         return (f"plotly.js partial bundle: the installed plotly ships plotly.js "
                 f"{_full_bundle_version()}, the pin is {bundle.version}; serving the full bundle")

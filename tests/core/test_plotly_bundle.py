@@ -108,10 +108,14 @@ def test_fetch_installs_the_bundle_only_when_both_hashes_match(tmp_path, monkeyp
     assert plotly_bundle.partial_bundle(static, bundle) is None
 
 
-def test_fetch_without_npm_or_network_leaves_the_full_bundle(tmp_path):
+def test_fetch_without_npm_or_network_leaves_the_full_bundle(tmp_path, monkeypatch):
+    monkeypatch.delenv(plotly_bundle.CHOICE_VARIABLE, raising=False)
     def no_npm(spec, folder, timeout):
         raise RuntimeError("npm is not installed")
 
     message = plotly_bundle.fetch(tmp_path, pack=no_npm)
     assert message.startswith("plotly.js partial bundle not installed (npm is not installed)")
     assert list(tmp_path.iterdir()) == []
+    # Asked for the full bundle: nothing is fetched at all.
+    monkeypatch.setenv(plotly_bundle.CHOICE_VARIABLE, "full")
+    assert "not fetched" in plotly_bundle.fetch(tmp_path, pack=no_npm)
