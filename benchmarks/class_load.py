@@ -574,7 +574,7 @@ class Student:
 
     async def move_slider(self, class_started: float) -> None:
         options, record = self.options, self.record
-        if options.moves == 0:  # -k 0: a class that only opens the page (any page, no slider)
+        if options.k == 0:  # -k 0: a class that only opens the page (any page, no slider)
             return
         target = self.book.find_slider(options.slider)
         if target is None:
