@@ -117,7 +117,9 @@ fi
 rm -f "$RUN_DIR/ready"
 # Once here, for the workers (concurrent pip installs into one environment can collide): their
 # start.sh skips it (HLMLAB_INSTALLED=1), the partial plotly.js bundle included.
-python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
+# pip only when a pin is missing: finding them all installed costs pip 2-3 s of CPU
+python3 scripts/requirements_met.py requirements.txt ||
+  python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
 python3 -m ui.plotly_bundle --timeout 30 || true
 
 # ------------------------------------------------------------------ processes

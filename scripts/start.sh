@@ -10,7 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${HLMLAB_INSTALLED:-0}" != 1 ]; then  # serve_class.sh installs once for its workers
-  python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  # pip only when a pin is missing: finding them all installed costs pip 2-3 s of CPU
+  python3 scripts/requirements_met.py requirements.txt ||
+    python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
   # plotly.js's cartesian partial bundle (a third of the full one) into static/, fetched with
   # npm and checked against its pinned hashes; without npm or network the full bundle is used.
   python3 -m ui.plotly_bundle --timeout 30 || true
