@@ -1,6 +1,7 @@
 """Slider press -> redrawn chart, measured in a real Chromium, for every page of app.py.
 
     python benchmarks/browser_latency.py [--presses 30] [--pages nels88,longitudinal]
+    python benchmarks/browser_latency.py --presses 0 --open-repeats 3   # start and opens only
 
 Starts its own Streamlit server (fresh process: empty caches) and one headless Chromium
 (tests/browser/browser_support.py: the project's flags, the websocket / plotly hooks). Then:
@@ -9,6 +10,9 @@ Starts its own Streamlit server (fresh process: empty caches) and one headless C
    spawned and stops when the first page (the first one with a chart: NELS88 at ?step=4)
    is interactive: its first script run finished and every chart has drawn.
 2. Each page, in a new tab of the warm server: open -> interactive.
+   With ``--open-repeats R`` every page is opened R times (each in a new tab) and the
+   report gives each time and their median: the first open of a page may compute its
+   defaults, the later ones find them cached.
 3. Each slider of each page (opening its tab first when it sits in one): up to ``--presses``
    arrow key presses. The first pass walks away from the start value, one step per press, so
    every press lands on a value never computed before (cold: cached fits miss); then the slider
@@ -83,12 +87,35 @@ def interactive_at(page) -> float:
     )
 
 
-def open_page(context, url: str, timeout: float = 90):
+def open_parts(page) -> dict:
+    """Where an open's time went, on the page clock (ms from navigation start): the first
+    script run finished, plotly.js fetched (its resource timing) and every chart drawn."""
+    return page.evaluate(
+        """() => {
+            const h = window.__hlm;
+            const script = performance.getEntriesByType("resource")
+                .find((e) => /plotly[^/]*\\.js/.test(e.name));
+            const first = new Map();
+            for (const a of h.afterplot) if (!first.has(a.chart)) first.set(a.chart, a.t);
+            return {first_run_finished_ms: h.finished[0].t,
+                    charts_drawn_ms: first.size ? Math.max(...first.values()) : null,
+                    plotly_js: script ? {name: script.name.split("/").pop(),
+                                         fetch_start_ms: script.fetchStart,
+                                         fetched_ms: script.responseEnd,
+                                         transfer_bytes: script.transferSize,
+                                         body_bytes: script.decodedBodySize} : null};
+        }"""
+    )
+
+
+def open_page(context, url: str, timeout: float = 90, min_charts: int = 0):
+    """A new tab at ``url``, once its first run finished and ``min_charts`` charts drew
+    (interactive = what the student sees: a chart page is not ready before its chart)."""
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
-    bs.wait_for_first_run(page, timeout=timeout)
+    bs.wait_for_first_run(page, timeout=timeout, min_charts=min_charts)
     return page, errors
 
 
@@ -170,7 +197,11 @@ def row(name: str, stats: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--presses", type=int, default=30, help="key presses per slider (30)")
+    parser.add_argument("--presses", type=int, default=30,
+                        help="key presses per slider (30; 0: no slider presses, only the cold "
+                             "start and the page opens)")
+    parser.add_argument("--open-repeats", type=int, default=1,
+                        help="open every page this many times, each in a new tab (1)")
     parser.add_argument("--pages", default="", help="comma-separated page stems (default: all)")
     parser.add_argument("--sliders", default="",
                         help="comma-separated slider labels to press (default: every slider)")
@@ -220,10 +251,28 @@ def main(argv: list[str] | None = None) -> int:
             for app_page in pages:
                 query = PAGE_QUERIES.get(app_page.stem, "")
                 t0 = time.perf_counter()
-                page, errors = open_page(context, app_page.url(server.base_url, query))
+                opens_ms, parts = [], []
+                charts = 1 if app_page in chart_pages else 0
+                for _ in range(args.open_repeats - 1):  # the extra opens, each tab closed
+                    extra, extra_errors = open_page(context, app_page.url(server.base_url, query),
+                                                    min_charts=charts)
+                    opens_ms.append(interactive_at(extra))
+                    parts.append(open_parts(extra))
+                    extra.close()
+                page, errors = open_page(context, app_page.url(server.base_url, query),
+                                         min_charts=charts)
                 opened_ms = interactive_at(page)  # the page clock starts at navigation
-                entry = {"query": query, "open_ms": opened_ms, "sliders": []}
+                opens_ms.append(opened_ms)
+                parts.append(open_parts(page))
+                entry = {"query": query, "open_ms": opens_ms[0], "opens_ms": opens_ms,
+                         "open_parts": parts,
+                         "sliders": []}
                 report["pages"][app_page.stem] = entry
+                if args.presses == 0:
+                    entry["page_errors"] = errors
+                    entry["wall_s"] = time.perf_counter() - t0
+                    page.close()
+                    continue
                 # Pages drawn with show_views hold only the open tab's sliders: open each.
                 for view in range(len(bs.view_tabs(page))) or [None]:
                     view_label = "" if view is None else bs.open_view(page, view)
@@ -271,7 +320,20 @@ def print_report(report: dict) -> None:
           f"{cold['first_page_interactive_s']:.2f} s")
     print("\nopen -> interactive, warm server, new tab:")
     for stem, entry in report["pages"].items():
-        print(f"  {stem + entry['query']:<44} {entry['open_ms']:6.0f} ms")
+        opens = entry.get("opens_ms", [entry["open_ms"]])
+        others = (f"  (opens: {', '.join(f'{v:.0f}' for v in opens)}; median "
+                  f"{statistics.median(opens):.0f} ms)" if len(opens) > 1 else "")
+        print(f"  {stem + entry['query']:<44} {entry['open_ms']:6.0f} ms{others}")
+        for part in entry.get("open_parts", []):
+            script = part["plotly_js"]
+            print(f"      run finished {part['first_run_finished_ms']:6.0f} ms, charts drawn "
+                  + (f"{part['charts_drawn_ms']:6.0f} ms" if part["charts_drawn_ms"] else "     -")
+                  + (f"; {script['name']} fetched {script['fetch_start_ms']:.0f}-"
+                     f"{script['fetched_ms']:.0f} ms ({script['transfer_bytes'] / 1e6:.2f} MB "
+                     f"sent)" if script else ""))
+    if report["presses_per_slider"] == 0:
+        print(f"\n(no slider presses); wall time {report['total_wall_s']:.0f} s")
+        return
     header = f"  {'slider (latency = key -> rerun finished and chart redrawn)':<44.44} {'n':>4} {'median':>6} {'p95':>6} {'max':>6}"
     all_latencies = []
     for stem, entry in report["pages"].items():

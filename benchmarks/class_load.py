@@ -574,6 +574,8 @@ class Student:
 
     async def move_slider(self, class_started: float) -> None:
         options, record = self.options, self.record
+        if options.k == 0:  # -k 0: a class that only opens the page (any page, no slider)
+            return
         target = self.book.find_slider(options.slider)
         if target is None:
             record.error("missing_slider", f"{options.slider!r} not among "
@@ -651,17 +653,19 @@ async def open_page_once(port: int, page: str, query: str = "", host: str = "127
     return outcome
 
 
-def wait_healthy(port: int, timeout: float = 60.0, host: str = "127.0.0.1") -> float | None:
-    """Seconds until ``/_stcore/health`` answers 200 on ``port``; None if it never does."""
+def wait_healthy(port: int, timeout: float = 60.0, host: str = "127.0.0.1",
+                 interval: float = 0.2, keep_waiting=None) -> float | None:
+    """Seconds until ``/_stcore/health`` answers 200 on ``port``; None if it never does, or
+    once ``keep_waiting()`` (optional) returns False (the server process has ended)."""
     started = time.monotonic()
-    while time.monotonic() - started < timeout:
+    while time.monotonic() - started < timeout and (keep_waiting is None or keep_waiting()):
         try:
             with urllib.request.urlopen(f"http://{host}:{port}/_stcore/health", timeout=2) as answer:
                 if answer.status == 200:
                     return time.monotonic() - started
         except OSError:
             pass
-        time.sleep(0.2)
+        time.sleep(interval)
     return None
 
 

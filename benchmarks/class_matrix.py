@@ -5,8 +5,9 @@ For every scenario (page, slider, N, values) this starts a new server, so "cold"
 cold (empty ``st.cache_data``), runs the class, stops the server and writes
 ``benchmarks/out/class/<tag>/<scenario>.json`` plus a Markdown table (``table.md``).
 
-- ``--serve single``: one ``streamlit run app.py`` with scripts/start.sh's flags (today's
-  one-process default).
+- ``--serve single``: one ``streamlit run app.py`` with scripts/start.sh's flags.
+- ``--serve start``: ``bash scripts/start.sh`` itself (the README's one-process command, with
+  its warm-up, scripts/warm_worker.py; ``--no-warm-workers`` turns that off).
 - ``--serve class``: ``scripts/serve_class.sh`` (HAProxy in front of ``--workers`` workers);
   RSS and CPU are summed over the workers it lists in its pid file.
 
@@ -44,7 +45,9 @@ SCENARIOS = [
      "Pupils per school", "30,20,45"),
     ("long_children", "longitudinal", "", "Number of children", "30,20,45"),
     ("jsp_drawn", "jsp_schools", "jsp_view=3+·+Three+kinds+of+lines", "Schools drawn", "3,7,5"),
+    # The rest of app.py's pages, for the fresh-server first-load matrix (every lesson page).
     ("why_teachers", "why_multilevel", "", "Teachers per style", "30,20,45"),
+    ("home", "", "", "", ""),  # no slider: run with -k 0 (first loads only)
 ]
 STREAMLIT_FLAGS = ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
 
@@ -80,6 +83,10 @@ class Server:
         if self.mode == "single":
             command = [sys.executable, "-m", "streamlit", "run", "app.py", *STREAMLIT_FLAGS,
                        "--server.port", str(self.port), *self.extra_flags]
+        elif self.mode == "start":  # the README's one-process command, its warm-up included
+            env.update(HLMLAB_WARM="1" if self.warm_workers else "0")
+            command = ["bash", "scripts/start.sh", "--server.port", str(self.port),
+                       *self.extra_flags]
         else:
             env.update(HLMLAB_PORT=str(self.port), HLMLAB_WORKERS=str(self.workers),
                        HLMLAB_RUN_DIR=str(self.run_dir / "serve"), HLMLAB_BIND="127.0.0.1",
@@ -109,7 +116,7 @@ class Server:
 
     @property
     def pid_args(self) -> dict:
-        if self.mode == "single":
+        if self.mode in ("single", "start"):  # start.sh execs the server: the same pid
             return {"server_pid": [self.process.pid], "pid_file": None}
         return {"server_pid": [], "pid_file": str(self.run_dir / "serve" / "workers.pids")}
 
@@ -129,13 +136,13 @@ def class_options(port: int, scenario: tuple, n: int, values: str, args, pid_arg
                   lockstep: bool = False, extra: list | None = None):
     name, page, query, slider, lockstep_values = scenario
     argv = ["--port", str(port), "--page", page, "--query", query, "--slider", slider,
-            "-n", str(n), "-k", str(args.k), "--think", str(args.think), "--ramp", str(args.ramp),
+            "-n", str(n), "-k", str(args.k if slider else 0), "--think", str(args.think), "--ramp", str(args.ramp),
             "--max-wall", str(args.max_wall), "--seed", str(args.seed)]
     if lockstep:
         argv += ["--lockstep", "--value-list", lockstep_values]
     else:
         argv += ["--values", values]
-    if args.expect_chart and name != "jsp_pupils":
+    if args.expect_chart and name not in ("jsp_pupils", "home"):
         argv += ["--expect-element", "bidi_component"]
     for pid in pid_args["server_pid"]:
         argv += ["--server-pid", str(pid)]
@@ -195,7 +202,7 @@ def main() -> int:
     parser.add_argument("--tag", required=True, help="output folder under benchmarks/out/class/")
     parser.add_argument("--render", action="store_true",
                         help="only print the table of the reports already in the tag's folder")
-    parser.add_argument("--serve", choices=("single", "class"), default="single")
+    parser.add_argument("--serve", choices=("single", "start", "class"), default="single")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--sizes", default="10,50,150")
     parser.add_argument("--values", default="cold,warm,lockstep",

@@ -7,10 +7,11 @@
 #   bash scripts/serve_class.sh --workers-file scripts/workers.conf --workers-only   # a worker machine
 #
 # Each worker is `bash scripts/start.sh --server.port P --server.address A
-# --server.fileWatcherType none` (the one-process command, so the same flags and environment,
-# without the file watcher: see start_worker). A worker receives students only once
-# scripts/warm_worker.py has opened every lesson on it (statsmodels imported, default fits
-# computed) and written static/ready/NAME.txt, which HAProxy's health check asks for.
+# --server.fileWatcherType none` (the one-process command, so the same flags, environment and
+# warm-up, without the file watcher: see start_worker). A worker receives students only once
+# its warm-up (scripts/warm_worker.py, started by start.sh) has opened every lesson on it
+# (statsmodels imported, default fits computed) and written static/ready/NAME.txt, which
+# HAProxy's health check asks for.
 # HAProxy keeps each browser tab on one worker with a cookie it inserts (not by source
 # address: a class behind one NAT address still spreads), and sends the students of a dead
 # worker to a live one. A worker that dies is started again and warmed before it rejoins.
@@ -114,12 +115,15 @@ if [ "$CONFIG_ONLY" = 1 ]; then
 fi
 
 rm -f "$RUN_DIR/ready"
-# Once here, so the workers' own start.sh finds everything installed (concurrent pip
-# installs into one environment can collide).
-python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
+# Once here, for the workers (concurrent pip installs into one environment can collide): their
+# start.sh skips it (HLMLAB_INSTALLED=1), the partial plotly.js bundle included.
+# pip only when a pin is missing: finding them all installed costs pip 2-3 s of CPU
+python3 scripts/requirements_met.py requirements.txt ||
+  python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
+python3 -m ui.plotly_bundle --timeout 30 || true
 
 # ------------------------------------------------------------------ processes
-declare -A WORKER_PID=() WARMER_PID=()
+declare -A WORKER_PID=()
 HAPROXY_PID=""
 STOPPING=0
 
@@ -139,17 +143,14 @@ start_worker() {  # start_worker HOST PORT
   # No source file watcher on a lecture server: after each new session's first run it scans
   # every module in sys.modules on the event loop (about 0.2 s of CPU per new tab, while no
   # other tab is answered); 30 tabs opened in 15 s waited 4.1 s (p50) with it, 0.1 s without.
-  bash scripts/start.sh --server.port "$port" --server.address "$address" \
+  # start.sh warms its server itself (scripts/warm_worker.py, the one warm-up of every
+  # server) and, given HLMLAB_READY_FILE, writes the file the balancer's health check asks for.
+  local warm_flag=1
+  [ "$WARM" = 1 ] || warm_flag=0  # readiness = the worker answers at all (measuring the warm-up)
+  HLMLAB_WARM="$warm_flag" HLMLAB_READY_FILE="static/ready/$name.txt" HLMLAB_INSTALLED=1 \
+    bash scripts/start.sh --server.port "$port" --server.address "$address" \
     --server.fileWatcherType none >> "$RUN_DIR/worker-$port.log" 2>&1 &
   WORKER_PID[$name]=$!
-  if [ "$WARM" = 1 ]; then
-    python3 scripts/warm_worker.py --port "$port" --ready-file "static/ready/$name.txt" \
-      ${HLMLAB_WARM_PAGES:+--pages "$HLMLAB_WARM_PAGES"} >> "$RUN_DIR/worker-$port.log" 2>&1 &
-  else  # readiness = the worker answers at all (for measuring what the warm-up buys)
-    echo "not warmed" > "static/ready/$name.txt"
-    true &
-  fi
-  WARMER_PID[$name]=$!
   write_pid_file
   log "worker $name: pid ${WORKER_PID[$name]}, log $RUN_DIR/worker-$port.log"
 }
@@ -159,7 +160,6 @@ stop_all() {
   trap - INT TERM
   local pids=() pid
   [ -n "$HAPROXY_PID" ] && pids+=("$HAPROXY_PID")
-  for name in "${!WARMER_PID[@]}"; do pids+=("${WARMER_PID[$name]}"); done
   for name in "${!WORKER_PID[@]}"; do pids+=("${WORKER_PID[$name]}"); done
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for _ in $(seq 50); do
@@ -188,7 +188,13 @@ done
 [ "$ROLE" = workers ] && [ "${#LOCAL_ENTRY[@]}" -eq 0 ] && { log "no entry of $WORKERS_FILE is this machine"; exit 2; }
 
 started=$SECONDS
-for name in "${!WARMER_PID[@]}"; do wait "${WARMER_PID[$name]}" || log "worker $name: warm-up failed"; done
+for name in "${!LOCAL_ENTRY[@]}"; do  # each worker's own warm-up writes its ready file
+  until [ -f "static/ready/$name.txt" ]; do
+    if ! kill -0 "${WORKER_PID[$name]}" 2>/dev/null; then log "worker $name: exited while warming"; break; fi
+    if [ $((SECONDS - started)) -gt 300 ]; then log "worker $name: not warm after 300 s"; break; fi
+    sleep 0.2
+  done
+done
 log "local workers warm after $((SECONDS - started)) s"
 
 # ------------------------------------------------------------------ the balancer

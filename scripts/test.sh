@@ -3,7 +3,12 @@
 # it is missing), then run every test. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+# pip only when a pin is missing: finding them all installed costs pip 2-3 s of CPU
+python3 scripts/requirements_met.py requirements-test.txt ||
+  python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+# As scripts/start.sh: the partial plotly.js bundle when npm can fetch it (the browser tests
+# then draw every chart with it), the full bundle otherwise. Nothing later needs the network.
+python3 -m ui.plotly_bundle --timeout 30 || true
 if [ ! -x /usr/lib/chromium/chromium ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -qq

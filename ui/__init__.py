@@ -6,6 +6,8 @@
 - ``ui.navigation``: ``ensure_app_frame``, which keeps a page inside app.py's navigation when
   Streamlit's legacy ``pages/`` discovery starts it on its own.
 - ``ui.chart`` (+ ``plotly_chart.js``): the chart element, plotly.js publishing, preload.
+- ``ui.plotly_bundle``: which plotly.js is served (the pinned cartesian partial bundle, or
+  the full one), and ``python3 -m ui.plotly_bundle``, its install-time fetch (no Streamlit).
 - ``ui.panels``: ``run`` / ``prefetch``, the one cached entry point of a lesson's panels
   (``hlmlab.panels.Panel``): a memory tier, the machine's shared disk tier
   (``ui.result_cache``), failures cached, neighbours prefetched.

@@ -13,27 +13,32 @@ from pathlib import Path
 import streamlit as st
 
 from hlmlab import style
-from ui import presenter
+from ui import plotly_bundle, presenter
 
 _CHART_CONFIG = {"displaylogo": False}
 _CHART_SCRIPT = Path(__file__).with_name("plotly_chart.js").read_text(encoding="utf-8")
 _chart_element = st.components.v2.component("hlmlab_plotly_chart", js=_CHART_SCRIPT,
                                             isolate_styles=False)
 # Where Streamlit serves the app's own files (.streamlit/config.toml: enableStaticServing).
-_STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+_STATIC_DIR = plotly_bundle.STATIC_DIR
 
 
 @st.cache_resource(show_spinner=False)
 def _plotly_script_url() -> str | None:
     """The URL of plotly.js for the chart element, or None when it cannot be served.
 
-    The file is the one the installed plotly package ships, copied once per process into
-    ``static/`` (not committed: it always matches the plotly that builds the figures). The
-    name carries the version, so a browser never runs a cached older copy.
+    The cartesian partial bundle when it is installed and checked (``ui.plotly_bundle``:
+    a third of the full bundle's size, every trace type the lessons draw); otherwise the file
+    the installed plotly package ships, copied once per process into ``static/`` (not
+    committed: it always matches the plotly that builds the figures). The names carry the
+    version, so a browser never runs a cached older copy.
     """
+    partial = plotly_bundle.partial_bundle(_STATIC_DIR)
+    if partial is not None:
+        return f"app/static/{partial.name}"
     import plotly
 
-    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    source = plotly_bundle.full_bundle()
     name = f"plotly-{plotly.__version__}.min.js"
     target = _STATIC_DIR / name
     try:

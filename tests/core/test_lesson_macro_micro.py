@@ -640,7 +640,7 @@ def test_every_hsb82_setting_is_warmed_by_the_workers():
     warm_worker = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(warm_worker)
     urls = set(warm_worker.MACRO_MICRO_PAGES)
-    assert set(warm_worker.MACRO_MICRO_PAGES) <= set(warm_worker.DEFAULT_PAGES)
+    assert set(warm_worker.MACRO_MICRO_PAGES) <= set(warm_worker.default_pages())
     propositions = {s.proposition for s in mm.HSB82_SETTINGS if isinstance(s, mm.PropositionSettings)}
     assert {f"macro_micro?prop={p}" for p in propositions - {"macro_and_micro"}} <= urls
     assert "macro_micro" in urls  # the default proposition
