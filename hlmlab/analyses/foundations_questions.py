@@ -39,8 +39,9 @@ __all__ = [
 ]
 
 #: question-levels: repeated measures, occasions in individuals (design III, one reading per
-#: occasion, no serial correlation: the two-level model the question describes).
-LEVELS_PREMISE = SourcesSettings(design="III", readings=1, serial_correlation=0.0)
+#: occasion: the two-level model the question describes; lme4 reference case
+#: foundations_sources_III_one_reading_reml).
+LEVELS_PREMISE = SourcesSettings(design="III", readings=1)
 #: question-identify: design I with one reading per individual, and with two (its default).
 IDENTIFY_PREMISES = (SourcesSettings(design="I", readings=1), SourcesSettings(design="I"))
 #: question-serial: design III at its defaults (serial correlation 0.6).
@@ -65,15 +66,13 @@ def levels_evidence(view: SourcesView) -> dict[str, str]:
 
     Returns
     -------
-    dict with ``individuals``, ``occasions``, ``readings`` (level-1 records), the estimated
-    ``tau00`` (between individuals) and ``sigma2`` (within), and their true values
-    ``true_tau00``, ``true_sigma2``.
+    dict with ``individuals``, ``occasions``, ``readings`` (level-1 records) and the
+    estimated ``tau00`` (between individuals) and ``sigma2`` (within).
     """
     _usable(view, 2)
-    (_, true_tau, tau), (_, true_sigma, sigma) = view.components
+    (_, _, tau), (_, _, sigma) = view.components
     return {"individuals": str(view.n_individuals), "occasions": str(view.n_occasions),
-            "readings": str(view.n_readings), "tau00": number(tau), "sigma2": number(sigma),
-            "true_tau00": number(true_tau), "true_sigma2": number(true_sigma)}
+            "readings": str(view.n_readings), "tau00": number(tau), "sigma2": number(sigma)}
 
 
 def identify_evidence(one_reading: SourcesView, two_readings: SourcesView) -> dict[str, str]:
