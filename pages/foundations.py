@@ -78,9 +78,14 @@ def view_sources() -> None:
     if design is None:  # clicking the chosen design again clears it; keep the last one
         design = st.session_state.get("fnd_last_design", SOURCES_DEFAULT.design)
     st.session_state["fnd_last_design"] = design
-    ask(LESSON["question-identify"], "fnd_identify_q",
-        evidence=lambda: questions.identify_evidence(
-            *(run(lesson.SOURCES, premise) for premise in questions.IDENTIFY_PREMISES)))
+    answer = ask(LESSON["question-identify"], "fnd_identify_q",
+                 evidence=lambda: questions.identify_evidence(
+                     *(run(lesson.SOURCES, premise) for premise in questions.IDENTIFY_PREMISES)))
+    if answer:
+        with answer:
+            show_lesson_section(LESSON["sources-readings"])
+    else:
+        show_locked_hint("Why repeated readings are needed")
     sources_lab(design)
 
 
@@ -143,7 +148,7 @@ def sources_lab(design: str) -> None:
     if view.code is not None:
         show_code_tabs(view.code)
     show_lesson_section(LESSON["sources-partition"])
-    show_lesson_section(LESSON["serial"])
+    # Asked before the serial correlation section, which answers it.
     answer = ask(LESSON["question-serial"], "fnd_serial_q",
                  evidence=lambda: questions.serial_evidence(
                      run(lesson.SOURCES, questions.SERIAL_PREMISE)))
@@ -151,6 +156,7 @@ def sources_lab(design: str) -> None:
         show_locked_hint("What serial correlation does to the residuals and the SE")
         return
     with answer:
+        show_lesson_section(LESSON["serial"])
         serial_view = view
         if view.serial_chart is None:
             st.caption("Design III at its defaults: choose design III or IV above to set the "
@@ -239,14 +245,18 @@ def experiment_lab(mechanism: str) -> None:
 
 
 def view_why() -> None:
-    show_lesson_section(LESSON["why-structure"])
+    # The question first: the course's reasons, the section's body, answer it.
+    section = LESSON["why-structure"]
+    st.subheader(section.title)
     answer = ask(LESSON["question-reasons"], "fnd_reasons_q",
                  evidence=lambda: questions.reasons_evidence(
                      run(lesson.DESIGN_EFFECT, questions.REASONS_PREMISE)))
     if not answer:
-        show_locked_hint("A design-effect calculator")
+        show_locked_hint("The course's reasons, each linked to a lesson that shows it live, "
+                         "and a design-effect calculator,")
         return
     with answer:
+        st.markdown(section.body)
         design_effect_lab()
 
 
@@ -274,10 +284,17 @@ def design_effect_lab() -> None:
 
 
 def view_summary() -> None:
-    show_lesson_section(LESSON["summary"])
-    ask(LESSON["question-assumptions"], "fnd_assume_q",
-        evidence=lambda: questions.assumptions_evidence(
-            run(lesson.EXPERIMENT, questions.ASSUMPTIONS_PREMISE)))
+    # The question first: the summary's first paragraph answers it.
+    section = LESSON["summary"]
+    st.subheader(section.title)
+    answer = ask(LESSON["question-assumptions"], "fnd_assume_q",
+                 evidence=lambda: questions.assumptions_evidence(
+                     run(lesson.EXPERIMENT, questions.ASSUMPTIONS_PREMISE)))
+    if not answer:
+        show_locked_hint("The course's summary: its assumptions, its advantages and a warning,")
+        return
+    with answer:
+        st.markdown(section.body)
 
 
 st.title("Foundations")
