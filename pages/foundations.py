@@ -4,6 +4,8 @@ summary."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from hlmlab.analyses import foundations as lesson
@@ -15,7 +17,7 @@ from ui import controls
 from ui.chart import show_chart
 from ui.navigation import ensure_app_frame
 from ui.panels import prefetch, run
-from ui.questions import ask, show_locked_hint
+from ui.questions import ask, ask_then_show, show_locked_hint
 from ui.script_runs import fragment
 from ui.tables import show_table
 from ui.views import View, show_views
@@ -29,6 +31,8 @@ DESIGN_EFFECT_DEFAULT = lesson.DesignEffectSettings()
 SEEDS = SliderRange(0, 999_999, 1)  # any seeded sample can be shared by its number
 SYNTHETIC = (":material/science: Synthetic: simulated by the app (seeded), not real people. "
              "The sample number draws another sample.")
+DESIGN_BY_LABEL = {label: key for key, label in lesson.DESIGNS.items()}
+MECHANISM_BY_LABEL = {label: key for key, label in lesson.MECHANISMS.items()}
 # Each source's slider: its label and URL key.
 SOURCE_SLIDERS = {
     "family": ("SD between families", "fnd_sd_family"),
@@ -53,6 +57,25 @@ def sample_number(key: str, default: int, where) -> int:
     return seed
 
 
+def panel_result(panel, settings, state_key: str, spinner: str):
+    """A lab's result (its neighbours prefetched), or None after saying why there is none."""
+    prefetch(panel, settings, state_key)
+    try:
+        return run(panel, settings, spinner=spinner)
+    except ModelDataError as exc:
+        st.warning(str(exc))
+        return None
+
+
+def chart_beside_numbers(chart, key: str):
+    """A lab's chart (labelled synthetic) on the left; returns the column for its numbers."""
+    chart_column, numbers_column = st.columns([3, 2])
+    with chart_column:
+        show_chart(chart, key=key)
+        st.caption(SYNTHETIC)
+    return numbers_column
+
+
 def source_slider(name: str, default: float, label: str, key: str, where):
     return controls.slider(label, lesson.SOURCES_SLIDERS[name], default, key=key, where=where)
 
@@ -72,12 +95,15 @@ def view_definitions() -> None:
 
 def view_sources() -> None:
     show_lesson_section(LESSON["sources"])
-    design = controls.segmented_control(
-        "Design", list(lesson.DESIGNS), SOURCES_DEFAULT.design, key="fnd_design",
-        format_func=lesson.DESIGNS.get, width="stretch")
-    if design is None:  # clicking the chosen design again clears it; keep the last one
-        design = st.session_state.get("fnd_last_design", SOURCES_DEFAULT.design)
-    st.session_state["fnd_last_design"] = design
+    # Options are the labels themselves (a format_func would hide them from the URL's
+    # spellings and from tests); the URL's short names are the design numbers.
+    chosen = controls.segmented_control(
+        "Design", list(DESIGN_BY_LABEL), lesson.DESIGNS[SOURCES_DEFAULT.design],
+        key="fnd_design", short=tuple(lesson.DESIGNS), width="stretch")
+    if chosen is None:  # clicking the chosen design again clears it; keep the last one
+        chosen = st.session_state.get("fnd_last_design", lesson.DESIGNS[SOURCES_DEFAULT.design])
+    st.session_state["fnd_last_design"] = chosen
+    design = DESIGN_BY_LABEL[chosen]
     answer = ask(LESSON["question-identify"], "fnd_identify_q",
                  evidence=lambda: questions.identify_evidence(
                      *(run(lesson.SOURCES, premise) for premise in questions.IDENTIFY_PREMISES)))
@@ -129,17 +155,10 @@ def sources_lab(design: str) -> None:
     """The sources lab: the design's sliders, the partition it recovers, and what serial
     correlation does."""
     settings = sources_settings(design)
-    prefetch(lesson.SOURCES, settings, "fnd_sources_last")
-    try:
-        view = run(lesson.SOURCES, settings, spinner="Simulating and fitting…")
-    except ModelDataError as exc:
-        st.warning(str(exc))
+    view = panel_result(lesson.SOURCES, settings, "fnd_sources_last", "Simulating and fitting…")
+    if view is None:
         return
-    chart_column, numbers_column = st.columns([3, 2])
-    with chart_column:
-        show_chart(view.partition_chart, key="fnd_sources_chart")
-        st.caption(SYNTHETIC)
-    with numbers_column:
+    with chart_beside_numbers(view.partition_chart, "fnd_sources_chart"):
         st.markdown(f"**Fitted model** (lme4 notation): `{view.formula}`")
         show_diagnostics(view.messages)
         show_table(view.partition)
@@ -149,24 +168,21 @@ def sources_lab(design: str) -> None:
         show_code_tabs(view.code)
     show_lesson_section(LESSON["sources-partition"])
     # Asked before the serial correlation section, which answers it.
-    answer = ask(LESSON["question-serial"], "fnd_serial_q",
-                 evidence=lambda: questions.serial_evidence(
-                     run(lesson.SOURCES, questions.SERIAL_PREMISE)))
-    if not answer:
-        show_locked_hint("What serial correlation does to the residuals and the SE")
-        return
-    with answer:
-        show_lesson_section(LESSON["serial"])
-        serial_view = view
-        if view.serial_chart is None:
-            st.caption("Design III at its defaults: choose design III or IV above to set the "
-                       "serial correlation yourself.")
-            serial_view = run(lesson.SOURCES, questions.SERIAL_PREMISE)
-        show_serial(serial_view)
+    ask_then_show(LESSON["question-serial"], "fnd_serial_q",
+                  "What serial correlation does to the residuals and the SE",
+                  partial(show_serial, view),
+                  evidence=lambda: questions.serial_evidence(
+                      run(lesson.SOURCES, questions.SERIAL_PREMISE)))
 
 
 def show_serial(view: lesson.SourcesView) -> None:
-    """The serial correlation's effect: the slope's SE over rho, and the residuals."""
+    """The serial correlation's effect: the slope's SE over rho, and the residuals (of
+    design III at its defaults when the design chosen has no serial correlation)."""
+    show_lesson_section(LESSON["serial"])
+    if view.serial_chart is None:
+        st.caption("Design III at its defaults: choose design III or IV above to set the "
+                   "serial correlation yourself.")
+        view = run(lesson.SOURCES, questions.SERIAL_PREMISE)
     se_column, residual_column = st.columns(2)
     with se_column:
         show_chart(view.serial_chart, key="fnd_serial_chart")
@@ -182,10 +198,9 @@ def show_serial(view: lesson.SourcesView) -> None:
 
 def view_dependence() -> None:
     show_lesson_section(LESSON["dependence"])
-    mechanism = controls.radio("How the dependence arises", list(lesson.MECHANISMS), 0,
-                               key="fnd_mechanism", format_func=lesson.MECHANISMS.get,
-                               short=("teacher", "peers"))
-    experiment_lab(mechanism)
+    mechanism = controls.radio("How the dependence arises", list(MECHANISM_BY_LABEL), 0,
+                               key="fnd_mechanism", short=tuple(lesson.MECHANISMS))
+    experiment_lab(MECHANISM_BY_LABEL[mechanism])
 
 
 @fragment
@@ -207,17 +222,11 @@ def experiment_lab(mechanism: str) -> None:
                                       d.n_experiments, key="fnd_replicates", where=right),
         seed=sample_number("fnd_experiment", d.seed, right),
     )
-    prefetch(lesson.EXPERIMENT, settings, "fnd_experiment_last")
-    try:
-        view = run(lesson.EXPERIMENT, settings, spinner="Simulating the experiments…")
-    except ModelDataError as exc:
-        st.warning(str(exc))
+    view = panel_result(lesson.EXPERIMENT, settings, "fnd_experiment_last",
+                        "Simulating the experiments…")
+    if view is None:
         return
-    chart_column, numbers_column = st.columns([3, 2])
-    with chart_column:
-        show_chart(view.experiment_chart, key="fnd_experiment_chart")
-        st.caption(SYNTHETIC)
-    with numbers_column:
+    with chart_beside_numbers(view.experiment_chart, "fnd_experiment_chart"):
         estimated = st.columns(2)
         estimated[0].metric("ICC, this experiment's fit", f"{view.icc_estimated:.2f}")
         estimated[1].metric("Design effect at the ICC set", f"{view.design_effect:.2f}")
@@ -227,18 +236,20 @@ def experiment_lab(mechanism: str) -> None:
         show_table(view.experiment_table)
         show_diagnostics(view.messages)
     show_code_tabs(view.code)
-    answer = ask(LESSON["question-experiment"], "fnd_experiment_q",
-                 evidence=lambda: questions.experiment_evidence(
-                     run(lesson.EXPERIMENT, questions.EXPERIMENT_PREMISE)))
-    if not answer:
-        show_locked_hint("How often each test finds an effect over many experiments")
-        return
-    with answer:
-        show_chart(view.rates_chart, key="fnd_rates_chart")
-        show_table(view.rates_table)
-        st.caption(f"In {view.boundary_share:.0%} of the experiments the class variance was "
-                   "estimated as zero (a boundary fit): there the multilevel SE is the "
-                   "pupil-level one, with the class-level degrees of freedom.")
+    ask_then_show(LESSON["question-experiment"], "fnd_experiment_q",
+                  "How often each test finds an effect over many experiments",
+                  partial(show_rates, view),
+                  evidence=lambda: questions.experiment_evidence(
+                      run(lesson.EXPERIMENT, questions.EXPERIMENT_PREMISE)))
+
+
+def show_rates(view: lesson.ExperimentView) -> None:
+    """The rejection rates of the two tests over the replicate experiments."""
+    show_chart(view.rates_chart, key="fnd_rates_chart")
+    show_table(view.rates_table)
+    st.caption(f"In {view.boundary_share:.0%} of the experiments the class variance was "
+               "estimated as zero (a boundary fit): there the multilevel SE is the "
+               "pupil-level one, with the class-level degrees of freedom.")
 
 
 # --------------------------------------------------------------------------- 4 · why
@@ -248,16 +259,18 @@ def view_why() -> None:
     # The question first: the course's reasons, the section's body, answer it.
     section = LESSON["why-structure"]
     st.subheader(section.title)
-    answer = ask(LESSON["question-reasons"], "fnd_reasons_q",
-                 evidence=lambda: questions.reasons_evidence(
-                     run(lesson.DESIGN_EFFECT, questions.REASONS_PREMISE)))
-    if not answer:
-        show_locked_hint("The course's reasons, each linked to a lesson that shows it live, "
-                         "and a design-effect calculator,")
-        return
-    with answer:
-        st.markdown(section.body)
-        design_effect_lab()
+    ask_then_show(LESSON["question-reasons"], "fnd_reasons_q",
+                  "The course's reasons, each linked to a lesson that shows it live, and a "
+                  "design-effect calculator,", partial(show_body, section, design_effect_lab),
+                  evidence=lambda: questions.reasons_evidence(
+                      run(lesson.DESIGN_EFFECT, questions.REASONS_PREMISE)))
+
+
+def show_body(section, then=None) -> None:
+    """A section's text without its heading (drawn above its question), then ``then()``."""
+    st.markdown(section.body)
+    if then is not None:
+        then()
 
 
 @fragment
@@ -287,14 +300,11 @@ def view_summary() -> None:
     # The question first: the summary's first paragraph answers it.
     section = LESSON["summary"]
     st.subheader(section.title)
-    answer = ask(LESSON["question-assumptions"], "fnd_assume_q",
-                 evidence=lambda: questions.assumptions_evidence(
-                     run(lesson.EXPERIMENT, questions.ASSUMPTIONS_PREMISE)))
-    if not answer:
-        show_locked_hint("The course's summary: its assumptions, its advantages and a warning,")
-        return
-    with answer:
-        st.markdown(section.body)
+    ask_then_show(LESSON["question-assumptions"], "fnd_assume_q",
+                  "The course's summary: its assumptions, its advantages and a warning,",
+                  partial(show_body, section),
+                  evidence=lambda: questions.assumptions_evidence(
+                      run(lesson.EXPERIMENT, questions.ASSUMPTIONS_PREMISE)))
 
 
 st.title("Foundations")

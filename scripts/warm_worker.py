@@ -28,7 +28,8 @@ from class_load import Disconnected, RunTimeout, open_page_once, wait_healthy  #
 
 # The pages a lecture opens first: each lesson at its defaults, and the deck's step 4.
 DEFAULT_PAGES = ("", "nels88_two_schools?step=4", "nels88_two_schools", "jsp_schools",
-                 "why_multilevel", "longitudinal")
+                 "why_multilevel", "longitudinal", "foundations",
+                 "foundations?foundations_view=2", "foundations?foundations_view=3")
 
 
 async def warm(port: int, pages: list[str], timeout: float) -> list[str]:
