@@ -33,7 +33,8 @@ def rerun_after(page, action, timeout: float = 120.0) -> None:
 
 
 def sidebar_titles(page) -> list[str]:
-    return [text.strip() for text in
+    # A link's text is its icon's name, then its title.
+    return [text.strip().splitlines()[-1] for text in
             page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
 
 
@@ -63,8 +64,11 @@ def test_every_map_link_opens_its_tab(tab, app_server):
     page, errors = tab
     page.goto(HOME.url(app_server.base_url))
     bs.wait_for_first_run(page, timeout=90)
-    assert len(LINKS) >= 30
-    for key, entry in LINKS:
+    assert len(LINKS) >= 25  # 29 before the macro-micro lesson lands
+    # The summary's link leaves Foundations on its last tab; the first link (its first tab,
+    # the tab bar's default) must still open the first tab afterwards.
+    assert LINKS[0][1].page == LINKS[-1][1].page == "foundations"
+    for key, entry in [*LINKS, LINKS[0]]:
         where = f"{entry.title} ({entry.link})"
         link = page.locator(f".st-key-{key} a")
         assert link.count() == 1, f"{where}: no link on the map"
@@ -72,8 +76,9 @@ def test_every_map_link_opens_its_tab(tab, app_server):
         rerun_after(page, link.click)
         url = urlparse(page.url)
         assert url.path == f"/{entry.page}", where
-        assert {k: v[-1] for k, v in parse_qs(url.query).items()
-                if k in entry.query} == entry.query, (where, page.url)
+        in_url = {k: v[-1] for k, v in parse_qs(url.query).items() if k in entry.query}
+        # The app leaves a first tab (the default) out of the address: no other value then.
+        assert in_url in (entry.query, {}), (where, page.url)
         assert shown_as_open(page, entry.query) == entry.query, where
         bs.assert_clean(page, errors, where)
         home_link = page.locator('[data-testid="stSidebarNav"] a').filter(has_text=HOME.title)
