@@ -50,10 +50,9 @@ def next_sample(key: str) -> None:
 
 def sample_number(key: str, default: int, where) -> int:
     """The seed of a simulation, with a button that draws the next one."""
-    number_column, button_column = where.columns([3, 2], vertical_alignment="bottom")
-    seed = controls.number_input("Sample number", SEEDS, default, key=key, where=number_column)
-    button_column.button("New sample", icon=":material/casino:", key=f"{key}_new_button",
-                         width="stretch", on_click=next_sample, args=(key,))
+    seed = controls.number_input("Sample number", SEEDS, default, key=key, where=where)
+    where.button("New sample", icon=":material/casino:", key=f"{key}_new_button",
+                 on_click=next_sample, args=(key,))
     return seed
 
 
@@ -158,12 +157,18 @@ def sources_lab(design: str) -> None:
     view = panel_result(lesson.SOURCES, settings, "fnd_sources_last", "Simulating and fitting…")
     if view is None:
         return
-    with chart_beside_numbers(view.partition_chart, "fnd_sources_chart"):
+    # The chart across the page, the notes beside the partition's table below it: in a
+    # column beside the chart the tables scrolled sideways.
+    show_chart(view.partition_chart, key="fnd_sources_chart")
+    st.caption(SYNTHETIC)
+    notes, numbers = st.columns(2)
+    with notes:
         st.markdown(f"**Fitted model** (lme4 notation): `{view.formula}`")
         show_diagnostics(view.messages)
+    with numbers:
         show_table(view.partition)
-        if view.iccs is not None:
-            show_table(view.iccs)
+    if view.iccs is not None:
+        show_table(view.iccs)
     if view.code is not None:
         show_code_tabs(view.code)
     show_lesson_section(LESSON["sources-partition"])

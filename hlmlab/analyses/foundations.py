@@ -1082,8 +1082,7 @@ def compute_experiment(settings: ExperimentSettings) -> ExperimentResult:
 # result is drawn without pandas or plotly work. Short column headings: the tables must fit a
 # projected page's column.
 
-_PARTITION_COLUMNS = {"true variance": "true", "target": "recoverable", "estimate": "estimate",
-                      "estimated share": "share (estimated)"}
+_PARTITION_COLUMNS = {"true variance": "true", "target": "recoverable", "estimate": "estimate"}
 
 
 @dataclass(frozen=True)
@@ -1219,7 +1218,8 @@ _RATE_COLUMNS = {"rejection rate": "rejected", "Monte Carlo SE": "± MC SE",
 def experiment_view(settings: ExperimentSettings) -> ExperimentView:
     """The :data:`EXPERIMENT` panel's compute: :func:`compute_experiment` in final form."""
     result = compute_experiment(settings)
-    table = result.experiment_table.rename(index=_ANALYSIS_SHORT).drop(columns="analysis")
+    # No t column: the p-value says it, and the table must fit beside the chart.
+    table = result.experiment_table.rename(index=_ANALYSIS_SHORT).drop(columns=["analysis", "t"])
     rates = result.rates.rename(index=_ANALYSIS_SHORT).drop(columns="analysis")
     percent = "{:.1%}".format
     return ExperimentView(
@@ -1228,8 +1228,11 @@ def experiment_view(settings: ExperimentSettings) -> ExperimentView:
         messages=result.messages,
         experiment_chart=browser_figure(result.experiment_figure),
         rates_chart=browser_figure(result.rates_figure),
-        experiment_table=display_table(table.rename_axis("analysis"), formats={"df": "{:,d}"},
-                                       label="The first experiment, two analyses"),
+        experiment_table=display_table(
+            table.rename_axis("analysis"),
+            formats={"estimate": "{:.3f}".format, "SE": "{:.3f}".format, "df": "{:,d}",
+                     "p-value": "{:.3f}".format},
+            label="The first experiment, two analyses"),
         rates_table=display_table(rates.rename_axis("analysis"), columns=_RATE_COLUMNS,
                                   formats={"rejection rate": percent, "Monte Carlo SE": percent,
                                            "expected rate": percent},
