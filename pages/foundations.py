@@ -111,6 +111,8 @@ def view_sources() -> None:
             show_lesson_section(LESSON["sources-readings"])
     else:
         show_locked_hint("Why repeated readings are needed")
+    # How to read the bars, before them: the lab's fragment holds only what a slider changes.
+    show_lesson_section(LESSON["sources-partition"])
     sources_lab(design)
 
 
@@ -171,8 +173,8 @@ def sources_lab(design: str) -> None:
         show_table(view.iccs)
     if view.code is not None:
         show_code_tabs(view.code)
-    show_lesson_section(LESSON["sources-partition"])
-    # Asked before the serial correlation section, which answers it.
+    # Asked before the serial correlation section, which answers it; inside the fragment, as
+    # its charts follow the sliders (designs III and IV).
     ask_then_show(LESSON["question-serial"], "fnd_serial_q",
                   "What serial correlation does to the residuals and the SE",
                   partial(show_serial, view),
