@@ -17,7 +17,7 @@ from ui import controls
 from ui.chart import show_chart
 from ui.navigation import ensure_app_frame
 from ui.panels import prefetch, run
-from ui.questions import ask, ask_then_show, show_locked_hint
+from ui.questions import ask, ask_then_show, is_answered, show_locked_hint
 from ui.script_runs import fragment
 from ui.tables import show_table
 from ui.views import View, show_views
@@ -215,6 +215,11 @@ def experiment_lab(mechanism: str) -> None:
     """The experiment lab: one experiment drawn, then the rejection rates of many."""
     d, grids = EXPERIMENT_DEFAULT, lesson.EXPERIMENT_SLIDERS
     left, middle, right = st.columns(3)
+    # The replicates change only the rejection rates, which the question hides: their slider
+    # comes with the answer (before it, a press would change nothing on screen).
+    replicates = (controls.slider("Replicate experiments", grids["n_experiments"],
+                                  d.n_experiments, key="fnd_replicates", where=right)
+                  if is_answered("fnd_experiment_q") else d.n_experiments)
     settings = lesson.ExperimentSettings(
         mechanism=mechanism,
         classes_per_arm=controls.slider("Classes per arm", grids["classes_per_arm"],
@@ -225,8 +230,7 @@ def experiment_lab(mechanism: str) -> None:
                             where=middle),
         effect=controls.slider("True treatment effect (points; SD 10)", grids["effect"],
                                d.effect, key="fnd_effect", where=middle),
-        n_experiments=controls.slider("Replicate experiments", grids["n_experiments"],
-                                      d.n_experiments, key="fnd_replicates", where=right),
+        n_experiments=replicates,
         seed=sample_number("fnd_experiment", d.seed, right),
     )
     view = panel_result(lesson.EXPERIMENT, settings, "fnd_experiment_last",
