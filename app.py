@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from hlmlab.course_map import course_page_order, sidebar_order
 from ui import controls
 from ui.chart import preload_chart_library
 from ui.keys import keyboard_steps
@@ -13,16 +14,22 @@ from ui.share import share_button, share_dialog_if_asked
 st.set_page_config(page_title="HLM Lab", page_icon="📈", layout="wide")
 prepare_process()
 
-PAGES = [
-    st.Page("pages/home.py", title="Welcome", icon=":material/home:", default=True),
-    st.Page("pages/nels88_two_schools.py", title="NELS88: two schools", icon=":material/scatter_plot:"),
-    st.Page("pages/jsp_schools.py", title="JSP: school effectiveness", icon=":material/school:"),
-    st.Page("pages/why_multilevel.py", title="Why multilevel?", icon=":material/groups:"),
-    st.Page("pages/longitudinal.py", title="Longitudinal: reading and age", icon=":material/trending_up:"),
-    st.Page("pages/macro_micro.py", title="Macro and micro", icon=":material/account_tree:"),
-    st.Page("pages/your_data.py", title="Your data", icon=":material/upload_file:"),
-]
-navigation = st.navigation(PAGES)
+# One line per page, keyed by its file's stem, in any order: the sidebar follows the course
+# deck (lessons/course_map.md, hlmlab.course_map.sidebar_order), then "Your data" and the
+# glossary.
+PAGES = {
+    "home": st.Page("pages/home.py", title="Welcome: the course map", icon=":material/home:",
+                    default=True),
+    "foundations": st.Page("pages/foundations.py", title="Foundations", icon=":material/foundation:"),
+    "why_multilevel": st.Page("pages/why_multilevel.py", title="Why multilevel?", icon=":material/groups:"),
+    "nels88_two_schools": st.Page("pages/nels88_two_schools.py", title="NELS88: two schools", icon=":material/scatter_plot:"),
+    "jsp_schools": st.Page("pages/jsp_schools.py", title="JSP: school effectiveness", icon=":material/school:"),
+    "longitudinal": st.Page("pages/longitudinal.py", title="Longitudinal: reading and age", icon=":material/trending_up:"),
+    "macro_micro": st.Page("pages/macro_micro.py", title="Macro and micro", icon=":material/account_tree:"),
+    "your_data": st.Page("pages/your_data.py", title="Your data", icon=":material/upload_file:"),
+    "glossary": st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
+}
+navigation = st.navigation([PAGES[stem] for stem in sidebar_order(PAGES, course_page_order())])
 controls.start_run()  # the share link and the keyboard stepper learn this run's controls
 
 with st.sidebar:

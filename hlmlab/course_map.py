@@ -19,10 +19,11 @@ each belong to it (:func:`lesson_tabs`).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Collection, Mapping
+from typing import Collection, Mapping, Sequence
 from urllib.parse import parse_qsl, urlsplit
 
 from hlmlab.lesson_text import LessonSection, load_lesson
@@ -32,11 +33,13 @@ __all__ = [
     "NOT_COVERED",
     "CourseMapEntry",
     "CoursePart",
+    "course_page_order",
     "link_problems",
     "lesson_tabs",
     "load_course_map",
     "pages_in_course_order",
     "parse_course_map",
+    "sidebar_order",
 ]
 
 NOT_COVERED = "not covered yet"
@@ -179,3 +182,34 @@ def link_problems(
                 elif value not in accepted[key]:
                     problems.append(f"{where}: {key}={value!r} is not one of {sorted(accepted[key])}.")
     return problems
+
+
+@functools.lru_cache(maxsize=1)
+def course_page_order() -> tuple[str, ...]:
+    """:func:`pages_in_course_order` of ``lessons/course_map.md``, read once per process
+    (app.py orders its sidebar by it on every run)."""
+    return tuple(pages_in_course_order(load_course_map()[1]))
+
+
+def sidebar_order(pages: Collection[str], course_order: Sequence[str],
+                  first: Sequence[str] = ("home",),
+                  after_the_course: Sequence[str] = ("your_data", "glossary")) -> list[str]:
+    """The sidebar's order of the app's pages: ``first`` (the welcome page, which is the
+    course map), then the pages the course map links to in the course's order
+    (:func:`pages_in_course_order`; a later topic's page takes its place in the deck as it
+    lands), then ``after_the_course`` (pages the deck has no section for: the student's own
+    data, the glossary last), then any page none of these name, in the order given.
+
+    Parameters
+    ----------
+    pages : the page stems the app has (``"jsp_schools"``); names of pages it does not have
+        yet are skipped, so adding a page is one line in app.py.
+    course_order : :func:`pages_in_course_order` of the course map.
+    first, after_the_course : stems placed before and after the course's pages.
+
+    Returns
+    -------
+    list of the stems of ``pages``, each once.
+    """
+    wanted = [*first, *course_order, *after_the_course, *pages]
+    return [stem for stem in dict.fromkeys(wanted) if stem in pages]

@@ -49,6 +49,8 @@ MACRO_MICRO_PAGES = (
     "macro_micro?macro_view=4&sector_method=ML&sector_mean=1",
     "macro_micro?macro_view=5", "macro_micro?macro_view=6",
 )
+# Foundations' labs open on tabs 2 and 3: their defaults are warmed too.
+FOUNDATIONS_PAGES = ("foundations?foundations_view=2", "foundations?foundations_view=3")
 # What a lecture opens first: the deck's NELS88 step 4 (README's example link).
 FIRST_PAGES = ("nels88_two_schools?step=4",)
 
@@ -72,7 +74,8 @@ def default_pages() -> list[str]:
     settings a page asks to have warmed (Macro and micro's real-data views)."""
     pages = list(FIRST_PAGES)
     pages += [page for page in app_pages() if page not in pages]
-    return pages + [page for page in MACRO_MICRO_PAGES if page not in pages]
+    return pages + [page for page in (*FOUNDATIONS_PAGES, *MACRO_MICRO_PAGES)
+                    if page not in pages]
 
 
 def alive(pid: int | None) -> bool:

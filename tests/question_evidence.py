@@ -1,4 +1,4 @@
-"""The live evidence of every question of the four lesson pages at each page's default
+"""The live evidence of every question of the lesson pages at each page's default
 settings, computed from the core the way the pages compute it (shared by the core test of
 the evidence and the AppTest page tests, which check the page shows exactly these numbers)."""
 
@@ -7,7 +7,8 @@ from __future__ import annotations
 from functools import cache
 
 from hlmlab import datasets
-from hlmlab.analyses import jsp_schools, longitudinal, macro_micro, nels88_two_schools, why_multilevel
+from hlmlab.analyses import foundations, jsp_schools, longitudinal, macro_micro, nels88_two_schools, why_multilevel
+from hlmlab.analyses import foundations_questions as foundations_q
 from hlmlab.analyses import jsp_schools_questions as jsp_q
 from hlmlab.analyses import longitudinal_questions as long_q
 from hlmlab.analyses import macro_micro_questions as mm_q
@@ -17,7 +18,7 @@ from hlmlab.pooling import compare_pooling
 
 #: Each page lesson's evidence module.
 MODULES = {"nels88_two_schools": nels_q, "jsp_schools": jsp_q, "why_multilevel": why_q,
-           "longitudinal": long_q, "macro_micro": mm_q}
+           "longitudinal": long_q, "macro_micro": mm_q, "foundations": foundations_q}
 JSP = jsp_schools.DATASETS["jsp"]
 JSP_SAMPLE_SEED = 1988  # pages/jsp_schools.py's SAMPLE_SEED
 
@@ -104,9 +105,25 @@ def _macro_micro() -> dict:
     return evidence
 
 
+def _foundations() -> dict:
+    sources = foundations.sources_view
+    experiment = foundations.experiment_view(foundations_q.EXPERIMENT_PREMISE)
+    return {
+        "question-levels": foundations_q.levels_evidence(sources(foundations_q.LEVELS_PREMISE)),
+        "question-identify": foundations_q.identify_evidence(
+            *map(sources, foundations_q.IDENTIFY_PREMISES)),
+        "question-serial": foundations_q.serial_evidence(sources(foundations_q.SERIAL_PREMISE)),
+        "question-experiment": foundations_q.experiment_evidence(experiment),
+        "question-reasons": foundations_q.reasons_evidence(
+            foundations.design_effect_view(foundations_q.REASONS_PREMISE)),
+        "question-assumptions": foundations_q.assumptions_evidence(
+            foundations.experiment_view(foundations_q.ASSUMPTIONS_PREMISE)),
+    }
+
+
 _BUILDERS = {"nels88_two_schools": _nels88, "jsp_schools": _jsp,
              "why_multilevel": _why_multilevel, "longitudinal": _longitudinal,
-             "macro_micro": _macro_micro}
+             "macro_micro": _macro_micro, "foundations": _foundations}
 
 
 @cache

@@ -76,4 +76,14 @@ PAGES = {
         Asked("mm_me_q", "question-measurement-tau00", view="6 · Measurement error"),
         Asked("mm_atten_q", "question-measurement-attenuation", view="6 · Measurement error"),
     ],
+    ("pages/foundations.py", "foundations"): [
+        Asked("fnd_levels_q", "question-levels", view="1 · What a multilevel model is"),
+        Asked("fnd_identify_q", "question-identify", view="2 · Sources of variability"),
+        Asked("fnd_serial_q", "question-serial", view="2 · Sources of variability",
+              hides=("fnd_serial_chart", "fnd_residual_chart")),
+        Asked("fnd_experiment_q", "question-experiment", view="3 · Where dependence comes from",
+              hides=("fnd_rates_chart",)),
+        Asked("fnd_reasons_q", "question-reasons", view="4 · Why take the structure in"),
+        Asked("fnd_assume_q", "question-assumptions", view="5 · The course in summary"),
+    ],
 }

@@ -61,6 +61,8 @@ _VIEW = "_hlm_view_query"  # key -> its shortest URL text(s), for controls off t
 _STEPS = "_hlm_page_steps"  # the page's stepper: (key, options), for ui/keys.py
 _REWRITTEN = "_hlm_url_rewritten"  # keys whose URL value was corrected (once each)
 _LAST_TAB = "_hlm_last_tab_"  # + tabs key: the tab open when the page was last drawn
+_TABS_DRAWN = "_hlm_tabs_drawn"  # tab bars drawn in this run
+_TABS_BEFORE = "_hlm_tabs_before"  # tab bars drawn in the run before
 
 
 # --------------------------------------------------------------------------- reading the URL
@@ -453,9 +455,18 @@ def tabs(labels: Sequence[str], *, key: str, short: Sequence[str] = ()):
     The tab containers (``.open`` tells the open one).
     """
     short = tuple(short) or numbered(labels)
-    control = _Control(key, lambda raw: read_choice(key, raw, labels, short, shown(labels[0])),
-                       lambda label: [short[list(labels).index(label)]])
+    read = lambda raw: read_choice(key, raw, labels, short, shown(labels[0]))  # noqa: E731
+    control = _Control(key, read, lambda label: [short[list(labels).index(label)]])
     control.check_url(st)
+    st.session_state.setdefault(_TABS_DRAWN, set()).add(key)
+    if key in st.session_state and key not in st.session_state.get(_TABS_BEFORE, ()):
+        # Entering the page (a link, the course map's) with the tab bar's value kept from an
+        # earlier visit: the URL's tab wins. Streamlit lets a URL value override a kept one
+        # only when it is not the default, so a link to the first tab opened the last one.
+        raw = st.query_params.get_all(key)
+        reading = read(raw) if raw else UrlReading()
+        if reading.value is not None:
+            st.session_state[key] = labels[reading.value]
     last = st.session_state.get(_LAST_TAB + key)
     default = last if key not in st.session_state and last in labels else None
     containers = st.tabs(list(labels), key=key, bind="query-params", default=default)
@@ -480,6 +491,7 @@ def start_run() -> None:
     link and the keyboard stepper then know only this run's controls."""
     st.session_state[_VIEW] = {}
     st.session_state.pop(_STEPS, None)
+    st.session_state[_TABS_BEFORE] = st.session_state.pop(_TABS_DRAWN, set())
 
 
 def view_query(state: Mapping | None = None) -> list[tuple[str, str]]:

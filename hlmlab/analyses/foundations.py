@@ -71,16 +71,30 @@ import plotly.graph_objects as go
 from scipy import stats as sps
 
 from hlmlab import balanced as designs
+from hlmlab import report
 from hlmlab.analyses import foundations_figures as figures
 from hlmlab.diagnostics import Diagnostic
 from hlmlab.errors import ModelDataError
 from hlmlab.ols import PooledFit, fit_pooled
+from hlmlab.panels import Panel, SliderRange
+from hlmlab.style import BrowserFigure, browser_figure
+from hlmlab.tables import DisplayTable, display_table
 from hlmlab.threelevel import ThreeLevelFit, fit_three_level
 from hlmlab.twolevel import MultilevelFit, fit_multilevel
 from hlmlab.stats import design_effect
 
 __all__ = [
     "DESIGNS",
+    "DESIGN_EFFECT",
+    "DesignEffectSettings",
+    "DesignEffectView",
+    "EXPERIMENT",
+    "ExperimentView",
+    "SOURCES",
+    "SourcesView",
+    "design_effect_view",
+    "experiment_view",
+    "sources_view",
     "DESIGN_SOURCES",
     "EXPERIMENT_RANGES",
     "ExperimentResult",
@@ -1060,3 +1074,249 @@ def compute_experiment(settings: ExperimentSettings) -> ExperimentResult:
         experiment_figure=figures.experiment_figure(data, label),
         rates_figure=figures.rejection_rates_figure(rates, ALPHA, s.n_experiments, s.effect, label),
     )
+
+
+# --------------------------------------------------------------------------- the page's panels
+# Each panel's compute turns a result above into what the page draws, in final form (prepared
+# charts, display tables, code, a few numbers for the questions' evidence), so a cached
+# result is drawn without pandas or plotly work. Short column headings: the tables must fit a
+# projected page's column.
+
+_PARTITION_COLUMNS = {"true variance": "true", "target": "recoverable", "estimate": "estimate"}
+
+
+@dataclass(frozen=True)
+class SourcesView:
+    """What the sources-of-variability panel draws, in final form.
+
+    Attributes
+    ----------
+    settings : the canonical settings.
+    formula : the fitted model in lme4 notation.
+    data_label : the simulated data's label (it says "synthetic").
+    messages : plain-language notes (identifiability, serial correlation, the fit's own:
+        boundary fits included).
+    partition_chart : the variance partition, truth beside estimate.
+    partition, iccs : display tables of :attr:`SourcesResult.partition` and ``iccs``.
+    code : the statsmodels and lme4 code of the fit, or None when nothing is fitted.
+    components : per fitted component, top-down: (label, true variance, estimate).
+    n_readings, n_individuals, n_occasions : the simulated design's counts.
+    serial_chart, residual_chart, residual_table, se_table : designs III and IV (else None).
+    slope_se_fit, slope_se_reported, slope_se_actual, lag1_observed, absorbed : the serial
+        effect's numbers (NaN without serial correlation in the design).
+    """
+
+    settings: SourcesSettings
+    formula: str
+    data_label: str
+    messages: tuple[Diagnostic, ...]
+    partition_chart: BrowserFigure
+    partition: DisplayTable
+    iccs: DisplayTable | None
+    code: report.FitCode | None
+    components: tuple[tuple[str, float, float], ...]
+    n_readings: int
+    n_individuals: int
+    n_occasions: int
+    serial_chart: BrowserFigure | None = None
+    residual_chart: BrowserFigure | None = None
+    residual_table: DisplayTable | None = None
+    se_table: DisplayTable | None = None
+    slope_se_fit: float = float("nan")
+    slope_se_reported: float = float("nan")
+    slope_se_actual: float = float("nan")
+    lag1_observed: float = float("nan")
+    absorbed: float = float("nan")
+
+
+def sources_view(settings: SourcesSettings) -> SourcesView:
+    """The :data:`SOURCES` panel's compute: :func:`compute_sources` in final form."""
+    result = compute_sources(settings)
+    partition = result.partition.set_index("component")
+    partition = partition[[c for c in _PARTITION_COLUMNS if c in partition]]
+    iccs = result.iccs.set_index("ICC")[["correlation of", "estimate", "simulated population"]]
+    fit = result.fit
+    serial = result.serial
+    extra = {}
+    if serial is not None:
+        extra = dict(
+            serial_chart=browser_figure(result.serial_figure),
+            residual_chart=browser_figure(result.residual_figure),
+            residual_table=display_table(serial.residual_table,
+                                         label="Lag-1 correlation of within-person residuals"),
+            se_table=display_table(serial.se_table, label="Standard error of the time slope"),
+            slope_se_fit=serial.slope_se_fit, slope_se_reported=serial.slope_se_reported,
+            slope_se_actual=serial.slope_se_actual, lag1_observed=serial.lag1_observed,
+            absorbed=serial.absorbed)
+    return SourcesView(
+        settings=result.settings,
+        formula=result.formula,
+        data_label=result.data.attrs["label"],
+        messages=result.messages,
+        partition_chart=browser_figure(result.partition_figure),
+        partition=display_table(partition, columns=_PARTITION_COLUMNS,
+                                label="Variance by component: truth and estimate"),
+        iccs=(display_table(iccs.rename(columns={"simulated population": "population"}),
+                            label="Intraclass correlations") if len(iccs) else None),
+        code=report.fit_code(fit) if fit is not None and fit.usable else None,
+        components=tuple((row["component"], float(row["true variance"]), float(row["estimate"]))
+                         for _, row in result.partition.iterrows()),
+        n_readings=len(result.data),
+        n_individuals=result.settings.n_individuals_total,
+        n_occasions=result.settings.n_occasions,
+        **extra,
+    )
+
+
+@dataclass(frozen=True)
+class ExperimentView:
+    """What the experiment panel draws, in final form.
+
+    Attributes
+    ----------
+    settings : ExperimentSettings
+    data_label : the simulated experiment's label (it says "synthetic").
+    messages : the first experiment's fit notes (a boundary fit explained).
+    experiment_chart, rates_chart : the first experiment; the rejection rates.
+    experiment_table, rates_table : display tables of :attr:`ExperimentResult.experiment_table`
+        and ``rates``.
+    code : the statsmodels and lme4 code of the first experiment's multilevel fit.
+    icc_estimated, design_effect, peer_influence, boundary_share : as in
+        :class:`ExperimentResult`.
+    rejection : analysis key -> simulated rejection rate; ``expected`` the closed forms.
+    se : analysis key -> the first experiment's SE of the effect.
+    n_classes, n_pupils : classes and pupils of one experiment.
+    multilevel_df : degrees of freedom of the multilevel test (2m - 2).
+    """
+
+    settings: ExperimentSettings
+    data_label: str
+    messages: tuple[Diagnostic, ...]
+    experiment_chart: BrowserFigure
+    rates_chart: BrowserFigure
+    experiment_table: DisplayTable
+    rates_table: DisplayTable
+    code: report.FitCode
+    icc_estimated: float
+    design_effect: float
+    peer_influence: float | None
+    boundary_share: float
+    rejection: Mapping[str, float]
+    expected: Mapping[str, float]
+    se: Mapping[str, float]
+    n_classes: int
+    n_pupils: int
+    multilevel_df: int
+
+
+_ANALYSIS_SHORT = {"pupils_ols": "pupil-level t-test", "multilevel": "multilevel model"}
+_RATE_COLUMNS = {"rejection rate": "rejected", "Monte Carlo SE": "± MC SE",
+                 "expected rate": "expected", "mean reported SE": "mean SE",
+                 "actual SD of the estimate": "actual SD"}
+
+
+def experiment_view(settings: ExperimentSettings) -> ExperimentView:
+    """The :data:`EXPERIMENT` panel's compute: :func:`compute_experiment` in final form."""
+    result = compute_experiment(settings)
+    # No t column: the p-value says it, and the table must fit beside the chart.
+    table = result.experiment_table.rename(index=_ANALYSIS_SHORT).drop(columns=["analysis", "t"])
+    rates = result.rates.rename(index=_ANALYSIS_SHORT).drop(columns="analysis")
+    percent = "{:.1%}".format
+    return ExperimentView(
+        settings=result.settings,
+        data_label=result.data.attrs["label"],
+        messages=result.messages,
+        experiment_chart=browser_figure(result.experiment_figure),
+        rates_chart=browser_figure(result.rates_figure),
+        experiment_table=display_table(
+            table.rename_axis("analysis"),
+            formats={"estimate": "{:.3f}".format, "SE": "{:.3f}".format, "df": "{:,d}",
+                     "p-value": "{:.3f}".format},
+            label="The first experiment, two analyses"),
+        rates_table=display_table(rates.rename_axis("analysis"), columns=_RATE_COLUMNS,
+                                  formats={"rejection rate": percent, "Monte Carlo SE": percent,
+                                           "expected rate": percent},
+                                  label="Rejection rates over the replicate experiments"),
+        code=report.fit_code(result.fit, result.pooled),
+        icc_estimated=result.icc_estimated,
+        design_effect=result.design_effect,
+        peer_influence=result.peer_influence,
+        boundary_share=result.boundary_share,
+        rejection={k: float(v) for k, v in result.rates["rejection rate"].items()},
+        expected={k: float(v) for k, v in result.rates["expected rate"].items()},
+        se={k: float(v) for k, v in result.experiment_table["SE"].items()},
+        n_classes=2 * settings.classes_per_arm,
+        n_pupils=len(result.data),
+        multilevel_df=int(result.experiment_table.loc["multilevel", "df"]),
+    )
+
+
+def _ranges(ranges: Mapping[str, tuple]) -> dict[str, SliderRange]:
+    return {name: SliderRange(*spec) for name, spec in ranges.items()}
+
+
+#: The sliders' grids, as the page's controls take them.
+SOURCES_SLIDERS = _ranges(SOURCES_RANGES)
+EXPERIMENT_SLIDERS = _ranges(EXPERIMENT_RANGES)
+
+SOURCES = Panel("foundations.sources", sources_view, SourcesSettings, sliders=SOURCES_SLIDERS,
+                canonical=SourcesSettings.canonical)
+EXPERIMENT = Panel("foundations.experiment", experiment_view, ExperimentSettings,
+                   sliders=EXPERIMENT_SLIDERS)
+
+
+# --------------------------------------------------------------------------- design effect
+
+
+@dataclass(frozen=True)
+class DesignEffectSettings:
+    """The "why take the structure in" calculator: pupils in schools, analysed by OLS.
+
+    Attributes
+    ----------
+    schools : schools in the study.
+    pupils_per_school : pupils in each school.
+    icc : the intraclass correlation of the outcome.
+    """
+
+    schools: int = 40
+    pupils_per_school: int = 50
+    icc: float = 0.15
+
+
+DESIGN_EFFECT_SLIDERS = {"schools": SliderRange(5, 200, 5),
+                         "pupils_per_school": SliderRange(2, 100, 1),
+                         "icc": SliderRange(0.0, 0.5, 0.01)}
+
+
+@dataclass(frozen=True)
+class DesignEffectView:
+    """What the calculator shows: Kish's design effect, the factor by which OLS's SE of a
+    school-level coefficient is too small, and the effective number of pupils.
+
+    Attributes
+    ----------
+    settings : DesignEffectSettings
+    pupils : pupils in all (schools × pupils per school).
+    design_effect : 1 + (n - 1) ICC.
+    se_factor : its square root.
+    effective_pupils : pupils over the design effect.
+    """
+
+    settings: DesignEffectSettings
+    pupils: int
+    design_effect: float
+    se_factor: float
+    effective_pupils: float
+
+
+def design_effect_view(settings: DesignEffectSettings) -> DesignEffectView:
+    """The :data:`DESIGN_EFFECT` panel's compute (:func:`hlmlab.stats.design_effect`)."""
+    s = settings
+    deff = design_effect(s.icc, s.pupils_per_school)
+    pupils = s.schools * s.pupils_per_school
+    return DesignEffectView(s, pupils, deff, float(np.sqrt(deff)), pupils / deff)
+
+
+DESIGN_EFFECT = Panel("foundations.design_effect", design_effect_view, DesignEffectSettings,
+                      sliders=DESIGN_EFFECT_SLIDERS)

@@ -111,6 +111,18 @@ def draws_charts(source: str) -> bool:
     return False
 
 
+# Pages whose first view (the one their URL opens) is text and a question, without a chart,
+# though a later view draws one.
+FIRST_VIEW_WITHOUT_CHART = {"foundations"}
+
+
+def first_view_charts(app_page: "AppPage") -> int:
+    """How many charts a page's first view must have drawn before it counts as loaded."""
+    if app_page.stem in FIRST_VIEW_WITHOUT_CHART:
+        return 0
+    return 1 if draws_charts(app_page.source()) else 0
+
+
 def discover_pages(app_path: Path = APP) -> list[AppPage]:
     """Every ``st.Page(...)`` in the value assigned to ``PAGES`` in app.py, in order.
 

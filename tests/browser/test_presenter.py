@@ -215,8 +215,7 @@ def check_readable(page, where: str, scrolling_tables: bool = False) -> dict:
 def test_presenter_mode_reads_from_the_back(projector_tab, app_server, lesson):
     page, errors = projector_tab
     query = "?present=1" + ("&step=4" if lesson.stem == "nels88_two_schools" else "")
-    charts = 1 if bs.draws_charts(lesson.source()) else 0
-    open_url(page, app_server, f"/{lesson.url_path}{query}", charts)
+    open_url(page, app_server, f"/{lesson.url_path}{query}", bs.first_view_charts(lesson))
     assert sidebar_is_folded(page), "presenter mode did not fold the sidebar away"
     assert page.get_by_text("Deploy", exact=True).count() == 0, "the toolbar offers Deploy"
     views = bs.view_tabs(page) or [None]
@@ -408,7 +407,8 @@ def test_every_lesson_works_on_a_phone(app_server, browser_context, lesson):
     errors = bs.ConsoleErrors().attach(page)
     try:
         query = "?step=4" if lesson.stem == "nels88_two_schools" else ""
-        open_url(page, app_server, f"/{lesson.url_path}{query}", charts=1)
+        open_url(page, app_server, f"/{lesson.url_path}{query}",
+                 charts=bs.first_view_charts(lesson))
         views = bs.view_tabs(page) or [None]
         for index, label in enumerate(views):
             where = f"on {lesson.stem} at 390x844" + (f", view {label!r}" if label else "")

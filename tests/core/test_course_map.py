@@ -22,10 +22,12 @@ from hlmlab.course_map import (
     NOT_COVERED,
     CourseMapEntry,
     CoursePart,
+    course_page_order,
     link_problems,
     lesson_tabs,
     load_course_map,
     pages_in_course_order,
+    sidebar_order,
 )
 from hlmlab.lesson_text import load_lesson
 from hlmlab.paths import LESSONS_DIR
@@ -47,11 +49,14 @@ def _app_pages_module():
 
 
 def _step_values(page_path: str) -> list[str]:
-    """The ``?step=`` values of a page with a module-level ``STEPS`` tuple: 1..len(STEPS)."""
+    """The ``?step=`` values of a page with a module-level ``STEPS`` tuple: its labels (the
+    spelling the address bar shows, which a link must use to win over the step a student
+    left open: tests/app/test_course_map_page.py), then 1..len(STEPS)."""
     tree = ast.parse((REPO / page_path).read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "STEPS" for t in node.targets):
-            return [str(i) for i in range(1, len(node.value.elts) + 1)]
+            labels = [element.value for element in node.value.elts]
+            return labels + [str(i) for i in range(1, len(labels) + 1)]
     return []
 
 
@@ -101,6 +106,26 @@ def test_pages_in_the_course_s_order(course_map):
                                             "jsp_schools", "longitudinal", "macro_micro"]
 
 
+def test_the_sidebar_follows_the_deck_then_your_data_then_the_glossary():
+    """app.py's pages in the order app.py gives st.navigation (sidebar_order over the map's
+    course order): the welcome page (the map), the lessons in the deck's order, then the
+    student's own data and the glossary; a page app.py does not have yet is left out."""
+    stems = [Path(path).stem for path in _app_pages_module().page_paths()]
+    expected = ["home", "foundations", "why_multilevel", "nels88_two_schools", "jsp_schools",
+                "longitudinal", "macro_micro", "your_data", "glossary"]
+    assert sidebar_order(stems, course_page_order()) == [s for s in expected if s in stems]
+    assert {"home", "foundations", "glossary"} <= set(stems)
+    app_source = (REPO / "app.py").read_text(encoding="utf-8")
+    assert "sidebar_order(PAGES, course_page_order())" in app_source
+
+
+def test_sidebar_order_places_a_later_topic_in_the_deck_and_skips_missing_pages():
+    order = ("foundations", "why_multilevel", "macro_micro", "crossed")
+    pages = ["glossary", "crossed", "home", "why_multilevel", "your_data", "foundations", "extra"]
+    assert sidebar_order(pages, order) == ["home", "foundations", "why_multilevel", "crossed",
+                                           "your_data", "glossary", "extra"]
+
+
 def test_every_deck_section_has_a_link_or_says_not_covered(course_map):
     _, parts = course_map
     text = (LESSONS_DIR / "course_map.md").read_text(encoding="utf-8")
@@ -111,7 +136,7 @@ def test_every_deck_section_has_a_link_or_says_not_covered(course_map):
         assert entry.title
         assert entry.link is None or entry.link.startswith("/")
     expected = {"foundations": 6, "why-multilevel": 6, "nels88": 5, "jsp": 6, "longitudinal": 5,
-                "macro-micro": 4, "summary": 1, "later": 3}
+                "macro-micro": 6, "summary": 1, "later": 3}
     assert {p.key: len(p.entries) for p in parts} == expected
 
 
@@ -126,7 +151,8 @@ def test_the_map_s_tab_labels_are_the_pages_own():
     assert pages["jsp_schools"]["jsp_view"][3] == "4 · Ranking schools"
     assert pages["why_multilevel"]["why_view"][3] == "4 · Sampling designs"
     assert pages["longitudinal"]["long_view"][1] == "2 · Growth curves, unbalanced"
-    assert pages["nels88_two_schools"]["step"] == ["1", "2", "3", "4"]
+    assert pages["nels88_two_schools"]["step"][3] == "4 · Three kinds of lines"
+    assert pages["nels88_two_schools"]["step"][4:] == ["1", "2", "3", "4"]
     assert pages["foundations"]["foundations_view"][1] == "2 · Sources of variability"
 
 

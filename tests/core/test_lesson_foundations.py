@@ -27,6 +27,7 @@ from scipy import stats as sps
 from hlmlab import stats
 from hlmlab.analyses import why_multilevel as designs
 from hlmlab.analyses import foundations as fnd
+from hlmlab.glossary_terms import unlinked
 from hlmlab.lesson_text import load_lesson
 from hlmlab.threelevel import ThreeLevelFit
 from hlmlab.twolevel import MultilevelFit, fit_multilevel
@@ -34,7 +35,8 @@ from hlmlab.twolevel import MultilevelFit, fit_multilevel
 REFERENCE = pd.read_csv(Path(__file__).resolve().parents[1] / "reference" / "lme4_reference.csv",
                         keep_default_na=False)
 LESSON = load_lesson("foundations")
-LESSON_TEXT = "\n".join(f"{s.title}\n{s.body}\n{s.answer}" for s in LESSON.values())
+# As a student reads it: glossary links by their words.
+LESSON_TEXT = unlinked("\n".join(f"{s.title}\n{s.body}\n{s.answer}" for s in LESSON.values()))
 RTOL = 1e-3
 
 
@@ -464,8 +466,14 @@ def test_expected_rejection_rates_and_the_lesson_s_numbers(experiments):
     assert expected["pupils_ols"] == pytest.approx(2 * sps.norm.cdf(-sps.norm.ppf(0.975) / np.sqrt(4.8)))
     assert round(expected["pupils_ols"], 2) == 0.37 and expected["multilevel"] == pytest.approx(0.05)
     assert round(np.sqrt(4.8), 1) == 2.2
-    for text in ("design effect is 4.8", "about 37%", "√4.8 ≈ 2.2"):
-        assert text in LESSON_TEXT, text
+    from hlmlab.analyses import foundations_questions as fq
+    from hlmlab.questions import fill_evidence
+
+    answer = fill_evidence(LESSON["question-experiment"].answer,
+                           fq.experiment_evidence(fnd.experiment_view(fq.EXPERIMENT_PREMISE)))
+    for text in ("design effect is 4.8", "About 37%", "√4.8 ≈ 2.2"):
+        assert text in answer, text
+    assert "about 2Φ(−1.96/2.2) ≈ 37%" in LESSON_TEXT  # the right option's feedback
 
 
 @pytest.mark.parametrize("settings", [
@@ -504,7 +512,15 @@ def test_hsb82_numbers_quoted_in_the_lesson():
     ratios = table[("SE ÷ OLS SE", "cluster-robust")][["sector", "meanses"]]
     assert ratios.between(1.55, 1.95).all()
     assert stats.design_effect(0.15, 50) == pytest.approx(8.35)
-    assert round(np.sqrt(8.35), 1) == 2.9 and "√8.35 ≈ 2.9" in LESSON_TEXT
+    assert round(np.sqrt(8.35), 1) == 2.9
+    # The answer states it with its live evidence (the design-effect panel at the question's
+    # premise), filled in as the page shows it.
+    from hlmlab.analyses import foundations_questions as fq
+    from hlmlab.questions import fill_evidence
+
+    values = fq.reasons_evidence(fnd.design_effect_view(fq.REASONS_PREMISE))
+    assert "= 8.35:" in fill_evidence(LESSON["question-reasons"].answer, values)
+    assert "√8.35 ≈ 2.9" in fill_evidence(LESSON["question-reasons"].answer, values)
 
 
 def test_icc_and_design_effect_of_a_fit_follow_the_glossary():
@@ -558,7 +574,7 @@ def test_questions_are_multiple_choice_with_feedback_for_every_option():
 
 
 def test_definitions_examples_and_terminology_are_all_there():
-    body = LESSON["definitions"].body
+    body = unlinked(LESSON["definitions"].body)
     for name in ("Hierarchical linear model", "Multilevel model", "Mixed(-effects) model",
                  "Random coefficient model", "Variance component model", "Random-effects ANOVA",
                  "random-effects ANCOVA", "generalized linear mixed models"):
@@ -570,7 +586,7 @@ def test_definitions_examples_and_terminology_are_all_there():
         line = next(line for line in examples.splitlines() if row in line)
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         assert cells[1] and cells[2], f"{row}: levels 1 and 2 are named"
-    terms = LESSON["terminology"].body
+    terms = unlinked(LESSON["terminology"].body)
     for term in ("Level 1 is the lowest", "Micro and macro", "primary units", "secondary units",
                  "first level sampled", "last level sampled"):
         assert term in terms, term

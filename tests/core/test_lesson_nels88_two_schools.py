@@ -67,9 +67,10 @@ def test_the_deck_s_schools_get_the_first_colours(nels):
 
 
 def pooling_text() -> str:
+    from hlmlab.glossary_terms import unlinked
     from hlmlab.lesson_text import load_lesson
 
-    return load_lesson("nels88_two_schools")["pooling"].body
+    return unlinked(load_lesson("nels88_two_schools")["pooling"].body)  # as a student reads it
 
 
 def test_pooling_text_states_the_identities_the_core_checks():

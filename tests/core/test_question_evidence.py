@@ -209,3 +209,66 @@ def test_longitudinal_evidence_equals_the_fits(evidence, lme4):
     assert max(variances, key=variances.get) == "pupil"  # the right option
     ar1 = long_evidence["question-autocorrelation"]
     assert float(ar1["ri_ratio_max"]) < float(ar1["ri_ratio_0"]) < 1  # too small, more so
+
+
+# --------------------------------------------------------------------------- Foundations
+
+
+def test_foundations_levels_are_lme4_s_two_level_fit_of_occasions_in_individuals(evidence, lme4):
+    values = evidence["foundations"]["question-levels"]
+    case = "foundations_sources_III_one_reading_reml"
+    assert (values["individuals"], values["occasions"], values["readings"]) == ("60", "5", "300")
+    assert shown(values["tau00"], lme4(case, "tau00"), 2)
+    assert shown(values["sigma2"], lme4(case, "sigma2"), 2)
+
+
+def test_foundations_identify_one_reading_is_the_total_two_readings_are_lme4_s(evidence, lme4):
+    from hlmlab.analyses import foundations as fnd
+    from hlmlab.analyses import foundations_questions as fq
+
+    values = evidence["foundations"]["question-identify"]
+    one = fnd.simulate_sources(fq.IDENTIFY_PREMISES[0])
+    assert shown(values["total"], one["score"].var(ddof=1), 2)
+    assert values["true_total"] == "5.00"  # 2^2 + 1^2 at the defaults
+    assert shown(values["individual"], lme4("foundations_sources_I_reml", "tau00"), 2)
+    assert shown(values["measurement"], lme4("foundations_sources_I_reml", "sigma2"), 2)
+    assert (values["true_individual"], values["true_measurement"]) == ("4.00", "1.00")
+
+
+def test_foundations_serial_se_is_lme4_s_and_the_ratio_the_closed_forms(evidence, lme4):
+    from hlmlab.analyses import foundations as fnd
+    from hlmlab.analyses import foundations_questions as fq
+
+    values = evidence["foundations"]["question-serial"]
+    assert shown(values["fit_se"], lme4("foundations_sources_III_reml", "se", "time"), 3)
+    serial = fnd.compute_sources(fq.SERIAL_PREMISE).serial
+    assert shown(values["se_ratio"], serial.slope_se_reported / serial.slope_se_actual, 2)
+    assert shown(values["actual_se"], serial.slope_se_actual, 3)
+    assert float(values["se_ratio"]) < 1  # the question's right answer: too small
+
+
+def test_foundations_experiment_rates_follow_the_design_effect_and_lme4(evidence, lme4):
+    from hlmlab.analyses import foundations as fnd
+    from hlmlab.analyses import foundations_questions as fq
+
+    values = evidence["foundations"]["question-experiment"]
+    # The answer's formula: 2 Phi(-1.96 / sqrt(deff)), deff = 1 + 19 * 0.2 = 4.8.
+    assert values["expected_percent"] == "37"
+    assert shown(values["expected_percent"], 100 * naive_rejection_rate(design_effect(0.2, 20)), 0)
+    assert shown(values["multilevel_se"],
+                 lme4("foundations_experiment_teacher_reml", "se", "treated"), 2)
+    result = fnd.compute_experiment(fq.EXPERIMENT_PREMISE)
+    assert shown(values["pupils_se"], result.pooled.se["treated"], 2)
+    rates = result.rates["rejection rate"]
+    assert shown(values["pupils_percent"], 100 * rates["pupils_ols"], 1)
+    assert shown(values["multilevel_percent"], 100 * rates["multilevel"], 1)
+    assert values["replicates"] == "500"
+
+
+def test_foundations_reasons_and_assumptions_state_their_formulas(evidence):
+    values = evidence["foundations"]["question-reasons"]
+    assert values["design_effect"] == "8.35" == f"{1 + 49 * 0.15:.2f}"  # 1 + (n - 1) ICC
+    assert shown(values["se_factor"], np.sqrt(8.35), 1)
+    assert shown(values["effective_pupils"], 2000 / 8.35, 0)
+    assumptions = evidence["foundations"]["question-assumptions"]
+    assert (assumptions["pupils"], assumptions["classes"], assumptions["df"]) == ("400", "20", "18")
