@@ -82,6 +82,7 @@ KEY_TERMS = {
                      "within-between"},
     "macro_micro": {"contextual-effect", "cross-level-interaction", "grand-mean-centring",
                     "group-mean-centring", "measurement-error"},
+    "your_data": {"multilevel-model", "random-intercept", "random-slope", "reliability", "icc"},
 }
 
 
