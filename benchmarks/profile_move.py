@@ -46,7 +46,7 @@ BUCKETS = [
     ("chart: show_chart / figure JSON", r"show_chart|prepare_chart|_plotly_chart|plotly|bidi_component|to_json"),
     ("pandas work in the page", r"pandas/core"),
     ("statsmodels / scipy (a fit)", r"statsmodels|scipy"),
-    ("prefetch thread", r"hlmlab-prefetch|_Prefetcher|prefetch_next_steps"),
+    ("prefetch thread", r"hlmlab-prefetch|_Prefetcher"),
     ("protobuf / websocket send", r"protobuf|google/|tornado|websocket|forward_msg"),
     ("widgets and layout (streamlit/elements, st.fragment)", r"streamlit/elements|streamlit/delta_generator"),
 ]

@@ -63,8 +63,11 @@ def sized_slider(label: str, low: int, high: int, default: int, *, key: str, whe
     problem = slider_problem(low, high, what)
     if not problem:
         return controls.slider(label, SliderRange(low, high, 1), default, key=key, where=where)
-    where.caption(problem) if low == high else where.info(problem, icon=":material/info:")
-    return low if low == high else None
+    if low == high:
+        where.caption(problem)
+        return low
+    where.info(problem, icon=":material/info:")
+    return None
 
 
 st.title("JSP: school effectiveness")

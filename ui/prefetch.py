@@ -1,8 +1,7 @@
 """Background prefetching: a slider panel's next step is computed while the server is idle.
 
-Pages on panels call ``ui.panels.prefetch``, which queues the panel's own neighbouring
-settings here; :func:`prefetch_next_steps` (a page's hand-written ``warm`` function of a
-values tuple) serves the pages not yet converted to panels.
+Every page is on panels: it calls ``ui.panels.prefetch``, which queues the panel's own
+neighbouring settings here.
 
 A student who moves a slider one step usually moves it again: computing the next step's
 fits now turns that press from a fit (60-200 ms here) into a cache hit, shared by every
@@ -24,14 +23,13 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import streamlit as st
 
-from hlmlab.panels import SliderRange, next_steps
 from ui import script_runs
 
-__all__ = ["Prefetcher", "enqueue", "prefetch_next_steps"]
+__all__ = ["Prefetcher", "enqueue"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -104,22 +102,3 @@ def enqueue(task: Callable, argument) -> None:
     """Queue ``task(argument)`` on the process's prefetcher (it runs while no script runs;
     see :class:`Prefetcher`). ``ui.panels.prefetch`` queues a panel's neighbours this way."""
     _shared_prefetcher().add(task, argument)
-
-
-def prefetch_next_steps(key: str, values: tuple, ranges: Sequence[SliderRange],
-                        warm: Callable[[tuple], object]) -> None:
-    """After a slider press, warm the caches for that slider's next step, in the background.
-
-    Parameters
-    ----------
-    key : session-state key under which the panel's last values are kept.
-    values : the panel's slider values, on their grids (:func:`hlmlab.panels.snap_all`).
-    ranges : each slider's range, in the same order.
-    warm : called (in the background, when the server is idle) with a neighbouring values
-        tuple; it calls the page's cached functions for those values (functions that need
-        no script context: see the module docstring).
-    """
-    previous = st.session_state.get(key)
-    st.session_state[key] = values
-    for neighbour in next_steps(values, previous, ranges):
-        enqueue(warm, neighbour)

@@ -62,29 +62,3 @@ def test_prefetcher_logs_a_failing_task_and_goes_on(wait_until, caplog):
     assert done == [2]
     failure = next(r for r in caplog.records if r.exc_info)
     assert "fails" in failure.getMessage() and "(1)" in failure.getMessage()
-
-
-def test_prefetch_next_steps_warms_the_moved_sliders_neighbours(wait_until):
-    """Through a real script run: the first run queues both neighbours; a press queues the
-    step back and the step onward, onward run first (the likeliest next press)."""
-
-    def lesson(done):
-        import streamlit as st
-
-        from hlmlab.panels import SliderRange
-        from ui.prefetch import prefetch_next_steps
-        from ui.script_runs import page_run
-
-        with page_run():
-            value = st.slider("Value", 0, 10, 5, key="value")
-            prefetch_next_steps("value_last", (value,), (SliderRange(0, 10, 1),), done.append)
-
-    done = []
-    at = AppTest.from_function(lesson, kwargs={"done": done}, default_timeout=30).run()
-    assert not at.exception
-    assert wait_until(lambda: len(done) == 2)
-    assert done == [(6,), (4,)]
-    at.slider(key="value").set_value(7).run()
-    assert wait_until(lambda: len(done) == 4)
-    assert done[2:] == [(8,), (6,)]
-    assert at.session_state["value_last"] == (7,)

@@ -36,7 +36,7 @@ def open_every_page(context, server) -> tuple[list[str], list[str]]:
         errors = bs.ConsoleErrors().attach(page)
         try:
             page.goto(app_page.url(server.base_url, query))
-            charts = 1 if bs.draws_charts(app_page.source()) else 0
+            charts = bs.first_view_charts(app_page)
             bs.wait_for_first_run(page, timeout=90, min_charts=charts)
             bs.assert_clean(page, errors, f"on {app_page.stem}")
             if charts and page.locator(bs.PLOTLY_CHART).count():
