@@ -10,13 +10,12 @@ import streamlit as st
 
 from hlmlab.analyses import foundations as lesson
 from hlmlab.analyses import foundations_questions as questions
-from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import load_lesson
 from hlmlab.panels import SliderRange
 from ui import controls
 from ui.chart import show_chart
 from ui.navigation import ensure_app_frame
-from ui.panels import prefetch, run
+from ui.panels import prefetch, run, run_or_explain
 from ui.questions import ask, ask_then_show, is_answered, show_locked_hint
 from ui.script_runs import fragment
 from ui.tables import show_table
@@ -59,11 +58,7 @@ def sample_number(key: str, default: int, where) -> int:
 def panel_result(panel, settings, state_key: str, spinner: str):
     """A lab's result (its neighbours prefetched), or None after saying why there is none."""
     prefetch(panel, settings, state_key)
-    try:
-        return run(panel, settings, spinner=spinner)
-    except ModelDataError as exc:
-        st.warning(str(exc))
-        return None
+    return run_or_explain(panel, settings, spinner=spinner)
 
 
 def chart_beside_numbers(chart, key: str):

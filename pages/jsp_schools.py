@@ -10,14 +10,13 @@ import streamlit as st
 from hlmlab import datasets
 from hlmlab.analyses import jsp_schools as lesson
 from hlmlab.analyses import jsp_schools_questions as jsp_questions
-from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import load_lesson
 from hlmlab.panels import SliderRange
 from hlmlab.userdata.views import slider_problem
 from ui import controls
 from ui.chart import show_chart
 from ui.navigation import ensure_app_frame
-from ui.panels import prefetch, run
+from ui.panels import prefetch, run_or_explain
 from ui.questions import ask, ask_then_show, show_locked_hint
 from ui.script_runs import fragment
 from ui.tables import show_table
@@ -110,11 +109,9 @@ def view_level1():
     if SPEC.occasion is not None:
         over_years = controls.radio("Show", LEVEL1_VIEWS, 0, key="jsp_show", where=c2,
                                     short=("years", "raven"), horizontal=True) == LEVEL1_VIEWS[0]
-    try:
-        result = run(lesson.LEVEL1, lesson.Level1(SOURCE, school, over_years),
-                     spinner="Drawing the school…")
-    except ModelDataError as exc:
-        st.warning(str(exc))
+    result = run_or_explain(lesson.LEVEL1, lesson.Level1(SOURCE, school, over_years),
+                            spinner="Drawing the school…")
+    if result is None:
         return
     show_chart(result.chart, "jsp_level1_chart")
     st.caption(result.caption)
@@ -136,11 +133,9 @@ def view_level2():
               if SPEC.key == "jsp" else None)
     regression = controls.radio("Regression per school", regressions, 0, key="jsp_reg",
                                 short=REGRESSION_NAMES[SPEC.key], horizontal=True)
-    try:
-        result = run(lesson.LEVEL2, lesson.Level2(SOURCE, regression),
-                     spinner="Fitting a line per school…")
-    except ModelDataError as exc:
-        st.warning(str(exc))
+    result = run_or_explain(lesson.LEVEL2, lesson.Level2(SOURCE, regression),
+                            spinner="Fitting a line per school…")
+    if result is None:
         return
     show_chart(result.lines, "jsp_level2_lines")
     if answer is None or answer:
@@ -168,11 +163,9 @@ def view_pooling():
     picked = controls.pills("Lines", list(FAMILIES), list(FAMILIES), key="jsp_lines", where=c2)
     families = tuple(FAMILIES[f] for f in picked)
     fits = lesson.PoolingFit(SOURCE, random_slope)
-    try:
-        numbers = run(lesson.POOLING, fits,
-                      spinner="Fitting pooled, per-school and multilevel lines…")
-    except ModelDataError as exc:
-        st.warning(str(exc))
+    numbers = run_or_explain(lesson.POOLING, fits,
+                             spinner="Fitting pooled, per-school and multilevel lines…")
+    if numbers is None:
         return
     ask(LESSON["question-lines"], "jsp_pool_q",
         evidence=lambda: jsp_questions.lines_evidence(lesson.fitted_pooling(fits), SPEC))
@@ -198,10 +191,8 @@ def pooling_chart_panel(fits: lesson.PoolingFit, families: tuple):
         return
     settings = lesson.PoolChart(fits.source, fits.random_slope, families, drawn)
     prefetch(lesson.POOL_CHART, settings, "jsp_pool_last")
-    try:
-        result = run(lesson.POOL_CHART, settings)
-    except ModelDataError as exc:
-        st.warning(str(exc))
+    result = run_or_explain(lesson.POOL_CHART, settings)
+    if result is None:
         return
     show_chart(result.chart, "jsp_pool_chart")
     st.caption(result.caption)
@@ -222,11 +213,9 @@ def view_ranking():
                              key="jsp_adjust", where=c2)
     random_slope = controls.toggle("Intake slope varies by school", SPEC.key == "exam",
                                    key="jsp_rslope", where=c3, disabled=not adjust)
-    try:
-        result = run(lesson.RANKING, lesson.Ranking(SOURCE, year, random_slope, adjust),
-                     spinner="Fitting the school-effects models…")
-    except ModelDataError as exc:
-        st.warning(str(exc))
+    result = run_or_explain(lesson.RANKING, lesson.Ranking(SOURCE, year, random_slope, adjust),
+                            spinner="Fitting the school-effects models…")
+    if result is None:
         return
     show_diagnostics(result.messages)
     if result.table is None:
@@ -287,10 +276,9 @@ def separate_panel():
         return
     settings = lesson.Separate(SOURCE, n_schools, per_school)
     prefetch(lesson.SEPARATE, settings, "jsp_sep_last")
-    try:
-        result = run(lesson.SEPARATE, settings, spinner="Fitting separate and multilevel slopes…")
-    except ModelDataError as exc:
-        st.warning(f"No fit: {exc}")
+    result = run_or_explain(lesson.SEPARATE, settings,
+                            spinner="Fitting separate and multilevel slopes…", prefix="No fit: ")
+    if result is None:
         return
     show_diagnostics(result.messages)
     answer = ask(LESSON["question-separate"], "jsp_sep_q",
@@ -331,11 +319,10 @@ def view_levels():
     with_intake = controls.toggle(f"Add {SPEC.intake_label} as a covariate", False,
                                   key="jsp_intake", where=c2)
     settings = lesson.Levels(SOURCE, reml, with_intake)
-    try:
-        result = run(lesson.LEVELS, settings,
-                     spinner="Fitting the three-level model and the two two-level models…")
-    except ModelDataError as exc:
-        st.warning(f"No fit: {exc}")
+    result = run_or_explain(lesson.LEVELS, settings,
+                            spinner="Fitting the three-level model and the two two-level models…",
+                            prefix="No fit: ")
+    if result is None:
         return
     show_diagnostics(result.messages)
     left, right = st.columns([3, 2])

@@ -8,12 +8,11 @@ import streamlit as st
 
 from hlmlab.analyses import longitudinal as lesson
 from hlmlab.analyses import longitudinal_questions as long_questions
-from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import load_lesson
 from ui import controls
 from ui.chart import show_chart
 from ui.navigation import ensure_app_frame
-from ui.panels import prefetch, run
+from ui.panels import prefetch, run, run_or_explain
 from ui.questions import ask, ask_then_show, is_answered, show_locked_hint
 from ui.script_runs import fragment
 from ui.tables import show_table
@@ -32,15 +31,6 @@ REAL_DATA = lesson.RealData()
 
 def simulated_note(text: str) -> None:
     st.info(f"**Simulated data.** {text}", icon=":material/science:")
-
-
-def shown_or_warned(panel, settings, spinner: str):
-    """``run(panel, settings)``, or None after showing why it cannot be had."""
-    try:
-        return run(panel, settings, spinner=spinner)
-    except ModelDataError as exc:
-        st.warning(str(exc))
-        return None
 
 
 # --------------------------------------------------------------------------- page
@@ -194,15 +184,15 @@ def view_real_data():
     oxboys_tab, egsingle_tab = st.tabs(["Oxford boys: a growth spurt", "Chicago pupils: three levels"])
     with oxboys_tab:
         show_lesson_section(LESSON["oxboys"])
-        oxboys = shown_or_warned(lesson.OXBOYS, REAL_DATA,
-                                 "Fitting the Oxford boys' growth curves…")
+        oxboys = run_or_explain(lesson.OXBOYS, REAL_DATA,
+                                "Fitting the Oxford boys' growth curves…")
         if oxboys is not None:
             show_oxboys(oxboys)
     with egsingle_tab:
         show_lesson_section(LESSON["egsingle"])
         if controls.toggle("Fit the Chicago data (7230 measurements; a few seconds the first "
                            "time)", key="egsingle"):
-            egsingle = shown_or_warned(
+            egsingle = run_or_explain(
                 lesson.EGSINGLE, REAL_DATA,
                 "Fitting 7230 measurements of 1721 pupils (a few seconds, once)…")
             if egsingle is not None:
@@ -268,7 +258,7 @@ def show_egsingle(egsingle: lesson.EgsingleView) -> None:
 def view_autocorrelation():
     show_lesson_section(LESSON["autocorrelation"])
     # The evidence is the same at every rho: the view's default setting gives it.
-    default = shown_or_warned(lesson.AR1, lesson.Ar1(), "Reading the simulation…")
+    default = run_or_explain(lesson.AR1, lesson.Ar1(), "Reading the simulation…")
     if default is None:
         return
     ask_then_show(LESSON["question-autocorrelation"], "long_ar1_q", "The simulation's results",
@@ -282,7 +272,7 @@ def ar1_lab() -> None:
     chart = st.container()
     rho = controls.select_slider("Error correlation rho", lesson.AR1_RHOS,
                                  lesson.Ar1().rho, key="rho")
-    result = shown_or_warned(lesson.AR1, lesson.Ar1(rho), "Reading the simulation…")
+    result = run_or_explain(lesson.AR1, lesson.Ar1(rho), "Reading the simulation…")
     if result is None:
         return
     show_chart(result.chart, key="long_ar1_chart", where=chart)

@@ -16,7 +16,7 @@ from hlmlab.panels import Panel
 from ui import controls
 from ui.chart import show_chart
 from ui.navigation import ensure_app_frame
-from ui.panels import prefetch, run
+from ui.panels import prefetch, run, run_or_explain
 from ui.questions import ask, ask_then_show, is_answered, show_locked_hint
 from ui.script_runs import fragment
 from ui.tables import show_table
@@ -66,15 +66,6 @@ def show_headline(headline) -> None:
     """A result's few key numbers as metrics, side by side (they wrap on a phone)."""
     for column, (label, value) in zip(st.columns(len(headline)), headline):
         column.metric(label, value)
-
-
-def run_or_explain(panel, settings, spinner: str):
-    """The panel's result, or None after saying in words why there is none."""
-    try:
-        return run(panel, settings, spinner=spinner)
-    except ModelDataError as exc:
-        st.warning(str(exc))
-        return None
 
 
 # --------------------------------------------------------------------------- 1. propositions

@@ -19,7 +19,8 @@ rendering and prefetching.
     result;
   - **failures cached too**: a compute that raises :class:`hlmlab.errors.ModelDataError`
     is remembered as that failure (a bad selection is not recomputed on every rerun), and
-    :func:`run` raises it again. The page catches ``ModelDataError`` and shows its message.
+    :func:`run` raises it again. The page catches ``ModelDataError`` and shows its message:
+    :func:`run_or_explain` does both, the one way a page says why a view has no result.
 
 - :func:`run_in_session` is :func:`run` for a panel whose settings carry a user's own data
   (the "Your data" page): its results are kept in the session's own state only, never in
@@ -153,6 +154,26 @@ def run(panel: Panel, settings, spinner: str | None = None):
         The settings cannot give a result (the message is for the student).
     """
     return _result(panel, panel.snapped(settings), spinner)
+
+
+def run_or_explain(panel: Panel, settings, spinner: str | None = None, prefix: str = ""):
+    """:func:`run`, or None after showing in words why these settings give no result.
+
+    Parameters
+    ----------
+    panel, settings, spinner : as for :func:`run`.
+    prefix : put before the message (e.g. ``"No fit: "``).
+
+    Returns
+    -------
+    The panel's result, or None when its compute raised :class:`ModelDataError` (its
+    message is shown as a warning: the student's words, never a traceback).
+    """
+    try:
+        return run(panel, settings, spinner=spinner)
+    except ModelDataError as exc:
+        st.warning(f"{prefix}{exc}")
+        return None
 
 
 def _result(panel: Panel, settings, spinner: str | None = None):
