@@ -246,9 +246,12 @@ def caterpillar_figure(ranking: pd.DataFrame, title: str, x_title: str,
                               "to %{customdata[3]}<extra></extra>"),
         })
     many = len(ordered) > 40
+    # A labelled row needs room for its tick label at presenter size (23 px): at 11 px a row
+    # the labels of 18 groups overprinted each other on a projector.
+    row = 11 if many else 26
     layout = figure_layout(
         title, x_title, f"{unit.capitalize()} (ordered by effect)",
-        height=max(420, 120 + 11 * len(ordered)), shapes=[vertical_line(0)],
+        height=max(420, 120 + row * len(ordered)), shapes=[vertical_line(0)],
         yaxis={"tickvals": positions, "ticktext": [str(s) for s in ordered.index],
                "showticklabels": not many},
         legend={"orientation": "h", "y": -0.12, "font": {"size": 15}})

@@ -297,7 +297,7 @@ def separate_panel():
             st.caption(note)
     show_pupils_ignored_note()
     if not answer:
-        show_locked_hint("How far apart the two slopes are, and what the sliders show,")
+        show_locked_hint("How far apart the two slopes are, and what the sliders show")
         return
     with answer:
         if result.metrics:
@@ -343,7 +343,7 @@ def view_levels():
             show_table(result.table)
             st.caption(result.caption)
     else:
-        show_locked_hint("The models that ignore a level, with their standard errors,")
+        show_locked_hint("The models that ignore a level, with their standard errors")
     show_estimation_help()
     show_code_tabs(result.code)
 

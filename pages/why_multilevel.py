@@ -171,7 +171,7 @@ def icc_lab():
             st.caption(SIMULATED.replace(", with no true style effect", ""))
     if not answer:
         with right:
-            show_locked_hint("MixedLM's estimate of the ICC, with its interval,")
+            show_locked_hint("MixedLM's estimate of the ICC, with its interval")
         return
     with right:  # inside the answer container
         show_chart(sample.partition_chart, key="why_icc_partition_chart")

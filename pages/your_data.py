@@ -238,7 +238,9 @@ def draw_variance(settings: yd.Model, result: yd.Analysis) -> None:
         with chart_col:
             show_chart(result.partition, key="yd_partition_chart")
         with numbers_col:
-            st.metric("ICC: share of the variance between groups", f"{result.icc:.3f}")
+            st.metric("Residual ICC (given the predictors)", f"{result.icc:.3f}",
+                      help="τ₀₀ / (τ₀₀ + σ²) of this model: the share of the variance the "
+                      "predictors leave that lies between groups (the conditional ICC).")
             show_fit_summary(result.summary)
     if settings.roles.level3_group:
         show_lesson_section(LESSON["three-levels"])

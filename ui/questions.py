@@ -150,9 +150,10 @@ def ask_then_show(section: LessonSection, key: str, waiting: str, show: Callable
 
 
 def show_locked_hint(what: str, where: str = "the question above") -> None:
-    """Say that an answer element will appear: "<what> appears once you have answered
-    <where>." (a caption, so the page does not look broken before the answer)."""
-    st.caption(f":material/lock: {what} appears once you have answered {where}.")
+    """Say that an answer element will appear: "<what>: shown once you have answered
+    <where>." (a caption, so the page does not look broken before the answer; the colon
+    keeps the sentence right whether ``what`` is singular or plural)."""
+    st.caption(f":material/lock: {what}: shown once you have answered {where}.")
 
 
 # --------------------------------------------------------------------------- asking

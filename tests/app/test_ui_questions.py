@@ -71,7 +71,7 @@ def test_before_the_answer_only_the_question_is_on_the_page(at):
     assert at.radio(key="demo_q_pick").value is None
     assert answer_texts(at, "demo_q") is None and answer_texts(at, "guess_q") is None
     assert not any("3.57" in text or "{{" in text for text in element_texts(at.main))
-    assert any("The chart appears once you have answered" in c.value for c in at.caption)
+    assert any("The chart: shown once you have answered" in c.value for c in at.caption)
     assert "evidence_calls" not in at.session_state, "evidence computed before the answer"
 
 

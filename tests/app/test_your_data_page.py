@@ -160,7 +160,7 @@ def test_the_shrinkage_table_follows_the_formula_in_the_text():
 def test_the_icc_shown_is_tau00_over_the_total():
     at = open_page({"yd_data": "exam"})
     open_view(at, PAGE, VIEWS[3])
-    metric = next(m for m in at.metric if m.label.startswith("ICC"))
+    metric = next(m for m in at.metric if m.label.startswith("Residual ICC"))
     tau00, sigma2 = lme4_value("exam_rs_reml", "tau00"), lme4_value("exam_rs_reml", "sigma2")
     assert float(metric.value) == pytest.approx(tau00 / (tau00 + sigma2), abs=6e-4)
 

@@ -27,7 +27,14 @@ def test_the_warm_up_opens_the_decks_step_then_every_page_of_app_py():
     pages = warm_worker.default_pages()
     assert pages[0] == "nels88_two_schools?step=4"
     lessons = {path.stem for path in (ROOT / "pages").glob("*.py")} - {"home"}
-    assert set(pages[1:]) == lessons | {""}  # the default page (home) is "/"
+    # Every page at its defaults (the default page, home, is "/"), then the extra settings
+    # pages ask to have warmed: each of those is one of the app's pages with a query.
+    at_defaults = [page for page in pages[1:] if "?" not in page]
+    assert set(at_defaults) == lessons | {""}
+    extras = [page for page in pages[1:] if "?" in page]
+    assert set(extras) == {page for page in warm_worker.FOUNDATIONS_PAGES + warm_worker.MACRO_MICRO_PAGES
+                           if "?" in page}
+    assert all(page.split("?")[0] in lessons for page in extras)
     assert len(pages) == len(set(pages))
 
 
