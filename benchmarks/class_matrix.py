@@ -47,6 +47,9 @@ SCENARIOS = [
     ("jsp_drawn", "jsp_schools", "jsp_view=3+·+Three+kinds+of+lines", "Schools drawn", "3,7,5"),
     # The rest of app.py's pages, for the fresh-server first-load matrix (every lesson page).
     ("why_teachers", "why_multilevel", "", "Teachers per style", "30,20,45"),
+    ("foundations_sd", "foundations", "foundations_view=2", "SD between individuals",
+     "2.5,1.5,3.0"),
+    ("macro_within", "macro_micro", "macro_view=3", "True within-school slope", "2.0,0.0,3.0"),
     ("home", "", "", "", ""),  # no slider: run with -k 0 (first loads only)
 ]
 STREAMLIT_FLAGS = ["--server.headless", "true", "--browser.gatherUsageStats", "false"]

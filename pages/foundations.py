@@ -167,7 +167,7 @@ def sources_lab(design: str) -> None:
     if view.iccs is not None:
         show_table(view.iccs)
     if view.code is not None:
-        show_code_tabs(view.code)
+        show_code_tabs(view.code, key=f"sources_code_{design}")
     # Asked before the serial correlation section, which answers it; inside the fragment, as
     # its charts follow the sliders (designs III and IV).
     ask_then_show(LESSON["question-serial"], "fnd_serial_q",
@@ -241,7 +241,7 @@ def experiment_lab(mechanism: str) -> None:
                        "their own disposition plus b times their class's mean disposition.")
         show_table(view.experiment_table)
         show_diagnostics(view.messages)
-    show_code_tabs(view.code)
+    show_code_tabs(view.code, key=f"experiment_code_{mechanism}")
     ask_then_show(LESSON["question-experiment"], "fnd_experiment_q",
                   "How often each test finds an effect over many experiments",
                   partial(show_rates, view),

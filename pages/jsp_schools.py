@@ -177,7 +177,7 @@ def view_pooling():
     show_pupils_ignored_note()
     if numbers.fixed is not None:
         show_table(numbers.fixed)
-        show_code_tabs(numbers.code)
+        show_code_tabs(numbers.code, key="jsp_pooling_code")
 
 
 @fragment
@@ -235,7 +235,7 @@ def view_ranking():
         st.latex(result.latex)
         show_table(result.fixed)
     show_estimation_help()
-    show_code_tabs(result.code)
+    show_code_tabs(result.code, key="jsp_ranking_code")
 
 
 def show_ranking(result: lesson.RankingResult) -> None:
@@ -345,7 +345,7 @@ def view_levels():
     else:
         show_locked_hint("The models that ignore a level, with their standard errors")
     show_estimation_help()
-    show_code_tabs(result.code)
+    show_code_tabs(result.code, key="jsp_levels_code")
 
 
 show_views([

@@ -133,7 +133,7 @@ def show_decomposition(reading: lesson.ReadingView, growth: float, cohort: float
             st.latex(reading.person_mean.latex)
             show_table(reading.person_mean.fixed)
             show_estimation_help()
-            show_code_tabs(reading.person_mean.code)
+            show_code_tabs(reading.person_mean.code, key="long_reading_code")
 
 
 def view_growth():
@@ -211,7 +211,7 @@ def show_oxboys(oxboys: lesson.OxboysView) -> None:
             show_oxboys_models(oxboys)
     else:
         show_locked_hint("The fitted growth models")
-    show_code_tabs(oxboys.code)
+    show_code_tabs(oxboys.code, key="long_oxboys_code")
 
 
 def show_oxboys_models(oxboys: lesson.OxboysView) -> None:
@@ -239,7 +239,7 @@ def show_egsingle(egsingle: lesson.EgsingleView) -> None:
     with right:
         st.markdown("**Schools: `math ~ year + (year | schoolid)`**")
         show_table(egsingle.schools)
-    show_code_tabs(egsingle.children_code)
+    show_code_tabs(egsingle.children_code, key="long_children_code")
     show_lesson_section(LESSON["egsingle-three-levels"])
     show_diagnostics(egsingle.three_level_messages)
     answer = ask(LESSON["question-three-levels"], "long_real_eg_q",
@@ -252,7 +252,7 @@ def show_egsingle(egsingle: lesson.EgsingleView) -> None:
             show_table(egsingle.fixed, where=right)
     else:
         show_locked_hint("The three-level model's split of the variance")
-    show_code_tabs(egsingle.three_level_code)
+    show_code_tabs(egsingle.three_level_code, key="long_three_level_code")
 
 
 def view_autocorrelation():

@@ -107,7 +107,7 @@ def view_propositions():
     show_table(result.arrows)
     show_table(result.details)
     show_diagnostics(result.messages)
-    show_code_tabs(result.code)
+    show_code_tabs(result.code, key="mm_propositions_code")
 
 
 # --------------------------------------------------------------------------- 2. centring
@@ -156,7 +156,7 @@ def view_centring():
     else:
         show_locked_hint("The within, between and contextual estimates",
                          "both questions above")
-    show_code_tabs(result.code)
+    show_code_tabs(result.code, key="mm_centring_code")
 
 
 # --------------------------------------------------------------------------- 4. sector x SES
@@ -180,7 +180,7 @@ def view_sector():
                   "The slope variance without and with sector",
                   partial(show_slope_variance, result),
                   evidence=evidence_of("question-sector-tau11", result))
-    show_code_tabs(result.code)
+    show_code_tabs(result.code, key="mm_sector_code")
 
 
 def show_sector_lines(result) -> None:
@@ -302,7 +302,7 @@ def simulation_lab(lab: Lab):
             show_table(getattr(result, name))
     else:
         show_locked_hint(lab.waiting)
-    show_code_tabs(result.code)
+    show_code_tabs(result.code, key=f"{lab.question_key}_code")
 
 
 def view_measurement():

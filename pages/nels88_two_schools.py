@@ -180,7 +180,7 @@ def lab(source: nels.DataSource, schools: tuple, random_slope: bool, reml: bool,
     else:
         show_locked_hint("The within- and between-school slopes")
     if numbers.code is not None:
-        show_code_tabs(numbers.code)
+        show_code_tabs(numbers.code, key="nels_code")
 
 
 def school_table(numbers: nels.SelectionNumbers, label: str, schools: tuple):

@@ -243,7 +243,7 @@ def advantages_lab():
     ask_then_show(LESSON["question-advantages"], "why_hsb_q", "The three analyses' table",
                   partial(show_advantages, analyses),
                   evidence=lambda: why_questions.advantages_evidence(analyses))
-    show_code_tabs(analyses.code)
+    show_code_tabs(analyses.code, key="why_advantages_code")
 
 
 def show_advantages(analyses: designs.Hsb82View) -> None:

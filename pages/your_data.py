@@ -252,7 +252,7 @@ def draw_variance(settings: yd.Model, result: yd.Analysis) -> None:
         show_chart(three.chart, key="yd_three_chart")
         st.latex(three.latex)
         show_table(three.table)
-        show_code_tabs(three.code)
+        show_code_tabs(three.code, key="yd_three_level_code")
 
 
 def file_stem(data: yd.SessionTable) -> str:
@@ -265,7 +265,7 @@ def draw_code(settings: yd.Model, result: yd.Analysis) -> None:
     if result.code is None:
         show_diagnostics(result.summary.messages)
         return
-    show_code_tabs(result.code)
+    show_code_tabs(result.code, key="yd_code")
     stem = file_stem(settings.data)
     columns = st.columns(3)
     columns[0].download_button("Results (CSV)", result.results_csv,

@@ -86,11 +86,37 @@ def prepare_chart(figure) -> style.BrowserFigure:
 def preload_chart_library() -> None:
     """Have the browser fetch and compile plotly.js now, while the page's script is still
     fitting: otherwise that only starts when the first chart arrives (1-3 s on a fresh tab
-    here). Draws nothing; call it once per run, early (app.py's sidebar does)."""
+    here). Draws nothing; call it once per run, early (app.py's sidebar does).
+
+    A small inline script (:func:`_preload_html`), not the chart element itself: a custom
+    component's own code is fetched only once React has rendered the page around it, and
+    in a new tab that came 300-900 ms after the page's run had finished (CPU profile and
+    request timeline in Chromium, benchmarks/README.md, session 7). The script is constant
+    text of this module: no user input reaches it.
+    """
     script = _plotly_script_url()
     if script is not None:
-        _chart_element(key="hlmlab_plotly_preload", data=_payload_start(script) + b"}",
-                       height=0)
+        st.html(_preload_html(script), unsafe_allow_javascript=True)
+
+
+@functools.cache
+def _preload_html(script: str) -> str:
+    """An inline script that starts loading plotly.js as ``ui/plotly_chart.js``'s
+    ``loadPlotly`` does, and leaves its promise where ``loadPlotly`` finds and reuses it."""
+    url = json.dumps(script)
+    return (
+        "<script>(() => {"
+        f"const url = {url};"
+        "if (window.Plotly || (window.__hlmlabPlotly && window.__hlmlabPlotly.url === url)) return;"
+        "const promise = new Promise((resolve, reject) => {"
+        "const tag = document.createElement('script'); tag.src = url; tag.async = true;"
+        "tag.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error('plotly.js did not load')));"
+        "tag.onerror = () => { delete window.__hlmlabPlotly; reject(new Error('could not load ' + url)); };"
+        "document.head.appendChild(tag);});"
+        "promise.catch(() => {});"  # a chart that needs it reports the error itself
+        "window.__hlmlabPlotly = {url, promise};"
+        "})();</script>"
+    )
 
 
 @functools.cache

@@ -10,8 +10,7 @@
 // Streamlit calls the default export on mount and again whenever `data` changes;
 // `data` = the bytes of the JSON {script: URL of plotly.min.js, scale: presenter mode's
 // enlargement (1 otherwise), figure: plotly figure} (bytes: the server sends a prepared
-// figure without encoding it again); without a figure it only loads plotly.js
-// (preload_chart_library).
+// figure without encoding it again).
 
 // As st.plotly_chart had it: no plotly logo, no cloud buttons, no box or lasso selection
 // (nothing here reads a selection).
@@ -197,10 +196,6 @@ export default function ({data, parentElement}) {
   // parsed or handed to plotly.js again.
   if (existing && existing.__text === text) return existing.__cleanup;
   const payload = JSON.parse(text);
-  if (payload.figure === undefined) {  // the preload: fetch and compile plotly.js, draw nothing
-    loadPlotly(payload.script).catch(() => {});  // a chart that needs it reports the error
-    return;
-  }
   const root = existing || build(parentElement);
   root.__text = text;
   let figure = payload.figure;

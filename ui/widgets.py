@@ -106,18 +106,29 @@ def show_fit_summary(summary) -> None:
         show_estimation_help()
 
 
-def show_code_tabs(fit, pooled=None) -> None:
+def show_code_tabs(fit, pooled=None, *, key: str) -> None:
     """The exact calls that reproduce a fit, in Python and in R, folded away so they do not
     crowd a projected page.
+
+    The code is drawn only while its expander is open (a lazy expander: opening it reruns
+    the page or fragment). Closed, it costs a new tab nothing: drawn always, the syntax
+    highlighting of these blocks took 230-320 ms of a new tab's main thread in Chromium
+    (NELS88 and Foundations, CPU profile, benchmarks/README.md, session 7), more than any
+    other single part of the page's first render.
 
     Parameters
     ----------
     fit : a :class:`hlmlab.report.FitCode` (a panel's result), or a fit (anything with
         ``.code`` and ``.lme4``).
     pooled : with a fit, the pooled OLS fit shown beside it (optional).
+    key : the expander's key, unique on its page: it keeps the expander open or closed
+        while the student moves sliders.
     """
-    code = fit if isinstance(fit, report.FitCode) else report.fit_code(fit, pooled)
-    with st.expander("Run it yourself: the statsmodels and lme4 code", icon=":material/code:"):
+    with st.expander("Run it yourself: the statsmodels and lme4 code", icon=":material/code:",
+                     key=key, on_change="rerun") as expander:
+        if not expander.open:
+            return
+        code = fit if isinstance(fit, report.FitCode) else report.fit_code(fit, pooled)
         python_tab, r_tab = st.tabs(["statsmodels (Python)", "lme4 (R)"])
         with python_tab:
             st.code(code.code, language="python")

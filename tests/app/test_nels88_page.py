@@ -436,3 +436,22 @@ def test_the_data_source_is_a_url_control(tmp_path, monkeypatch):
     assert at.selectbox(key="nels_source").value == datasets.NELS88_ORIGINAL_LABEL
     _, layout = chart_traces(at)
     assert "original file" in chart_title(layout)
+
+
+def test_the_code_is_drawn_only_once_its_expander_is_opened_and_stays_open():
+    # Closed, the code blocks are not sent at all (their syntax highlighting was the largest
+    # single cost of a new tab's first render); opened, both languages show the fit.
+    at = open_lab()
+    expander = next(e for e in at.expander if "Run it yourself" in e.label)
+    assert len(expander.code) == 0
+    at.session_state["nels_code"] = True
+    at.run()
+    expander = next(e for e in at.expander if "Run it yourself" in e.label)
+    blocks = [block.value for block in expander.code]
+    python_code, r_code = blocks[0], blocks[-1]  # the pooled line's code sits between
+    assert "MixedLM" in python_code or "mixedlm" in python_code
+    assert "lmer(" in r_code
+    # moving a control keeps it open
+    at.slider(key="per_school").set_value(20).run()
+    assert not at.exception
+    assert len(next(e for e in at.expander if "Run it yourself" in e.label).code) >= 2

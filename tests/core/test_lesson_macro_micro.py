@@ -548,6 +548,20 @@ def test_within_between_figure_draws_the_estimates(centring, contextual):
     assert "pupils" in {t.meta for t in contextual.figure.data}
 
 
+def test_contextual_chart_draws_whole_schools_of_pupils_and_says_which(contextual):
+    pupils = next(t for t in contextual.figure.data if t.meta == "pupils")
+    per_school = contextual.settings.pupils_per_school
+    drawn = mm.MAX_POINTS_DRAWN // per_school
+    assert len(pupils.x) == drawn * per_school < len(contextual.data)
+    assert pupils.name == f"Pupils of the first {drawn} schools"
+    # the within-school segments still cover every school (two ends and a gap each)
+    within = next(t for t in contextual.figure.data if t.meta == "within")
+    assert len(within.x) == 3 * contextual.settings.n_schools
+    small = mm.compute_contextual_simulation(
+        mm.ContextualSimulationSettings(n_schools=15, pupils_per_school=10))
+    assert next(t for t in small.figure.data if t.meta == "pupils").name == "Pupils"
+
+
 def test_moderator_figure_has_school_lines_and_averages(sector, grouping):
     metas = {t.meta for t in sector[(True, False)].figure.data}
     assert {"schools:Public", "schools:Catholic", "average:Public", "average:Catholic"} == metas
