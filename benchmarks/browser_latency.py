@@ -203,12 +203,22 @@ def main(argv: list[str] | None = None) -> int:
                              "start and the page opens)")
     parser.add_argument("--open-repeats", type=int, default=1,
                         help="open every page this many times, each in a new tab (1)")
+    parser.add_argument("--pause-ms", type=int, default=0,
+                        help="wait this long before each press, as a student reading the chart "
+                             "does (default 0: each press as soon as the last one is drawn); "
+                             "the background prefetcher then has time for the next step")
+    parser.add_argument("--query", action="append", default=[], metavar="STEM=QUERY",
+                        help="open a page with this query string instead of its default one, "
+                             "e.g. foundations=foundations_view=2&fnd_design=IV (repeatable)")
     parser.add_argument("--pages", default="", help="comma-separated page stems (default: all)")
     parser.add_argument("--sliders", default="",
                         help="comma-separated slider labels to press, each matching the "
                              "labels that start with it (default: every slider)")
     parser.add_argument("--out", type=Path, default=bs.OUT_DIR / "latency.json")
     args = parser.parse_args(argv)
+    for item in args.query:
+        stem, _, query = item.partition("=")
+        PAGE_QUERIES[stem] = "?" + query.lstrip("?")
     only_sliders = {s.strip() for s in args.sliders.split(",") if s.strip()}
 
     from playwright.sync_api import sync_playwright
@@ -225,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                     "load_average_at_start": os.getloadavg()},
         "budget": {"p95_ms": BUDGET_P95_MS, "first_page_interactive_s": BUDGET_FIRST_PAGE_S},
         "presses_per_slider": args.presses,
+        "pause_before_press_ms": args.pause_ms,
         "pages": {},
     }
     server = bs.StreamlitServer()
@@ -292,8 +303,11 @@ def main(argv: list[str] | None = None) -> int:
                         if any(s["label"] == label for s in entry["sliders"]):
                             label += f" (slider {index + 1})"  # two sliders share a label
                         plan = plan_presses(*slider_range(page, index), args.presses)
-                        samples = [dict(measure_press(page, index, key), cold=cold)
-                                   for key, cold in plan]
+                        samples = []
+                        for key, cold in plan:
+                            if args.pause_ms:  # a student's pace: reading the chart first
+                                page.wait_for_timeout(args.pause_ms)
+                            samples.append(dict(measure_press(page, index, key), cold=cold))
                         entry["sliders"].append({"label": label, "view": view_label,
                                                  "samples": samples})
                 entry["page_errors"] = errors
@@ -317,7 +331,9 @@ def print_report(report: dict) -> None:
     cold = report["cold_start"]
     load = report["machine"]["load_average_at_start"]
     print(f"HLM Lab browser latency · {report['machine']['cpus']} CPUs · load average at start "
-          f"{load[0]:.2f} · {report['presses_per_slider']} presses per slider")
+          f"{load[0]:.2f} · {report['presses_per_slider']} presses per slider"
+          + (f", {report['pause_before_press_ms']} ms pause before each"
+             if report.get("pause_before_press_ms") else ""))
     verdict = "within" if cold["first_page_interactive_s"] <= BUDGET_FIRST_PAGE_S else "OVER"
     print(f"cold start: first page ({cold['page']}) interactive "
           f"{cold['first_page_interactive_s']:.2f} s after the server was spawned ({verdict} the "

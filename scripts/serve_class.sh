@@ -128,7 +128,7 @@ HAPROXY_PID=""
 STOPPING=0
 
 write_pid_file() {
-  local pids=()
+  local pids=() name  # local: bash's dynamic scope would hand the loop's last name to the caller
   for name in "${!WORKER_PID[@]}"; do pids+=("${WORKER_PID[$name]}"); done
   printf '%s\n' "${pids[@]}" > "$RUN_DIR/workers.pids.tmp"
   mv "$RUN_DIR/workers.pids.tmp" "$RUN_DIR/workers.pids"
