@@ -125,8 +125,8 @@ MAX_SCHOOLS = 100
 MAX_PUPILS = 50
 #: At most this many pupils are drawn as points (the lines and fits use every pupil). Each
 #: point is an SVG node that plotly.js restyles on every redraw: the default design's 800
-#: points cost ~80 ms a redraw in headless Chromium, 400 about half that, which is what
-#: keeps this tab's slider press within the 250 ms budget (benchmarks/README.md, session 7).
+#: points cost ~80 ms a redraw in headless Chromium, 400 about half that (the tab's main
+#: slider went from 260 / 382 to 164 / 267 ms median / p95, benchmarks/README.md, session 7).
 MAX_POINTS_DRAWN = 400
 
 
