@@ -203,7 +203,7 @@ def warm_up(port: int) -> float:
     """Warm the server on ``port`` as scripts/start.sh does, wait for its prefetcher to
     settle, and return the seconds the warm-up took."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, str(bs.REPO_ROOT / "scripts" / "warm_worker.py"),
+    done = subprocess.run([sys.executable, str(bs.APP_ROOT / "scripts" / "warm_worker.py"),
                            "--port", str(port)], capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         raise RuntimeError(f"warm_worker.py failed: {done.stderr.strip()}")
