@@ -700,8 +700,13 @@ def compute_centring(settings: CentringSettings) -> CentringResult:
         "within_slope": _fmt(within), "between_slope": _fmt(between),
         "contextual_effect": _fmt(contextual), "blend_slope": _fmt(_coef(raw, "ses")),
         "pooled_slope": _fmt(_coef(pooled, "ses")),
-        "blend_within_share": f"{100 * blend.within_weight:.0f} %",
-        "pooled_within_share": f"{100 * ols_blend.within_weight:.0f} %",
+        "blend_within_share": f"{100 * blend.within_weight:.1f} %",
+        "pooled_within_share": f"{100 * ols_blend.within_weight:.1f} %",
+        # The slopes of the school means each blend uses (pupil-weighted for OLS, precision-
+        # weighted for the random-intercept model): the shares apply to these, and with the
+        # model's between slope in their place the sentence's numbers would not add up.
+        "pooled_between_slope": _fmt(ols_blend.between),
+        "blend_between_slope": _fmt(blend.between),
         "tau00_group_centred": _fmt(fits["group"].variance["tau00"]),
         "tau00_group_mean": _fmt(gm.variance["tau00"]),
         "method": method,

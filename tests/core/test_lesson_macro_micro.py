@@ -235,6 +235,25 @@ def test_pooled_slope_is_steeper_than_the_within_slope_on_hsb82(centring):
         < table["pooled OLS, raw SES (blend)"] < table["between-school slope"]
 
 
+@pytest.mark.parametrize("reml", [True, False])
+def test_the_pooled_question_answers_numbers_add_up_as_its_sentence_says(centring, reml):
+    """The reveal says each raw-SES slope is share x within + rest x its slope of the school
+    means: the numbers it shows must recombine to the slope it shows (to their rounding)."""
+    evidence = centring[reml].evidence
+    number = lambda key: float(evidence[key])  # noqa: E731
+    share = lambda key: float(evidence[key].rstrip(" %")) / 100  # noqa: E731
+    for slope, within_share, between in (("pooled_slope", "pooled_within_share", "pooled_between_slope"),
+                                         ("blend_slope", "blend_within_share", "blend_between_slope")):
+        recombined = share(within_share) * number("within_slope") + (1 - share(within_share)) * number(between)
+        # a share shown to 0.1 % moves the sum by up to 0.0005 x (between - within), and each
+        # slope shown to 0.01 by up to 0.005
+        tolerance = 0.0005 * abs(number(between) - number("within_slope")) + 0.01
+        assert recombined == pytest.approx(number(slope), abs=tolerance), slope
+    # OLS counts pupils alike: its slope of the means is not the model's between slope.
+    assert abs(centring[reml].blend.between - float(evidence["between_slope"])) < 0.05
+    assert abs(number("pooled_between_slope") - number("between_slope")) > 0.1
+
+
 @pytest.mark.parametrize("settings", [
     mm.ContextualSimulationSettings(),
     mm.ContextualSimulationSettings(within_slope=-2.0, between_slope=6.0, icc_x=0.8,
