@@ -174,8 +174,12 @@ def slope_scatter_figure(pairs: pd.DataFrame, title: str, x_title: str, y_title:
                           "multilevel %{y:.3f}<extra></extra>"),
     })
     # The legend below the plot: at the side it took a third of a phone's width, and with
-    # equal axis scales the plot was squeezed to a sliver.
-    layout = figure_layout(title, x_title, y_title, yaxis={"scaleanchor": "x", "scaleratio": 1},
+    # equal axis scales the plot was squeezed to a sliver. Equal scales on a wide chart made
+    # plotly widen the x range instead (slopes of 0 to 6.5 drawn on an axis from -8 to 14):
+    # both axes keep the data's range, and the plot area shrinks to a square instead.
+    span = {"range": [low, high], "constrain": "domain"}
+    layout = figure_layout(title, x_title, y_title, xaxis=dict(span),
+                           yaxis={**span, "scaleanchor": "x", "scaleratio": 1},
                            legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0})
     return go.Figure(data=data, layout=layout)
 

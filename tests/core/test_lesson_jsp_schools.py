@@ -444,6 +444,19 @@ def test_slope_scatter_has_the_diagonal_and_the_schools():
     assert len(empty.data[-1].x) == 0
 
 
+def test_slope_scatter_axes_span_the_slopes_not_the_charts_width():
+    # Equal scales on a chart wider than tall: plotly would widen the x range to fill the
+    # width (session 6 saw -8 to 14 for slopes of 0 to 6.5); the plot area shrinks instead.
+    pairs = pd.DataFrame({"n": [5, 50, 20], "ols_slope": [0.0, 6.5, 3.0],
+                          "multilevel_slope": [2.0, 3.0, 2.5]}, index=[1, 2, 3])
+    layout = jsp_figures.slope_scatter_figure(pairs, "t", "x", "y", fixed_slope=2.5).layout
+    pad = 0.05 * 6.5
+    for axis in (layout.xaxis, layout.yaxis):
+        assert list(axis.range) == pytest.approx([-pad, 6.5 + pad])
+        assert axis.constrain == "domain"
+    assert layout.yaxis.scaleanchor == "x" and layout.yaxis.scaleratio == 1
+
+
 def test_partition_figure_and_histogram(levels):
     fig = jsp_figures.levels_figure(levels, SOURCE)
     assert fig.layout.title.text == f"Where the variance lies · {SOURCE}"
