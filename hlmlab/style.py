@@ -14,6 +14,7 @@ here, more than half of a slider's 250 ms budget.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -45,7 +46,9 @@ __all__ = [
     "gapped_xy",
     "group_styles",
     "jitter_offsets",
+    "narrow_text",
     "ready_for_browser",
+    "wrapped",
 ]
 
 # Okabe & Ito (2008), "Color Universal Design": the eight colours, by their names.
@@ -133,6 +136,44 @@ def figure_layout(title: str = "", x_title: str = "", y_title: str = "", height:
         "hoverlabel": {"font": {"size": 16}},
     }
     return _merged(layout, overrides)
+
+
+def narrow_text(design_width: int, min_scale: float = 0.75) -> dict:
+    """Layout ``meta`` that has HLM Lab's chart element (``ui/plotly_chart.js``) scale a
+    figure's text, line widths and margins on a chart narrower than ``design_width`` pixels.
+
+    For figures drawn in data units, such as a diagram of boxes and arrows: on a phone the
+    boxes shrink with the chart, but plotly's text keeps its size and ran out of the boxes.
+    The scale is the chart's width over ``design_width``, never below ``min_scale`` (on a
+    phone, 12 px text of a 16 px design).
+
+    Parameters
+    ----------
+    design_width : the width in pixels the figure's text sizes were chosen for.
+    min_scale : the smallest scale, so that text stays legible.
+
+    Returns
+    -------
+    dict for ``layout.meta``.
+    """
+    return {"narrow": {"width": int(design_width), "min_scale": float(min_scale)}}
+
+
+def wrapped(text: str, width: int) -> str:
+    """``text`` broken at spaces into lines of at most ``width`` visible characters (tags
+    such as ``<b>`` do not count; a longer word stays whole), joined by ``<br>`` as plotly's
+    annotations take it. A tag must not span a space, or the break may fall inside it."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and _visible_length(lines[-1]) + 1 + _visible_length(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+def _visible_length(text: str) -> int:
+    return len(re.sub(r"<[^>]*>", "", text))
 
 
 def group_styles(all_groups: Sequence) -> dict:

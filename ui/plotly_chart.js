@@ -163,6 +163,10 @@ function build(parentElement) {
   // The column's width can change without a window resize (the sidebar opens or closes):
   // follow the container, not only the window.
   root.__resize = new ResizeObserver(() => {
+    if (root.__source && Math.abs(narrowScale(root, root.__source) - root.__narrow) > 0.02) {
+      present(root);  // a narrow figure's text follows the new width
+      return;
+    }
     const layout = gd._fullLayout;
     if (window.Plotly && layout && Math.abs(layout.width - gd.clientWidth) > 1 && !root.__busy) {
       window.Plotly.Plots.resize(gd);
@@ -187,6 +191,42 @@ function build(parentElement) {
   return root;
 }
 
+
+// A figure may ask for smaller text on a narrow chart (a phone): layout.meta.narrow =
+// {width, min_scale} scales its fonts, line widths and margins by the chart's width over
+// `width`, but never below `min_scale` (hlmlab.style.narrow_text). Diagrams need it: their
+// boxes and arrows are drawn in data units and shrink with the chart, their text does not.
+function narrowScale(root, figure) {
+  const narrow = figure && figure.layout && figure.layout.meta && figure.layout.meta.narrow;
+  const width = root.clientWidth;
+  if (!narrow || !width) return 1;
+  return Math.max(narrow.min_scale || 0.5, Math.min(1, width / narrow.width));
+}
+
+// The figure to draw: the source figure with presenter mode's and a narrow chart's scales.
+function present(root) {
+  const presenter = root.__presenter;
+  root.__narrow = narrowScale(root, root.__source);
+  const scale = presenter * root.__narrow;
+  let figure = root.__source;
+  // A title too wide for its column shrinks, but in presenter mode not below the size
+  // of the scaled tick labels' floor, and it may then start at the chart's left edge
+  // instead of the plot's (the y-axis margin is room it needs more than the axis).
+  root.__smallestTitle = presenter > 1 ? 18 : 12;
+  if (figure && scale !== 1) {
+    const layout = scaled(figure.layout, scale);
+    if (presenter > 1 && layout.title && layout.title.text) {
+      layout.title = {...layout.title, xref: "container", x: 0.01};
+    }
+    figure = {...figure, data: scaled(figure.data, scale), layout};
+  }
+  root.__height = figure.layout.height || 450;
+  // Keep the chart's space while plotly.js loads, so the page below does not jump.
+  root.querySelector(".hlm-chart-plot").style.minHeight = `${root.__height}px`;
+  root.__next = {figure, script: root.__script};
+  draw(root);
+}
+
 const DECODER = new TextDecoder();
 
 export default function ({data, parentElement}) {
@@ -198,21 +238,9 @@ export default function ({data, parentElement}) {
   const payload = JSON.parse(text);
   const root = existing || build(parentElement);
   root.__text = text;
-  let figure = payload.figure;
-  const scale = payload.scale || 1;
-  // A title too wide for its column shrinks, but in presenter mode not below the size
-  // of the scaled tick labels' floor, and it may then start at the chart's left edge
-  // instead of the plot's (the y-axis margin is room it needs more than the axis).
-  root.__smallestTitle = scale > 1 ? 18 : 12;
-  if (figure && scale !== 1) {
-    const layout = scaled(figure.layout, scale);
-    if (layout.title && layout.title.text) layout.title = {...layout.title, xref: "container", x: 0.01};
-    figure = {...figure, data: scaled(figure.data, scale), layout};
-  }
-  root.__height = figure.layout.height || 450;
-  // Keep the chart's space while plotly.js loads, so the page below does not jump.
-  root.querySelector(".hlm-chart-plot").style.minHeight = `${root.__height}px`;
-  root.__next = {figure, script: payload.script};
-  draw(root);
+  root.__source = payload.figure;
+  root.__presenter = payload.scale || 1;
+  root.__script = payload.script;
+  present(root);
   return root.__cleanup;
 }

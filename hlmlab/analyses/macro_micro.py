@@ -489,7 +489,10 @@ def compute_proposition(settings: PropositionSettings) -> PropositionResult:
         rows.append({"arrow": name, "term": arrow.term, "coefficient": arrow.symbol
                      .replace("<sub>", "").replace("</sub>", ""), "estimate": estimate,
                      "SE": se, "meaning": arrow.meaning})
-        labels.append(f"{arrow.symbol} · <b>{arrow.term}</b><br>= {_fmt(estimate)}")
+        # An interaction reads "a × b" on the diagram (its column is a_x_b), each factor
+        # bold on its own: the label may break at the ×, and a tag must not span a break.
+        term = " × ".join(f"<b>{factor}</b>" for factor in arrow.term.split("_x_"))
+        labels.append(f"{arrow.symbol} · {term}<br>= {_fmt(estimate)}")
         coloured.append(rf"\textcolor{{{colour}}}{{{arrow.latex}}}")
     equation = proposition.equation
     for position, term in enumerate(coloured):

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from hlmlab.style import BLUE, GREEN, GREY, LIGHT_GREY, ORANGE, PINK, POOLED_COLOUR, figure_layout, gapped_xy
+from hlmlab.style import (BLUE, GREEN, GREY, LIGHT_GREY, ORANGE, PINK, POOLED_COLOUR, figure_layout,
+                          gapped_xy, narrow_text, wrapped)
 
 __all__ = [
     "ARROW_COLOURS",
@@ -42,6 +43,12 @@ _NODE_CENTRES = {"Z": (1.85, 4.45), "Y": (8.15, 4.45), "x": (1.85, 1.25), "y": (
 _NODE_HALF = (1.7, 0.6)
 # The cross-level arrow ends on the middle of the x -> y arrow: Z changes that slope.
 _SLOPE_POINT = (5.0, 1.35)
+# The diagram's text sizes are chosen for a chart this wide; a narrower one (a phone) scales
+# them down to 0.75 (style.narrow_text), and every label is wrapped to fit it there: a node
+# label's lines fill at most a box, an arrow's at most the room beside its arrow.
+_DESIGN_WIDTH = 760
+_NODE_LINE = 18  # characters
+_ARROW_LINE = 22
 # Label anchor of each arrow, placed so that no two labels of one diagram overlap.
 _LABEL_AT = {
     ("x", "y"): (5.0, 0.62, "center"),
@@ -120,8 +127,10 @@ def proposition_figure(nodes: Sequence[DiagramNode], arrows: Sequence[DiagramArr
     ``label:<source>-><target>`` (its term), ``band:macro`` / ``band:micro``.
     """
     shapes, notes = [], []
-    for band, (low, high), text in (("macro", (3.55, 5.65), "macro level (schools)"),
-                                    ("micro", (0.35, 2.45), "micro level (pupils)")):
+    # Short band names: at the upper right of the micro band a longer one met the head of
+    # the arrow Z -> y on a phone.
+    for band, (low, high), text in (("macro", (3.55, 5.65), "macro: schools"),
+                                    ("micro", (0.35, 2.45), "micro: pupils")):
         shapes.append({"type": "rect", "x0": -0.2, "x1": 10.2, "y0": low, "y1": high,
                        "fillcolor": "#F4F6FA", "line": {"width": 0}, "layer": "below"})
         notes.append({"x": 10.15, "y": high - 0.08, "text": text, "name": f"band:{band}",
@@ -133,7 +142,9 @@ def proposition_figure(nodes: Sequence[DiagramNode], arrows: Sequence[DiagramArr
         shapes.append({"type": "rect", "x0": cx - _NODE_HALF[0], "x1": cx + _NODE_HALF[0],
                        "y0": cy - _NODE_HALF[1], "y1": cy + _NODE_HALF[1],
                        "line": {"color": colour, "width": 2}, "fillcolor": "white"})
-        notes.append({"x": cx, "y": cy, "text": f"<b>{node.key}</b>: {node.label}",
+        text = wrapped(f"{node.key}: {node.label}", _NODE_LINE).replace(
+            f"{node.key}:", f"<b>{node.key}</b>:", 1)
+        notes.append({"x": cx, "y": cy, "text": text,
                       "name": f"node:{node.key}", "showarrow": False,
                       "font": {"size": 15, "color": colour}})
     for arrow in arrows:
@@ -151,7 +162,8 @@ def proposition_figure(nodes: Sequence[DiagramNode], arrows: Sequence[DiagramArr
                       "showarrow": True, "arrowhead": 2, "arrowsize": 1.1,
                       "arrowwidth": 3 if arrow.dashed else 5, "arrowcolor": colour})
         lx, ly, anchor = _LABEL_AT[kind]
-        notes.append({"x": lx, "y": ly, "text": arrow.label, "name": f"label:{name}",
+        label = "<br>".join(wrapped(line, _ARROW_LINE) for line in arrow.label.split("<br>"))
+        notes.append({"x": lx, "y": ly, "text": label, "name": f"label:{name}",
                       "showarrow": False, "xanchor": anchor, "align": anchor,
                       "font": {"size": 16, "color": colour},
                       "bgcolor": "rgba(255,255,255,0.85)"})
@@ -165,6 +177,7 @@ def proposition_figure(nodes: Sequence[DiagramNode], arrows: Sequence[DiagramArr
         shapes=shapes,
         annotations=notes,
         showlegend=False,
+        meta=narrow_text(_DESIGN_WIDTH),
     )
     return go.Figure(layout=layout)
 

@@ -442,6 +442,65 @@ def test_every_lesson_works_on_a_phone(app_server, browser_context, lesson):
         page.close()
 
 
+# Each diagram annotation's text and, for a node label ("y: pupil math achievement"), the
+# smallest shape around its centre: the node's box (the band behind it is larger).
+DIAGRAM_TEXT_JS = """
+(root) => {
+  const frame = root.querySelector('.main-svg').getBoundingClientRect();
+  const shapes = [...root.querySelectorAll('.shapelayer path')]
+    .map((p) => p.getBoundingClientRect()).filter((b) => b.width > 0 && b.height > 0);
+  const edges = (b) => [b.left, b.right, b.top, b.bottom];
+  return [...root.querySelectorAll('g.annotation text')].filter((t) => t.textContent)
+    .map((t) => {
+      const b = t.getBoundingClientRect(), x = b.left + b.width / 2, y = b.top + b.height / 2;
+      const around = shapes.filter((s) => s.left <= x && x <= s.right && s.top <= y && y <= s.bottom)
+        .sort((p, q) => p.width * p.height - q.width * q.height)[0];
+      return {text: t.textContent, edges: edges(b), box: around ? edges(around) : null,
+              frame: edges(frame)};
+    });
+}
+"""
+
+
+def test_the_proposition_diagrams_text_fits_their_boxes_on_a_phone(app_server, browser_context):
+    # The diagram's boxes shrink with a phone's chart; its text is scaled down and wrapped
+    # (hlmlab.style.narrow_text, style.wrapped) so that labels stay inside their boxes and
+    # no label runs off the chart. Answered first, so arrows carry their longest labels.
+    from hlmlab.analyses import macro_micro as mm
+
+    page = browser_context.new_page()
+    page.set_viewport_size(PHONE)
+    errors = bs.ConsoleErrors().attach(page)
+    try:
+        open_url(page, app_server, "/macro_micro", charts=1)
+        check = page.get_by_role("button", name="Check my answer")
+        while check.count():
+            form = page.locator('[data-testid="stForm"]').filter(has=check.first).first
+            form.locator('[role="radiogroup"] label').first.click()
+            check.first.click()
+            bs.wait_for_idle(page, timeout=60)
+        picker = page.get_by_role("radiogroup", name="Proposition")
+        for proposition in mm.PROPOSITIONS.values():
+            picker.locator("label").filter(has_text=proposition.title).first.click()
+            bs.wait_for_idle(page, timeout=60, min_charts=1)
+            chart = page.locator(bs.PLOTLY_CHART).first
+            chart.scroll_into_view_if_needed()
+            notes = chart.evaluate(DIAGRAM_TEXT_JS)
+            nodes = [n for n in notes if re.match(r"^[ZYxy]: ", n["text"])]
+            assert len(nodes) == 4, (proposition.key, notes)
+            for note in notes:
+                left, right, top, bottom = note["edges"]
+                frame = note["frame"]
+                assert frame[0] - 1 <= left and right <= frame[1] + 1, (proposition.key, note)
+                if note in nodes:
+                    box = note["box"]
+                    assert box and box[0] - 1 <= left and right <= box[1] + 1 \
+                        and box[2] - 1 <= top and bottom <= box[3] + 1, (proposition.key, note)
+        bs.assert_clean(page, errors, "macro_micro's diagrams at 390x844")
+    finally:
+        page.close()
+
+
 def test_the_sidebar_switch_turns_presenter_mode_on_and_off(projector_tab, app_server):
     """The switch in the sidebar, mid-lesson: the page reloads with its link (the data
     grid sizes its font once per page load), the sidebar folds away, text, tables and

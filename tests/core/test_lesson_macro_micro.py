@@ -12,6 +12,7 @@ and contextual estimates are also compared with lme4's numbers directly.
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -520,7 +521,9 @@ def test_every_proposition_draws_its_arrows_with_the_terms_that_carry_them(propo
             if arrow.term is None:
                 assert "no term" in label and np.isnan(row["estimate"])
             else:
-                assert arrow.term in label and f"{row['estimate']:.2f}" in label
+                visible = re.sub(r"<[^>]*>", "", label.replace("<br>", " "))
+                assert arrow.term.replace("_x_", " × ") in visible, (key, label)
+                assert f"{row['estimate']:.2f}" in label
                 assert arrow.latex in result.equation and r"\textcolor" in result.equation
         assert "[[" not in result.equation
 

@@ -107,3 +107,19 @@ def test_browser_figure_revision_is_a_hash_of_the_content():
     elsewhere = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                check=True, cwd=Path(__file__).resolve().parents[2])
     assert elsewhere.stdout.strip() == first.revision
+
+
+def test_wrapped_counts_visible_characters_and_keeps_long_words_whole():
+    assert style.wrapped("y: pupil math achievement", 18) == "y: pupil math<br>achievement"
+    # Tags do not count: "<b>ses</b>" is 3 characters wide.
+    assert style.wrapped("γ<sub>10</sub> · <b>ses</b> × <b>catholic</b>", 12) == \
+        "γ<sub>10</sub> · <b>ses</b> ×<br><b>catholic</b>"
+    assert style.wrapped("ses_within_x_catholic", 5) == "ses_within_x_catholic"
+    assert style.wrapped("short", 18) == "short"
+
+
+def test_narrow_text_is_layout_meta_the_chart_element_reads():
+    meta = style.narrow_text(760)
+    assert meta == {"narrow": {"width": 760, "min_scale": 0.75}}
+    figure = go.Figure(layout=style.figure_layout("t", meta=meta))
+    assert style.browser_figure(figure).json.count(b'"narrow"') == 1  # sent to the browser
