@@ -12,7 +12,8 @@ from hlmlab.analyses import your_data as yd
 from hlmlab.errors import ModelDataError
 from hlmlab.lesson_text import load_lesson
 from hlmlab.panels import SliderRange
-from hlmlab.userdata import ColumnRoles, UserDataError, check_roles, limits_text, slider_problem
+from hlmlab.userdata import (ColumnRoles, UserDataError, check_roles, limits_text, shown,
+                            slider_problem, workbook_sheets)
 from hlmlab.userdata.reading import SUPPORTED_EXTENSIONS
 from ui import controls
 from ui.chart import show_chart
@@ -42,6 +43,9 @@ ROLE_CONTROLS = (("outcome", "Outcome", False), ("predictor", "Level-1 predictor
 # own: ui.panels.run_in_session), and the role menus (not in the URL: they hold the file's
 # column names, and a link never carries the file).
 TABLE_KEY = "yd_table"
+# A workbook's sheets (read once per file) and the sheet menu; neither is in the URL either.
+SHEETS_KEY = "yd_sheets"
+SHEET_KEY = "yd_sheet"
 ROLE_KEYS = {field: f"yd_role_{field}" for field, _, _ in ROLE_CONTROLS}
 # Controls whose settings a shared link carries (ui.controls keys).
 LINK_KEYS = ("yd_slope", "yd_method", "yd_groups", "yd_per_group", "yd_view")
@@ -53,17 +57,36 @@ with st.expander("Your file stays yours · files and limits", icon=":material/lo
     st.markdown("\n".join(f"- {line}" for line in limits_text()))
 
 
-def uploaded_table(upload) -> yd.SessionTable | None:
-    """The upload read, once per file and session (kept in this session's state only); its
-    message shown when it cannot be read."""
-    kept = st.session_state.get(TABLE_KEY)
+def chosen_sheet(upload) -> str | None:
+    """Of a workbook with several sheets, the sheet to read: a menu of them, the first to
+    start with. None for any other file (and a workbook of one sheet)."""
+    kept = st.session_state.get(SHEETS_KEY)
     if kept is None or kept[0] != upload.file_id:
+        kept = (upload.file_id, workbook_sheets(upload.getvalue(), upload.name))
+        st.session_state[SHEETS_KEY] = kept
+        st.session_state.pop(SHEET_KEY, None)  # a new file starts on its own first sheet
+    sheets = kept[1]
+    if len(sheets) < 2:
+        return None
+    return st.selectbox("Sheet", sheets, key=SHEET_KEY,
+                        help="The workbook's sheets: the table is read from the one chosen.")
+
+
+def uploaded_table(upload, sheet: str | None) -> yd.SessionTable | None:
+    """The upload (of a workbook, its sheet ``sheet``) read once per file, sheet and session
+    (kept in this session's state only); its message shown when it cannot be read."""
+    kept = st.session_state.get(TABLE_KEY)
+    if kept is None or kept[0] != (upload.file_id, sheet):
         try:
-            kept = (upload.file_id, yd.session_table(upload.getvalue(), upload.name))
+            kept = ((upload.file_id, sheet),
+                    yd.session_table(upload.getvalue(), upload.name, sheet=sheet))
         except UserDataError as error:
-            kept = (upload.file_id, str(error))
+            message = str(error)
+            if sheet is not None:  # the menu above offers the workbook's other sheets
+                message += f" This is the sheet {shown(sheet)}: the menu above reads another."
+            kept = ((upload.file_id, sheet), message)
         st.session_state[TABLE_KEY] = kept
-        for key in ROLE_KEYS.values():  # a new file: its own columns, its own proposal
+        for key in ROLE_KEYS.values():  # a new table: its own columns, its own proposal
             st.session_state.pop(key, None)
     if isinstance(kept[1], str):
         st.error(kept[1], icon=":material/block:")
@@ -107,7 +130,7 @@ def chosen_data() -> tuple[yd.SessionTable | yd.SampleData | None, str | None]:
         for key in ROLE_KEYS.values():
             st.session_state.pop(key, None)
         st.session_state["yd_roles_for"] = None
-    data = uploaded_table(upload)
+    data = uploaded_table(upload, chosen_sheet(upload))
     if data is not None:
         st.caption(data.table.summary())
         for note in data.table.notes:

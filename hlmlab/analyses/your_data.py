@@ -134,16 +134,20 @@ class SessionTable:
         raise TypeError("A user's table stays in its session: it is never pickled.")
 
 
-def session_table(data: bytes, filename: str, sample: bool = False) -> SessionTable:
-    """Read an uploaded file (:func:`hlmlab.userdata.read_user_file`).
+def session_table(data: bytes, filename: str, sample: bool = False,
+                  sheet: str | None = None) -> SessionTable:
+    """Read an uploaded file (:func:`hlmlab.userdata.read_user_file`); of a workbook, the
+    worksheet ``sheet`` (the first when None).
 
     Raises
     ------
     UserDataError
         The file cannot be read; the message is plain and inert.
     """
-    digest = hashlib.sha256(filename.encode("utf-8", "surrogatepass") + b"\0" + data).hexdigest()
-    table = read_user_file(data, filename)
+    # The sheet is part of the data's identity: two sheets of one file are two tables.
+    name = filename if sheet is None else f"{filename}\0{sheet}"
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass") + b"\0" + data).hexdigest()
+    table = read_user_file(data, filename, sheet)
     return SessionTable(digest, table, sample, tuple(profile_columns(table)))
 
 

@@ -23,6 +23,7 @@ from hlmlab.userdata.reading import (
     MAX_FILE_MEGABYTES,
     MAX_ROWS,
     limits_text,
+    workbook_sheets,
 )
 from hlmlab.userdata.roles import (
     COLUMN_KINDS,
@@ -66,4 +67,5 @@ __all__ = [
     "slider_problem",
     "subsample",
     "subsample_bounds",
+    "workbook_sheets",
 ]

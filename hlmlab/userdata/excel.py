@@ -26,7 +26,7 @@ from hlmlab.userdata.reading import MAX_CELLS, MAX_ROWS, ReadOptions
 from hlmlab.userdata.text import UserDataError, count_phrase, refused_if_unreadable, shown
 
 __all__ = ["MAX_ARCHIVE_MEMBERS", "MAX_COMPRESSION_RATIO", "MAX_UNCOMPRESSED_BYTES",
-           "check_archive", "read_workbook"]
+           "check_archive", "read_workbook", "sheet_names"]
 
 #: Total uncompressed size of an .xlsx archive's members.
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
@@ -95,6 +95,30 @@ def _sheet_parts(archive: zipfile.ZipFile) -> list[bytes]:
             if name.startswith("xl/worksheets/") and name.endswith(".xml")]
 
 
+def _unreadable(filename: str) -> str:
+    return (f"{shown(filename)} could not be read as an Excel workbook: it may be damaged. "
+            "Open it in a spreadsheet program and save it again, or as CSV.")
+
+
+def _open_book(data: bytes, kind: str) -> pd.ExcelFile:
+    return pd.ExcelFile(io.BytesIO(data), engine="openpyxl" if kind == "excel" else "xlrd")
+
+
+def sheet_names(data: bytes, filename: str, kind: str) -> tuple[str, ...]:
+    """A workbook's worksheet names, in the workbook's order; an .xlsx archive is checked
+    first (:func:`check_archive`). ``kind`` is ``"excel"`` (.xlsx) or ``"xls"``.
+
+    Raises
+    ------
+    UserDataError
+        The archive is refused, or the workbook cannot be opened.
+    """
+    if kind == "excel":
+        check_archive(data, filename)
+    with refused_if_unreadable(_unreadable(filename)):
+        return tuple(str(name) for name in _open_book(data, kind).sheet_names)
+
+
 def read_workbook(data: bytes, filename: str, kind: str, sheet: str | None
                   ) -> tuple[pd.DataFrame, ReadOptions, tuple[str, ...], list[str]]:
     """One worksheet's grid of values (header row included), its options, every sheet's name
@@ -113,11 +137,8 @@ def read_workbook(data: bytes, filename: str, kind: str, sheet: str | None
                 f"{MAX_CELLS:,} cells. Keep only the rows and columns you need."
             )
         has_formulas = any(re.search(rb"<f[ >/]", part) for part in parts)
-    engine = "openpyxl" if kind == "excel" else "xlrd"
-    with refused_if_unreadable(
-            f"{shown(filename)} could not be read as an Excel workbook: it may be damaged. "
-            "Open it in a spreadsheet program and save it again, or as CSV."):
-        book = pd.ExcelFile(io.BytesIO(data), engine=engine)
+    with refused_if_unreadable(_unreadable(filename)):
+        book = _open_book(data, kind)
         sheets = tuple(str(name) for name in book.sheet_names)
         if sheet is not None and sheet not in sheets:
             raise UserDataError(f"{shown(filename)} has no sheet called {shown(sheet)}.")

@@ -49,6 +49,7 @@ __all__ = [
     "read_cells",
     "read_file_bytes",
     "to_numbers",
+    "workbook_sheets",
 ]
 
 #: The largest file read, in megabytes of 1024 * 1024 bytes: Streamlit's upload limit
@@ -205,6 +206,32 @@ def _extension_kind(filename: str) -> str:
             f"{known}."
         )
     return SUPPORTED_EXTENSIONS[suffix]
+
+
+def workbook_sheets(data: bytes, filename: str) -> tuple[str, ...]:
+    """The worksheet names of an Excel file, so that a student can pick one to read.
+
+    Parameters
+    ----------
+    data : the file's content.
+    filename : its name; the extension says whether it is a workbook.
+
+    Returns
+    -------
+    tuple of str: empty for a file that is not a workbook, or one that cannot be opened
+    (reading it with :func:`read_cells` then says why).
+    """
+    filename = Path(str(filename).replace("\\", "/")).name or "file"
+    try:
+        kind = _extension_kind(filename)
+        if kind not in ("excel", "xls"):
+            return ()
+        _check_size(len(data), filename)
+        from hlmlab.userdata.excel import sheet_names
+
+        return sheet_names(data, filename, kind)
+    except UserDataError:
+        return ()
 
 
 def read_cells(data: bytes, filename: str, sheet: str | None = None) -> RawTable:

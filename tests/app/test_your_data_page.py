@@ -9,11 +9,13 @@ tests/reference/cases.csv). Corpus and expected messages: tests/core/test_userda
 from __future__ import annotations
 
 import ast
+import io
 import os
 import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -22,6 +24,7 @@ from app_pages import APP, REPO, element_texts, lesson_views, lme4_value, open_v
 sys.path.insert(0, str(REPO / "tests" / "core"))
 from corpus_files import CORPUS_DIR, MARKER_PLACEHOLDER, small_files, write_generated  # noqa: E402
 from test_userdata_corpus import CORPUS, DEFAULT_ROLES  # noqa: E402
+from test_userdata_reading import two_sheet_workbook  # noqa: E402
 
 from hlmlab.analyses.your_data import sample_file  # noqa: E402
 
@@ -282,6 +285,33 @@ def test_only_the_public_samples_reach_the_shared_result_cache():
     assert len(calls) == 1
     assert "if isinstance(settings.data, yd.SampleData):\n            return run(panel" in source
     assert "cache_data" not in source and "cache_resource" not in source
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_a_workbooks_sheet_is_chosen_from_a_menu_and_a_bad_sheet_loses_nothing():
+    at = choose_file(open_page())
+    exam = pd.read_csv(io.BytesIO(sample_file("exam")))
+    upload(at, "survey.xlsx", two_sheet_workbook(data=exam), XLSX)
+    menu = at.selectbox(key="yd_sheet")
+    assert menu.label == "Sheet" and list(menu.options) == ["Read me", "Scores 2025"]
+    # The first sheet is a note: its message names the sheet and points to the menu.
+    assert [e.value for e in at.error if "`Read me`" in e.value and "menu above" in e.value]
+    assert_clean(at, "the note sheet")
+    menu.set_value("Scores 2025").run()
+    assert_clean(at, "the data sheet")
+    assert not at.error
+    assert table_columns(at) == list(exam.columns)
+    assert any("2 sheets" in i.value and "Scores 2025" in i.value for i in at.info)
+    at.selectbox(key="yd_role_predictor").set_value("standLRT")
+    at.selectbox(key="yd_role_group").set_value("school")
+    at.selectbox(key="yd_role_outcome").set_value("normexam").run()
+    check_exam_numbers(at, "exam_rs_reml")  # the sheet's data give lme4's numbers
+    # A file that is not a workbook: no menu.
+    upload(at, *GOOD)
+    assert_clean(at, "a CSV after the workbook")
+    assert not [box for box in at.selectbox if box.key == "yd_sheet"]
 
 
 def test_a_shared_link_without_its_file_says_so():

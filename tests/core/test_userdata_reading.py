@@ -69,3 +69,56 @@ def test_subsample_is_nested_and_seeded():
     assert set(small.index) <= set(large.index)
     assert small["g"].nunique() == 3 and small.groupby("g").size().max() <= 4
     assert subsample(rows, "g", 3, 4, seed=1).index.equals(small.index)
+
+
+def two_sheet_workbook(copy: bool = False, data=None) -> bytes:
+    """A workbook whose first sheet, "Read me", is a note and whose second, "Scores 2025",
+    holds the data (``data``, a DataFrame; 12 rows of three schools by default): a common
+    layout, and the case where reading only the first sheet fails. ``copy`` adds a third
+    sheet, "Scores copy", with the same data."""
+    import io
+
+    import pandas as pd
+
+    if data is None:
+        data = pd.DataFrame({"school": [row % 3 + 1 for row in range(12)],
+                             "ses": [row / 4 for row in range(12)],
+                             "score": [10 + row + row % 3 for row in range(12)]})
+    out = io.BytesIO()
+    with pd.ExcelWriter(out, engine="openpyxl") as writer:
+        pd.DataFrame([["Scores of three schools, collected in 2025."]]).to_excel(
+            writer, sheet_name="Read me", header=False, index=False)
+        for name in ("Scores 2025", "Scores copy") if copy else ("Scores 2025",):
+            data.to_excel(writer, sheet_name=name, index=False)
+    return out.getvalue()
+
+
+def test_workbook_sheets_names_each_sheet_in_order_and_nothing_for_other_files():
+    from hlmlab.userdata import workbook_sheets
+
+    book = two_sheet_workbook()
+    assert workbook_sheets(book, "survey.xlsx") == ("Read me", "Scores 2025")
+    assert workbook_sheets(b"a,b\n1,2\n", "survey.csv") == ()
+    assert workbook_sheets(b"not a zip", "survey.xlsx") == ()  # read_user_file says why
+
+
+def test_a_chosen_sheet_is_read_and_named_in_the_notes():
+    book = two_sheet_workbook()
+    table = read_user_file(book, "survey.xlsx", sheet="Scores 2025")
+    assert list(table.frame.columns) == ["school", "ses", "score"] and len(table.frame) == 12
+    assert any("2 sheets" in note and "Scores 2025" in note for note in table.notes)
+    with pytest.raises(UserDataError, match="no sheet called"):
+        read_user_file(book, "survey.xlsx", sheet="Scores 2024")
+
+
+def test_two_sheets_of_one_file_are_two_tables():
+    from hlmlab.analyses.your_data import session_table
+
+    book = two_sheet_workbook(copy=True)
+    first = session_table(book, "survey.xlsx", sheet="Scores 2025")
+    again = session_table(book, "survey.xlsx", sheet="Scores 2025")
+    copy = session_table(book, "survey.xlsx", sheet="Scores copy")
+    assert first.digest == again.digest != copy.digest
+    assert first.table.frame.equals(copy.table.frame)
+    with pytest.raises(UserDataError):
+        session_table(book, "survey.xlsx")  # the note sheet: one column, no data
