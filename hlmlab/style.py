@@ -25,6 +25,7 @@ import plotly.graph_objects as go
 __all__ = [
     "AXIS_STYLE",
     "BLACK",
+    "BOTTOM_LEGEND",
     "BrowserFigure",
     "BLUE",
     "DISTINCT_GROUP_STYLES",
@@ -40,6 +41,7 @@ __all__ = [
     "PINK",
     "POOLED_COLOUR",
     "SKY",
+    "TEXT_DESIGN_WIDTH",
     "VERMILLION",
     "browser_figure",
     "figure_layout",
@@ -104,6 +106,15 @@ def _merged(base, override):
     return override
 
 
+#: A legend under the plot, at the figure's bottom edge, clear of the x-axis title (see
+#: ``_legend_at_bottom``).
+BOTTOM_LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "bottom",
+                 "yref": "container"}
+#: The narrowest chart, in pixels, that shows every figure's text at its full size: a
+#: phone's chart (about 360 px) scales it by its width over this (``narrow_text``).
+TEXT_DESIGN_WIDTH = 440
+
+
 def figure_layout(title: str = "", x_title: str = "", y_title: str = "", height: int = 560,
                   **overrides) -> dict:
     """The layout of every HLM Lab figure, as one dict.
@@ -134,11 +145,15 @@ def figure_layout(title: str = "", x_title: str = "", y_title: str = "", height:
         "margin": {"l": 80, "r": 20, "t": 70, "b": 60},
         "legend": {"font": {"size": 16}},
         "hoverlabel": {"font": {"size": 16}},
+        # On a phone, text a little smaller (category labels collided at full size) and
+        # the legend below the plot (at the side it left a third of the width to the
+        # plot); a desktop's or projector's chart, even in a half-width column, is wider.
+        "meta": narrow_text(TEXT_DESIGN_WIDTH, layout={"legend": BOTTOM_LEGEND}),
     }
     return _merged(layout, overrides)
 
 
-def narrow_text(design_width: int, min_scale: float = 0.75) -> dict:
+def narrow_text(design_width: int, min_scale: float = 0.75, layout: dict | None = None) -> dict:
     """Layout ``meta`` that has HLM Lab's chart element (``ui/plotly_chart.js``) scale a
     figure's text, line widths and margins on a chart narrower than ``design_width`` pixels.
 
@@ -151,12 +166,18 @@ def narrow_text(design_width: int, min_scale: float = 0.75) -> dict:
     ----------
     design_width : the width in pixels the figure's text sizes were chosen for.
     min_scale : the smallest scale, so that text stays legible.
+    layout : layout changes for a chart narrower than ``design_width``, merged one level
+        deep into the figure's layout (``{"legend": {...}}`` changes only those keys of the
+        legend).
 
     Returns
     -------
     dict for ``layout.meta``.
     """
-    return {"narrow": {"width": int(design_width), "min_scale": float(min_scale)}}
+    narrow = {"width": int(design_width), "min_scale": float(min_scale)}
+    if layout:
+        narrow["layout"] = layout
+    return {"narrow": narrow}
 
 
 def wrapped(text: str, width: int) -> str:

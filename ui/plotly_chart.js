@@ -193,9 +193,10 @@ function build(parentElement) {
 
 
 // A figure may ask for smaller text on a narrow chart (a phone): layout.meta.narrow =
-// {width, min_scale} scales its fonts, line widths and margins by the chart's width over
-// `width`, but never below `min_scale` (hlmlab.style.narrow_text). Diagrams need it: their
-// boxes and arrows are drawn in data units and shrink with the chart, their text does not.
+// {width, min_scale, layout} scales its fonts, line widths and margins by the chart's width
+// over `width`, but never below `min_scale`, and applies `layout` (optional) to a chart
+// narrower than `width` (hlmlab.style.narrow_text). Diagrams need it most: their boxes and
+// arrows are drawn in data units and shrink with the chart, their text does not.
 function narrowScale(root, figure) {
   const narrow = figure && figure.layout && figure.layout.meta && figure.layout.meta.narrow;
   const width = root.clientWidth;
@@ -213,8 +214,15 @@ function present(root) {
   // of the scaled tick labels' floor, and it may then start at the chart's left edge
   // instead of the plot's (the y-axis margin is room it needs more than the axis).
   root.__smallestTitle = presenter > 1 ? 18 : 12;
-  if (figure && scale !== 1) {
+  const narrowLayout = root.__narrow < 1 && figure && figure.layout.meta.narrow.layout;
+  if (figure && (scale !== 1 || narrowLayout)) {
     const layout = scaled(figure.layout, scale);
+    // A narrow chart's own layout changes (a side legend moved below the plot), merged
+    // one level deep into the figure's.
+    for (const [key, value] of Object.entries(narrowLayout || {})) {
+      layout[key] = value && typeof value === "object" && !Array.isArray(value)
+        ? {...layout[key], ...value} : value;
+    }
     if (presenter > 1 && layout.title && layout.title.text) {
       layout.title = {...layout.title, xref: "container", x: 0.01};
     }

@@ -87,7 +87,7 @@ def reading_figure(comparison, growth=None, show_decomposition: bool = False,
     colours = np.array([entry[w] if w is not None else np.nan for w in who], dtype=float)
     traces = [go.Scatter(
         x=xs, y=ys, mode="lines+markers", meta="children",
-        name="Each child: two measurements joined (the child's own line)",
+        name="Each child's two measurements, joined",
         line={"color": GREY, "width": 2},
         marker={"size": 11, "color": colours, "colorscale": "Cividis", "showscale": True,
                 "colorbar": {"title": {"text": "age at<br>entry", "font": {"size": 16}},

@@ -121,5 +121,6 @@ def test_wrapped_counts_visible_characters_and_keeps_long_words_whole():
 def test_narrow_text_is_layout_meta_the_chart_element_reads():
     meta = style.narrow_text(760)
     assert meta == {"narrow": {"width": 760, "min_scale": 0.75}}
+    assert style.figure_layout("t")["meta"]["narrow"]["layout"] == {"legend": style.BOTTOM_LEGEND}
     figure = go.Figure(layout=style.figure_layout("t", meta=meta))
     assert style.browser_figure(figure).json.count(b'"narrow"') == 1  # sent to the browser
