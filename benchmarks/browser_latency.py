@@ -33,6 +33,11 @@ defaults computed and their neighbours prefetched), so the opens and presses are
 class meets on a server started by the project's scripts; without it they are what the
 first student of a bare ``streamlit run app.py`` meets.
 
+With ``--answer`` every question of a view is answered (its first option) before the view's
+sliders are pressed: each press then also redraws the numbers and tables the answers
+revealed, as it does for a student who has answered, and a lab that waits for its question
+(Macro and micro tab 6) can be pressed at all.
+
 Prints a table (median, p95, max in ms per slider, cold and warm) and writes every sample to
 benchmarks/out/latency.json. Budget (DEVELOPERS.md): p95 <= 250 ms, first page interactive
 <= 3 s. On a shared 2-core machine the numbers are noisy: compare medians across runs.
@@ -199,6 +204,24 @@ def measure_press(page, index: int, key: str) -> dict:
 PREFETCH_SETTLE_S = 6.0
 
 
+def answer_questions(page, rounds: int = 3) -> None:
+    """Answer every open question on the page (its first option, then "Check my answer"),
+    waiting for each rerun; an answer can reveal a lab with a further question below it."""
+    check = page.get_by_role("button", name="Check my answer")
+    for _ in range(rounds):
+        asked = check.count()
+        if not asked:
+            return
+        for _ in range(asked):
+            form = page.locator('[data-testid="stForm"]').filter(has=check.first).first
+            options = form.locator('[role="radiogroup"] label')
+            if options.count():
+                options.first.click()
+            # A numeric question (a guess on a slider) keeps its starting guess.
+            check.first.click()
+            bs.wait_for_idle(page, timeout=60, settle_ms=200)
+
+
 def warm_up(port: int) -> float:
     """Warm the server on ``port`` as scripts/start.sh does, wait for its prefetcher to
     settle, and return the seconds the warm-up took."""
@@ -244,6 +267,12 @@ def main(argv: list[str] | None = None) -> int:
                              "(scripts/warm_worker.py opens every lesson and view), then wait "
                              f"{PREFETCH_SETTLE_S:.0f} s for its prefetcher: the server a class "
                              "meets, not a bare `streamlit run`")
+    parser.add_argument("--answer", action="store_true",
+                        help="answer every question of a view (its first option) before "
+                             "pressing its sliders, as a student who has: the numbers and "
+                             "tables an answer reveals are then redrawn on every press, and "
+                             "a lab that waits for its question (Macro and micro tab 6) "
+                             "is there to press")
     parser.add_argument("--out", type=Path, default=bs.OUT_DIR / "latency.json")
     args = parser.parse_args(argv)
     for item in args.query:
@@ -266,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         "budget": {"p95_ms": BUDGET_P95_MS, "first_page_interactive_s": BUDGET_FIRST_PAGE_S},
         "presses_per_slider": args.presses,
         "pause_before_press_ms": args.pause_ms,
+        "warmed": args.warm,
+        "questions_answered": args.answer,
         "pages": {},
     }
     server = bs.StreamlitServer()
@@ -321,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
                 # Pages drawn with show_views hold only the open tab's sliders: open each.
                 for view in range(len(bs.view_tabs(page))) or [None]:
                     view_label = "" if view is None else bs.open_view(page, view)
+                    if args.answer:
+                        answer_questions(page)
                     for index in range(bs.slider_count(page)):
                         thumb = page.locator(bs.SLIDER_THUMB).nth(index)
                         if thumb.evaluate("(e) => !!e.closest('[data-testid=\"stForm\"]')"):

@@ -264,7 +264,7 @@ def show_lab_text(lab: Lab, *more_questions: str) -> None:
     compute_question_results(lab.question, *more_questions)
 
 
-# Each tab: its question, then the lab, which stays on screen (its chart names no
+# Tabs 3 and 5: their question, then the lab, which stays on screen (its chart names no
 # estimate); the numbers wait for the answer.
 def view_contextual():
     show_lab_text(CONTEXTUAL_LAB)
@@ -309,7 +309,13 @@ def view_measurement():
     show_lab_text(MEASUREMENT_LAB, "question-measurement-attenuation")
     ask(LESSON["question-measurement-tau00"], "mm_me_q",
         evidence=evidence_of("question-measurement-tau00"))
-    simulation_lab(MEASUREMENT_LAB)
+    # Unlike tabs 3 and 5, this lab waits for its question: its chart draws each school's
+    # estimated intercept, and their spread is the τ₀₀ the question asks about.
+    if is_answered(MEASUREMENT_LAB.question_key):
+        simulation_lab(MEASUREMENT_LAB)
+    else:
+        show_locked_hint("The simulation: its sliders, each school's estimated intercept "
+                         "against its truth, and τ₀₀")
     show_lesson_section(LESSON["measurement-pupil-error"])
     ask(LESSON["question-measurement-attenuation"], "mm_atten_q",
         evidence=evidence_of("question-measurement-attenuation"))

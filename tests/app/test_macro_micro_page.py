@@ -19,9 +19,11 @@ from streamlit.testing.v1 import AppTest
 from app_pages import (
     APP,
     answer_every_question,
+    answer_question,
     chart_specs,
     chart_title,
     lesson_views,
+    open_questions,
     open_view,
     shown_tables,
 )
@@ -273,3 +275,21 @@ def test_a_shared_link_opens_the_lab_with_its_settings():
     assert at.slider(key="ctx_schools").value == 100
     truth = table_with(at, "within-school slope")["truth"]
     assert truth["within-school slope"] == -2.0
+
+
+def test_the_measurement_lab_waits_for_its_question_and_keeps_a_shared_links_settings():
+    """Tab 6's chart draws each school's estimated intercept, whose spread is the τ₀₀ its
+    question asks about: sliders, chart and numbers appear once it is answered, and a
+    shared link's settings are still there then."""
+    at = open_page({"macro_view": lesson_views(PAGE)[1][5], "me_slope": "3"})
+    ok(at)
+    assert "mm_me_q" in open_questions(at)
+    assert not chart_specs(at)
+    assert not [s for s in at.slider if s.key.startswith("me_")]
+    assert any("once you have answered" in c.value and "τ₀₀" in c.value for c in at.caption)
+    answer_question(at, "mm_me_q")
+    ok(at)
+    assert at.slider(key="me_slope").value == 3.0
+    assert "synthetic" in chart_title(chart_specs(at)[0]["layout"])
+    truth = table_with(at, "slope of x_recorded")["truth"]
+    assert truth["slope of x_recorded"] == 3.0
