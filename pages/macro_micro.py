@@ -307,12 +307,13 @@ def simulation_lab(lab: Lab):
 
 def view_measurement():
     show_lab_text(MEASUREMENT_LAB, "question-measurement-attenuation")
-    ask(LESSON["question-measurement-tau00"], "mm_me_q",
-        evidence=evidence_of("question-measurement-tau00"))
-    # Unlike tabs 3 and 5, this lab waits for its question: its chart draws each school's
-    # estimated intercept, and their spread is the τ₀₀ the question asks about.
-    if is_answered(MEASUREMENT_LAB.question_key):
-        simulation_lab(MEASUREMENT_LAB)
+    answer = ask(LESSON["question-measurement-tau00"], "mm_me_q",
+                 evidence=evidence_of("question-measurement-tau00"))
+    # Unlike tabs 3 and 5, this lab is part of its question's answer: its chart draws each
+    # school's estimated intercept, and their spread is the τ₀₀ the question asks about.
+    if answer:
+        with answer:
+            simulation_lab(MEASUREMENT_LAB)
     else:
         show_locked_hint("The simulation: its sliders, each school's estimated intercept "
                          "against its truth, and τ₀₀")

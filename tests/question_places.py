@@ -73,7 +73,8 @@ PAGES = {
               hides=("mm_sector_chart",)),
         Asked("mm_tau11_q", "question-sector-tau11", view="4 · Sector × SES"),
         Asked("mm_group_q", "question-grouping-explained", view="5 · Ability grouping"),
-        Asked("mm_me_q", "question-measurement-tau00", view="6 · Measurement error"),
+        Asked("mm_me_q", "question-measurement-tau00", view="6 · Measurement error",
+              hides=("mm_me_q_chart",)),
         Asked("mm_atten_q", "question-measurement-attenuation", view="6 · Measurement error"),
     ],
     ("pages/foundations.py", "foundations"): [
