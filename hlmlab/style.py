@@ -157,10 +157,11 @@ def narrow_text(design_width: int, min_scale: float = 0.75, layout: dict | None 
     """Layout ``meta`` that has HLM Lab's chart element (``ui/plotly_chart.js``) scale a
     figure's text, line widths and margins on a chart narrower than ``design_width`` pixels.
 
-    For figures drawn in data units, such as a diagram of boxes and arrows: on a phone the
-    boxes shrink with the chart, but plotly's text keeps its size and ran out of the boxes.
-    The scale is the chart's width over ``design_width``, never below ``min_scale`` (on a
-    phone, 12 px text of a 16 px design).
+    :func:`figure_layout` gives every figure this at :data:`TEXT_DESIGN_WIDTH` (a phone's
+    chart). A figure drawn in data units, such as a diagram of boxes and arrows, asks for it
+    at its own, larger width: on a phone its boxes shrink with the chart, but plotly's text
+    keeps its size and ran out of them. The scale is the chart's width over
+    ``design_width``, never below ``min_scale`` (on a phone, 12 px text of a 16 px design).
 
     Parameters
     ----------

@@ -191,7 +191,6 @@ function build(parentElement) {
   return root;
 }
 
-
 // A figure may ask for smaller text on a narrow chart (a phone): layout.meta.narrow =
 // {width, min_scale, layout} scales its fonts, line widths and margins by the chart's width
 // over `width`, but never below `min_scale`, and applies `layout` (optional) to a chart
