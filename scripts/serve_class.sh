@@ -124,6 +124,7 @@ python3 -m ui.plotly_bundle --timeout 30 || true
 
 # ------------------------------------------------------------------ processes
 declare -A WORKER_PID=()
+declare -A RESTARTED=()  # workers started again and kept out of the balancer until warm
 HAPROXY_PID=""
 STOPPING=0
 
@@ -153,6 +154,19 @@ start_worker() {  # start_worker HOST PORT
   WORKER_PID[$name]=$!
   write_pid_file
   log "worker $name: pid ${WORKER_PID[$name]}, log $RUN_DIR/worker-$port.log"
+}
+
+haproxy_command() {  # haproxy_command "CMD": one command on HAProxy's admin socket
+  [ -n "$HAPROXY_PID" ] || return 0  # no balancer here (--workers-only)
+  python3 - "$SOCKET" "$1" <<'PY' || log "HAProxy did not take: $1"
+import socket, sys
+with socket.socket(socket.AF_UNIX) as admin:
+    admin.settimeout(5)
+    admin.connect(sys.argv[1])
+    admin.sendall(sys.argv[2].encode() + b"\n")
+    answer = b"".join(iter(lambda: admin.recv(4096), b"")).decode().strip()
+sys.exit(1 if answer else 0)  # HAProxy answers these commands with nothing when they work
+PY
 }
 
 stop_all() {
@@ -223,7 +237,16 @@ while true; do
       wait "${WORKER_PID[$name]}" 2>/dev/null || true
       entry="${LOCAL_ENTRY[$name]}"
       log "worker $name exited; starting it again (it rejoins once warm)"
+      # Out of the balancer at once, until its ready file says it is warm: the health
+      # checks need 2-4 s to notice a dead worker, and a restarted worker can be answering,
+      # cold, by then (or even warm, on a machine whose result cache is full).
+      haproxy_command "set server streamlit_workers/$name state maint"
+      RESTARTED[$name]=1
       start_worker "${entry%:*}" "${entry##*:}"
+    elif [ -n "${RESTARTED[$name]:-}" ] && [ -f "static/ready/$name.txt" ]; then
+      haproxy_command "set server streamlit_workers/$name state ready"  # checks decide again
+      unset "RESTARTED[$name]"
+      log "worker $name is warm again"
     fi
   done
 done

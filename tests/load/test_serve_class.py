@@ -17,6 +17,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -27,11 +28,15 @@ import class_load
 from conftest import ROOT
 
 COOKIE = "hlmlab_worker"
+# HAProxy's statuses of a server that receives no students: put in maintenance by
+# serve_class.sh, or found dead by the health checks.
+OUT = ("MAINT", "DOWN")
 
 
 def haproxy_servers(run_dir: Path) -> dict[str, str]:
     """Server name -> status (UP, DOWN, ...) from HAProxy's admin socket."""
     with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(5)
         sock.connect(str(run_dir / "haproxy.sock"))
         sock.sendall(b"show stat\n")
         data = b""
@@ -120,26 +125,50 @@ def test_a_killed_workers_students_are_redispatched_and_it_rejoins_once_warm(lec
                   if p.pid in {int(x) for x in (run_dir / "workers.pids").read_text().split()}
                   and any(c.laddr.port == victim_port for c in p.net_connections("inet")
                           if c.status == psutil.CONN_LISTEN))
+    ready_file = ROOT / "static" / "ready" / f"{victim_name}.txt"
+    # From the kill on, HAProxy's view of the victim every 0.1 s, with the worker processes
+    # and the ready file at that moment. Sampled in the background from the start: a
+    # restarted worker that finds the machine's result cache full warms in a few seconds,
+    # which the steps below (a page load, the health checks) may outlast.
+    samples: list[tuple[set[int], bool, str]] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            pids = {int(x) for x in (run_dir / "workers.pids").read_text().split()}
+            ready = ready_file.exists()
+            try:
+                status = haproxy_servers(run_dir).get(victim_name, "")
+            except OSError as error:
+                status = f"no answer ({error})"
+            samples.append((pids, ready, status))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
     victim.kill()
     victim.wait(10)
-    # at once, before any health check noticed: the tab pinned to the dead worker still loads
-    status, jar = get(port, "/", {COOKIE: victim_name})
-    assert status == 200 and jar[COOKIE] == survivor
-    outcome = asyncio.run(class_load.open_page_once(port, "", timeout=60))
-    assert outcome.status == class_load.FINISHED_RUN
-    # serve_class.sh starts it again; it stays out of the balancer until warm
-    ready_file = ROOT / "static" / "ready" / f"{victim_name}.txt"
-    wait_for(lambda: haproxy_servers(run_dir).get(victim_name, "").startswith("DOWN"), 10,
-             "the dead worker marked DOWN")
-    restarted_pids = {int(x) for x in (run_dir / "workers.pids").read_text().split()}
-    wait_for(lambda: victim.pid not in {int(x) for x in (run_dir / "workers.pids").read_text().split()},
-             20, "a new worker process")
-    statuses_before_ready = []
-    while not ready_file.exists():
-        statuses_before_ready.append(haproxy_servers(run_dir)[victim_name])
-        time.sleep(0.2)
+    sampler.start()
+    try:
+        # at once, before any health check noticed: the tab pinned to the dead worker loads
+        status, jar = get(port, "/", {COOKIE: victim_name})
+        assert status == 200 and jar[COOKIE] == survivor
+        outcome = asyncio.run(class_load.open_page_once(port, "", timeout=60))
+        assert outcome.status == class_load.FINISHED_RUN
+        # serve_class.sh puts it in maintenance and starts it again; it stays out of the
+        # balancer until warm
+        wait_for(lambda: any(status.startswith(OUT) for _, _, status in samples), 10,
+                 "the dead worker out of the balancer")
+        wait_for(lambda: any(victim.pid not in pids for pids, _, _ in samples), 20,
+                 "a new worker process")
+        wait_for(ready_file.exists, 120, "the restarted worker warm")
         assert lecture_hall["process"].poll() is None
-    assert statuses_before_ready and all(s.startswith("DOWN") for s in statuses_before_ready)
+    finally:
+        done.set()
+        sampler.join(5)
+    restarted_pids = next(pids for pids, _, _ in samples if victim.pid not in pids)
+    statuses_before_ready = [status for pids, ready, status in samples
+                             if victim.pid not in pids and not ready]
+    assert statuses_before_ready and all(s.startswith(OUT) for s in statuses_before_ready)
     wait_for(lambda: haproxy_servers(run_dir)[victim_name] == "UP", 15, "the warm worker UP")
     assert restarted_pids
 
