@@ -313,7 +313,7 @@ def _legend_at_bottom(fig: go.Figure) -> None:
     was shorter than its author had in mind (a half-width column, a long legend)."""
     legend = fig.layout.legend
     if legend.orientation == "h" and legend.y is not None and legend.y < 0:
-        legend.update(yref="container", y=0, yanchor="bottom")
+        legend.update({key: BOTTOM_LEGEND[key] for key in ("y", "yanchor", "yref")})
 
 
 def _fit_title(fig: go.Figure) -> None:
